@@ -1,0 +1,609 @@
+"""Text → AST. Builds the Lark parser once, turns its tree into `nodes`, and
+turns Lark's exceptions into diagnostics a rule author can act on."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lark import PostLex
+
+from . import nodes as n
+from .diagnostics import Reporter
+from .source import Source, Span
+
+#: LANGUAGE.md §2: reserved words. Each is a terminal of the grammar.
+KEYWORDS = tuple("""
+model version field event list from unknown known clamp rule when each by else
+max min per distinct decay half_life expire tag because and or not in is
+contains starts ends with matches within any no count sum first last now group
+campaign account where leads key score tiers qualify disqualify text number
+bool date time true false domain days_since
+""".split())
+
+TYPE_NAMES = ("text", "number", "bool", "date", "time")
+
+
+def keyword_terminal(word: str) -> str:
+    return f"TYPE_{word.upper()}" if word in TYPE_NAMES else word.upper()
+
+
+KEYWORD_TERMINALS = {keyword_terminal(w): w for w in KEYWORDS}
+
+UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400, "y": 365 * 86400}
+
+
+class ReserveKeywords(PostLex):
+    """Accept NAME and every keyword in every lexer state.
+
+    Lark's contextual lexer otherwise only knows the terminals a state
+    expects, so `wheny` would lex as `when y` and `rule when:` would parse.
+    With all of them always in play an identifier is matched whole, and a
+    keyword is a keyword everywhere.
+    """
+
+    always_accept = ("NAME", *KEYWORD_TERMINALS)
+
+    def process(self, stream):
+        return stream
+
+
+@functools.lru_cache(maxsize=1)
+def parser() -> Lark:
+    grammar = resources.files("leadscore.grammar").joinpath("score.lark").read_text("utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", postlex=ReserveKeywords(),
+                propagate_positions=True, maybe_placeholders=False, cache=False)
+
+
+# ---- tokens as a person reads them -----------------------------------------------
+
+TOKEN_DESCRIPTIONS = {
+    "NAME": "a name",
+    "STRING": "a string",
+    "NUM": "a number",
+    "POINTS": "points (`+10`, `-5` or `0`)",
+    "DURATION": "a duration (`30d`)",
+    "PERCENT": "a percentage (`50%`)",
+    "COMPARE": "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
+    "$END": "the end of the file",
+}
+
+
+def describe_token(name: str) -> str:
+    if name in TOKEN_DESCRIPTIONS:
+        return TOKEN_DESCRIPTIONS[name]
+    if name in KEYWORD_TERMINALS:
+        return f"`{KEYWORD_TERMINALS[name]}`"
+    term = _terminals().get(name)
+    if term is not None and term.pattern.type == "str":
+        return f"`{term.pattern.value}`"
+    return name.lower()
+
+
+@functools.lru_cache(maxsize=1)
+def _terminals() -> dict:
+    return {t.name: t for t in parser().terminals}
+
+
+def expected_terminals(error: UnexpectedInput) -> set[str]:
+    """The terminals the parser could take where it stopped, from its table.
+
+    Lark's own `expected` set comes from the lexer, which the keyword
+    post-lexer widens, so it is read from the parse table instead.
+    """
+    state = getattr(error, "state", None)
+    try:
+        return set(state.parse_conf.parse_table.states[state.position])
+    except AttributeError:
+        return set(getattr(error, "expected", None) or getattr(error, "allowed", None) or ())
+
+
+def describe_expected(names: set[str]) -> str:
+    order = sorted(names, key=lambda t: (t not in TOKEN_DESCRIPTIONS, t == "$END", describe_token(t)))
+    words = [describe_token(t) for t in order]
+    if len(words) > 8:
+        words = words[:8] + ["…"]
+    return ", ".join(words)
+
+
+# ---- the transformer -------------------------------------------------------------
+
+def _number(text: str) -> int | float:
+    clean = text.replace("_", "")
+    return float(clean) if "." in clean else int(clean)
+
+
+def unescape(body: str) -> str:
+    """LANGUAGE.md §2: `\\"`, `\\\\`, `\\n`, `\\t`, `\\uXXXX`; any other backslash stays."""
+    out, i = [], 0
+    simple = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt in simple:
+                out.append(simple[nxt])
+                i += 2
+                continue
+            hexdigits = body[i + 2:i + 6]
+            if nxt == "u" and len(hexdigits) == 4 and all(c in "0123456789abcdefABCDEF" for c in hexdigits):
+                out.append(chr(int(hexdigits, 16)))
+                i += 6
+                continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _token_span(source: Source, token: Token) -> Span:
+    return source.span(token.start_pos, token.end_pos)
+
+
+class ToAst(Transformer):
+    """Lark tree → `nodes`. Each method builds one node with its span."""
+
+    def __init__(self, source: Source, reporter: Reporter):
+        super().__init__()
+        self.source = source
+        self.reporter = reporter
+
+    def _span(self, meta) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(1, 1, 1, 1)
+        return self.source.span(meta.start_pos, meta.end_pos)
+
+    def _tok(self, token: Token) -> Span:
+        return _token_span(self.source, token)
+
+    def _name(self, token: Token) -> n.Name:
+        return n.Name(str(token), span=self._tok(token))
+
+    # literals
+    def STRING(self, token):
+        return token
+
+    @v_args(meta=True)
+    def string(self, meta, children):
+        return n.Str(unescape(children[0][1:-1]), span=self._tok(children[0]))
+
+    @v_args(meta=True)
+    def number(self, meta, children):
+        return n.Num(_number(children[0]), span=self._tok(children[0]))
+
+    def _num(self, token) -> n.Num:
+        return n.Num(_number(token), span=self._tok(token))
+
+    @v_args(meta=True)
+    def true(self, meta, children):
+        return n.Bool(True, span=self._span(meta))
+
+    @v_args(meta=True)
+    def false(self, meta, children):
+        return n.Bool(False, span=self._span(meta))
+
+    def _duration(self, token) -> n.Duration:
+        text = str(token)
+        unit = "mo" if text.endswith("mo") else text[-1]
+        amount = float(text[: -len(unit)].replace("_", ""))
+        return n.Duration(amount * UNIT_SECONDS[unit], text, span=self._tok(token))
+
+    @v_args(meta=True)
+    def duration(self, meta, children):
+        return self._duration(children[0])
+
+    def _percent(self, token) -> n.Percent:
+        return n.Percent(float(str(token)[:-1].replace("_", "")), span=self._tok(token))
+
+    def _points(self, token) -> n.Points:
+        return n.Points(_number(str(token).lstrip("+")), str(token), span=self._tok(token))
+
+    @v_args(meta=True)
+    def closed_range(self, meta, children):
+        return n.Range(_number(children[0]), _number(children[2]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def at_least(self, meta, children):
+        return n.Range(_number(children[0]), None, span=self._span(meta))
+
+    @v_args(meta=True)
+    def at_most(self, meta, children):
+        return n.Range(None, _number(children[1]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def list_literal(self, meta, children):
+        return n.ListLiteral(tuple(children), span=self._span(meta))
+
+    @v_args(meta=True)
+    def name(self, meta, children):
+        return self._name(children[0])
+
+    # declarations
+    @v_args(meta=True)
+    def start(self, meta, children):
+        header = children[0] if children and isinstance(children[0], n.ModelHeader) else None
+        items = tuple(children[1:] if header else children)
+        return n.Model(header, items, span=self._span(meta))
+
+    @v_args(meta=True)
+    def model_header(self, meta, children):
+        name = n.Str(unescape(children[0][1:-1]), span=self._tok(children[0]))
+        version = _number(children[1]) if len(children) > 1 else None
+        return n.ModelHeader(name.value, version, span=self._span(meta))
+
+    def type(self, children):
+        return str(children[0])
+
+    def from_column(self, children):
+        return n.Str(unescape(children[0][1:-1]), span=self._tok(children[0]))
+
+    def sentinels(self, children):
+        return tuple(children)
+
+    @v_args(meta=True)
+    def field_decl(self, meta, children):
+        name, type_, *rest = children
+        column = next((c for c in rest if isinstance(c, n.Str)), None)
+        sentinels = next((c for c in rest if isinstance(c, tuple)), ())
+        return n.FieldDecl(self._name(name), type_, column, sentinels, span=self._span(meta))
+
+    @v_args(meta=True)
+    def attr_decl(self, meta, children):
+        name, type_, *rest = children
+        return n.AttrDecl(self._name(name), type_, rest[0] if rest else None, span=self._span(meta))
+
+    @v_args(meta=True)
+    def event_decl(self, meta, children):
+        return n.EventDecl(self._name(children[0]), tuple(children[1:]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def list_values(self, meta, children):
+        return n.ListDecl(self._name(children[0]), children[1], None, span=self._span(meta))
+
+    @v_args(meta=True)
+    def list_file(self, meta, children):
+        path = n.Str(unescape(children[1][1:-1]), span=self._tok(children[1]))
+        return n.ListDecl(self._name(children[0]), None, path, span=self._span(meta))
+
+    @v_args(meta=True)
+    def clamp_decl(self, meta, children):
+        return n.ClampDecl(children[0], span=self._span(meta))
+
+    # rules
+    @v_args(meta=True)
+    def rule(self, meta, children):
+        name, body, options = children
+        return n.Rule(self._name(name), body, options, span=self._span(meta))
+
+    @v_args(meta=True)
+    def condition_body(self, meta, children):
+        return n.ConditionBody(self._points(children[0]), children[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def each_body(self, meta, children):
+        return n.EachBody(self._points(children[0]), children[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def table_body(self, meta, children):
+        return n.TableBody(children[0], tuple(children[1:]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def value_arm(self, meta, children):
+        *values, _arrow, points = children
+        return n.Arm("values", tuple(values), self._points(points), span=self._span(meta))
+
+    @v_args(meta=True)
+    def else_arm(self, meta, children):
+        return n.Arm("else", (), self._points(children[-1]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def unknown_arm(self, meta, children):
+        return n.Arm("unknown", (), self._points(children[-1]), span=self._span(meta))
+
+    def rule_options(self, children):
+        return tuple(children)
+
+    @v_args(meta=True)
+    def max_option(self, meta, children):
+        per = self._duration(children[1]) if len(children) > 1 else None
+        return n.MaxOption(self._num(children[0]), per, span=self._span(meta))
+
+    @v_args(meta=True)
+    def distinct_option(self, meta, children):
+        return n.DistinctOption(self._name(children[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def decay_option(self, meta, children):
+        return n.DecayOption(children[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def tag_option(self, meta, children):
+        return n.TagOption(self._name(children[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def because_option(self, meta, children):
+        return n.BecauseOption(n.Str(unescape(children[0][1:-1]), span=self._tok(children[0])),
+                               span=self._span(meta))
+
+    @v_args(meta=True)
+    def half_life(self, meta, children):
+        return n.HalfLife(self._duration(children[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def linear_decay(self, meta, children):
+        return n.LinearDecay(self._percent(children[0]), self._duration(children[1]),
+                             span=self._span(meta))
+
+    @v_args(meta=True)
+    def expire(self, meta, children):
+        return n.Expire(self._duration(children[0]), span=self._span(meta))
+
+    # scopes
+    def group_options(self, children):
+        return tuple(children)
+
+    @v_args(meta=True)
+    def min_option(self, meta, children):
+        return n.MinOption(self._num(children[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def group_max_option(self, meta, children):
+        return n.GroupMaxOption(self._num(children[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def group(self, meta, children):
+        name, *rest = children
+        options = rest[0] if rest and isinstance(rest[0], tuple) else ()
+        rules = tuple(r for r in rest if isinstance(r, n.Rule))
+        return n.Group(self._name(name), options, rules, span=self._span(meta))
+
+    @v_args(meta=True)
+    def campaign(self, meta, children):
+        return n.Campaign(self._name(children[0]), tuple(children[1:]), span=self._span(meta))
+
+    def account_where(self, children):
+        return ("where", children[0])
+
+    @v_args(meta=True)
+    def account(self, meta, children):
+        key, *rest = children
+        where = next((c[1] for c in rest if isinstance(c, tuple)), None)
+        rules = tuple(r for r in rest if isinstance(r, n.Rule))
+        return n.Account(key, where, rules, span=self._span(meta))
+
+    # outputs
+    @v_args(meta=True)
+    def tier(self, meta, children):
+        threshold = self._num(children[2]) if len(children) > 1 else None
+        return n.Tier(self._name(children[0]), threshold, span=self._span(meta))
+
+    @v_args(meta=True)
+    def tiers(self, meta, children):
+        group = self._name(children[0]) if isinstance(children[0], Token) else None
+        tiers = tuple(c for c in children if isinstance(c, n.Tier))
+        return n.Tiers(group, tiers, span=self._span(meta))
+
+    @v_args(meta=True)
+    def qualify(self, meta, children):
+        return n.Qualify(self._name(children[0]), children[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def disqualify(self, meta, children):
+        return n.Disqualify(self._name(children[0]), children[1], span=self._span(meta))
+
+    # conditions
+    @v_args(meta=True)
+    def or_op(self, meta, children):
+        return n.Or(children[0], children[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def and_op(self, meta, children):
+        return n.And(children[0], children[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def not_op(self, meta, children):
+        return n.Not(children[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def compare(self, meta, children):
+        return n.Compare(str(children[1]), children[0], children[2], span=self._span(meta))
+
+    @v_args(meta=True)
+    def in_op(self, meta, children):
+        return n.Membership(children[0], children[1], False, span=self._span(meta))
+
+    @v_args(meta=True)
+    def not_in_op(self, meta, children):
+        return n.Membership(children[0], children[1], True, span=self._span(meta))
+
+    def _text_test(op):
+        @v_args(meta=True)
+        def build(self, meta, children):
+            return n.TextTest(op, children[0], children[1], span=self._span(meta))
+        return build
+
+    contains = _text_test("contains")
+    starts_with = _text_test("starts_with")
+    ends_with = _text_test("ends_with")
+
+    @v_args(meta=True)
+    def matches(self, meta, children):
+        return n.Matches(children[0], children[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def is_known(self, meta, children):
+        return n.Presence(children[0], True, span=self._span(meta))
+
+    @v_args(meta=True)
+    def is_unknown(self, meta, children):
+        return n.Presence(children[0], False, span=self._span(meta))
+
+    @v_args(meta=True)
+    def minus(self, meta, children):
+        return n.Minus(children[0], children[2], span=self._span(meta))
+
+    @v_args(meta=True)
+    def now(self, meta, children):
+        return n.Now(span=self._span(meta))
+
+    @v_args(meta=True)
+    def key(self, meta, children):
+        return n.Key(span=self._span(meta))
+
+    @v_args(meta=True)
+    def score(self, meta, children):
+        return n.ScoreRef(span=self._span(meta))
+
+    def _call(function):
+        @v_args(meta=True)
+        def build(self, meta, children):
+            return n.Call(function, children[0], span=self._span(meta))
+        return build
+
+    domain = _call("domain")
+    days_since = _call("days_since")
+
+    def _aggregate(kind):
+        @v_args(meta=True)
+        def build(self, meta, children):
+            attribute = self._name(children[1]) if len(children) > 1 else None
+            return n.Aggregate(kind, children[0], attribute, span=self._span(meta))
+        return build
+
+    any_agg = _aggregate("any")
+    no_agg = _aggregate("no")
+    count_agg = _aggregate("count")
+    sum_agg = _aggregate("sum")
+    first_agg = _aggregate("first")
+    last_agg = _aggregate("last")
+
+    @v_args(meta=True)
+    def named_stream(self, meta, children):
+        return ("named", str(children[0]), self._tok(children[0]))
+
+    @v_args(meta=True)
+    def all_events(self, meta, children):
+        return ("event", None, self._span(meta))
+
+    @v_args(meta=True)
+    def all_leads(self, meta, children):
+        return ("leads", None, self._span(meta))
+
+    def stream_filter(self, children):
+        return ("filter", children[0])
+
+    def stream_window(self, children):
+        return ("window", self._duration(children[0]))
+
+    @v_args(meta=True)
+    def stream(self, meta, children):
+        kind, name, source_span = children[0]
+        parts = dict(children[1:])
+        return n.Stream(name, kind == "leads", parts.get("filter"), parts.get("window"),
+                        source_span, span=self._span(meta))
+
+
+# ---- syntax errors ----------------------------------------------------------------
+
+OPENERS = {"{": "}", "(": ")", "[": "]"}
+CLOSER_TERMINALS = {"}": "RBRACE", ")": "RPAR", "]": "RSQB"}
+
+
+def unclosed_bracket(text: str, upto: int) -> tuple[str, int] | None:
+    """The innermost bracket opened before `upto` and not closed by then.
+
+    Strings and comments are skipped, so a `{` inside them does not count.
+    """
+    stack: list[tuple[str, int]] = []
+    i = 0
+    while i < upto:
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            i = upto if end < 0 else end
+            continue
+        if ch == '"':
+            i += 1
+            while i < upto and text[i] not in '"\n':
+                i += 2 if text[i] == "\\" else 1
+        elif ch in OPENERS:
+            stack.append((ch, i))
+        elif ch in OPENERS.values() and stack and OPENERS[stack[-1][0]] == ch:
+            stack.pop()
+        i += 1
+    return stack[-1] if stack else None
+
+
+def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Reporter) -> None:
+    text = source.text
+    expected = expected_terminals(error)
+    if isinstance(error, UnexpectedCharacters):
+        pos = error.pos_in_stream
+        char = text[pos] if pos < len(text) else ""
+        span = source.span(pos, pos + 1)
+        if char == '"':
+            end = text.find("\n", pos)
+            span = source.span(pos, len(text) if end < 0 else end)
+            reporter.error(span, "E-string", "this string is not closed on its line",
+                           "add the closing `\"`")
+        else:
+            reporter.error(span, "E-lex", f"unexpected character `{char}`",
+                           f"expected {describe_expected(expected)}" if expected else None)
+        return
+
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    kind = token.type
+    at_end = kind == "$END"
+    pos = len(text) if at_end else token.start_pos
+    span = source.span(pos, pos + (0 if at_end else max(1, len(str(token)))))
+    if at_end:
+        span = source.span(max(0, len(text.rstrip()) - 1), max(1, len(text.rstrip())))
+
+    opened = unclosed_bracket(text, pos)
+    closers = {CLOSER_TERMINALS[OPENERS[opened[0]]]} if opened else set()
+    if opened and (at_end or closers & expected):
+        bracket, where = opened
+        reporter.error(source.span(where, where + 1), "E-unclosed",
+                       f"`{bracket}` is never closed" +
+                       ("" if at_end else f" (found {describe_found(token)} on line {token.line})"),
+                       f"add `{OPENERS[bracket]}`")
+        return
+    if kind in KEYWORD_TERMINALS and "NAME" in expected:
+        word = KEYWORD_TERMINALS[kind]
+        reporter.error(span, "E-reserved", f"`{word}` is a reserved keyword and cannot be used as a name",
+                       f"choose another name, such as `{word}_`; a column named `{word}` is bound with `from \"{word}\"`")
+        return
+    if kind == "EQUAL" and "COMPARE" in expected:
+        reporter.error(span, "E-assign-in-condition", "`=` is not a comparison",
+                       "did you mean `==`?")
+        return
+    if kind in {"COMPARE", "IN", "CONTAINS", "STARTS", "ENDS", "MATCHES", "IS"} and kind not in expected \
+            and ("AND" in expected or "OR" in expected):
+        reporter.error(span, "E-chained-comparison",
+                       "comparisons do not chain",
+                       "join two comparisons with `and`: `1 < x and x < 5`")
+        return
+    found = describe_found(token)
+    reporter.error(span, "E-syntax", f"unexpected {found}",
+                   f"expected {describe_expected(expected)}" if expected else None)
+
+
+def describe_found(token: Token) -> str:
+    if token.type == "$END":
+        return "end of file"
+    return f"`{token}`"
+
+
+def parse(source: Source, reporter: Reporter) -> n.Model | None:
+    """Parse one source; on a syntax error report it and return None."""
+    try:
+        tree = parser().parse(source.text)
+    except UnexpectedInput as error:
+        report_syntax_error(error, source, reporter)
+        return None
+    except LarkError as error:  # pragma: no cover - Lark's other failures
+        reporter.error(source.span(0, 1), "E-syntax", f"cannot parse: {error}")
+        return None
+    return ToAst(source, reporter).transform(tree)

@@ -1,0 +1,67 @@
+"""Source text, file names and spans: where a node or a diagnostic sits."""
+
+from __future__ import annotations
+
+import bisect
+
+import attrs
+
+
+@attrs.frozen
+class Span:
+    """A half-open region of one source: 1-based lines and columns, 0-based offsets."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int = 0
+    end: int = 0
+
+    @classmethod
+    def point(cls, line: int, column: int, offset: int = 0) -> "Span":
+        return cls(line, column, line, column + 1, offset, offset + 1)
+
+    def to(self, other: "Span") -> "Span":
+        """The span from the start of this one to the end of `other`."""
+        return Span(self.line, self.column, other.end_line, other.end_column,
+                    self.start, other.end)
+
+
+NO_SPAN = Span(1, 1, 1, 1)
+
+
+@attrs.frozen
+class Source:
+    """One `.score` text with its file name and a line index."""
+
+    text: str
+    filename: str = "<string>"
+    _line_starts: tuple[int, ...] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        starts = [0]
+        starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
+        object.__setattr__(self, "_line_starts", tuple(starts))
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its newline."""
+        if not 1 <= line <= len(self._line_starts):
+            return ""
+        begin = self._line_starts[line - 1]
+        end = self.text.find("\n", begin)
+        return self.text[begin:] if end < 0 else self.text[begin:end].rstrip("\r")
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The 1-based (line, column) of a 0-based offset."""
+        offset = max(0, min(offset, len(self.text)))
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return index + 1, offset - self._line_starts[index] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self.position(start)
+        end_line, end_column = self.position(end)
+        return Span(line, column, end_line, end_column, start, end)
+
+    def snippet(self, span: Span) -> str:
+        return self.text[span.start:span.end]

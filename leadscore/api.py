@@ -1,0 +1,49 @@
+"""`load` and `loads`: parse → check → compile → `Model`."""
+
+from __future__ import annotations
+
+import os
+
+from .compiler.closures import compile_model
+from .dsl import Analysis, analyze, analyze_file
+from .runtime.model import Model
+
+BACKENDS = ("closures",)
+
+
+class ModelError(Exception):
+    """An invalid model; `diagnostics` holds every problem found (INTERFACE.md §2)."""
+
+    def __init__(self, analysis: Analysis):
+        self.analysis = analysis
+        self.diagnostics = analysis.diagnostics
+        errors = analysis.errors
+        first = errors[0] if errors else None
+        summary = f"{len(errors)} error(s)" + (f"; first: {first.file}:{first.line}:{first.column}: "
+                                                f"{first.message}" if first else "")
+        super().__init__(summary)
+
+    def render(self) -> str:
+        return self.analysis.render()
+
+
+def compile_analysis(analysis: Analysis, backend: str = "closures") -> Model:
+    if analysis.model is None:
+        raise ModelError(analysis)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    checked = analysis.model
+    return Model(checked.name, checked.version, compile_model(checked), checked.fields,
+                 checked.events, source=analysis.source.filename)
+
+
+def load(path: str | os.PathLike, backend: str = "closures") -> Model:
+    """Load a `.score` file; raises ModelError listing every diagnostic if it is invalid."""
+    return compile_analysis(analyze_file(path), backend)
+
+
+def loads(text: str, name: str | None = None, *, base_dir: str | os.PathLike | None = None,
+          backend: str = "closures") -> Model:
+    """Load `.score` text; `name` is used as the file name in diagnostics (and as the model's default name)."""
+    filename = f"{name}.score" if name and not name.endswith(".score") else (name or "<string>")
+    return compile_analysis(analyze(text, filename, base_dir), backend)

@@ -1,0 +1,158 @@
+"""`Model`: a compiled scorer with the API of INTERFACE.md §8.
+
+It knows nothing of parsing: it is handed a plan (the compiled rules) and
+the declarations it reads input by. It is immutable, so one instance can be
+shared by many threads: every call builds its own per-lead state.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Iterable, Iterator
+
+import attrs
+
+from . import scoring
+from . import values as v
+from .results import ScoreResult
+from .schema import EventProblem, EventReader, Lead, LeadReader, NaiveTime, sort_events
+
+
+class InputError(ValueError):
+    """An argument to the API that cannot be used (a naive `now`, for one)."""
+
+
+def now_us(now) -> int:
+    """`now` as µs: an aware datetime, ISO text (UTC without an offset), or None for the current time."""
+    if now is None:
+        return v.datetime_to_us(_dt.datetime.now(_dt.timezone.utc))
+    if isinstance(now, _dt.datetime):
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise InputError("`now` must be timezone-aware (a naive datetime is ambiguous)")
+        return v.datetime_to_us(now)
+    if isinstance(now, str):
+        parsed = v.parse_iso_time(now)
+        if parsed is None:
+            raise InputError(f"cannot read `now` {now!r} as an ISO-8601 time")
+        return parsed
+    raise InputError(f"`now` must be a datetime or ISO-8601 text, not {type(now).__name__}")
+
+
+@attrs.define(slots=True)
+class EventCounts:
+    """What happened to the events given to one lead or one batch."""
+
+    used: int = 0
+    after_now: int = 0
+    undeclared: int = 0
+    bad: int = 0
+
+
+@attrs.frozen
+class Model:
+    name: str
+    version: object
+    plan: object = attrs.field(repr=False)
+    fields: tuple = attrs.field(repr=False)
+    events: tuple = attrs.field(repr=False)
+    source: str | None = attrs.field(default=None, repr=False)
+    lead_reader: LeadReader = attrs.field(init=False, repr=False)
+    event_reader: EventReader = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self):
+        object.__setattr__(self, "lead_reader", LeadReader(self.fields))
+        object.__setattr__(self, "event_reader", EventReader(self.events))
+
+    @property
+    def has_account(self) -> bool:
+        return self.plan.account_key is not None
+
+    # ---- reading input -------------------------------------------------------------
+
+    def read_lead(self, row: dict, lead_id=None, line: int | None = None) -> Lead:
+        return self.lead_reader.read(lead_id, row, line)
+
+    def read_events(self, rows: Iterable, now: int, warnings: list,
+                    counts: EventCounts | None = None) -> list:
+        """Typed events of one lead, in canonical order; the rest counted and skipped."""
+        counts = counts if counts is not None else EventCounts()
+        events = []
+        for row in rows:
+            if not isinstance(row, dict):
+                counts.bad += 1
+                warnings.append(f"event skipped: an event must be an object, not {type(row).__name__}")
+                continue
+            try:
+                event = self.event_reader.read(row, warnings)
+            except NaiveTime as error:
+                raise InputError(str(error)) from None
+            except EventProblem as error:
+                counts.bad += 1
+                warnings.append(f"event skipped: {error}")
+                continue
+            if event is None:
+                counts.undeclared += 1
+            elif event.at > now:
+                counts.after_now += 1
+            else:
+                counts.used += 1
+                events.append(event)
+        return sort_events(events)
+
+    # ---- scoring -------------------------------------------------------------------
+
+    def score(self, lead: dict, events: Iterable = (), now=None, *, lead_id=None) -> ScoreResult:
+        """Score one lead as an account of one (INTERFACE.md §8)."""
+        at = now_us(now)
+        prepared = self.prepare(lead, events, at, lead_id)
+        return self.score_prepared([prepared], at)[0]
+
+    def prepare(self, lead: dict, events: Iterable, now: int, lead_id=None) -> Lead:
+        if not isinstance(lead, dict):
+            raise InputError(f"a lead must be a dict, not {type(lead).__name__}")
+        if lead_id is None:
+            raw_id = lead.get("id")
+            lead_id = None if raw_id is None else str(raw_id).strip() or None
+        prepared = self.read_lead(lead, lead_id)
+        inline = lead.get("events")
+        rows = list(events or ())
+        if isinstance(inline, list):
+            rows = inline + rows
+        prepared.events = self.read_events(rows, now, prepared.warnings)
+        return prepared
+
+    def score_many(self, leads: Iterable[dict], events: Iterable = (), now=None, *,
+                   id_column: str = "id", event_lead_column: str = "lead_id") -> Iterator[ScoreResult]:
+        """Score many leads, grouping them into accounts; results in input order.
+
+        `events` is one flat collection; each event names its lead in
+        `event_lead_column`. Events for leads not given are skipped.
+        """
+        at = now_us(now)
+        by_lead: dict[str, list] = {}
+        for event in events or ():
+            if isinstance(event, dict):
+                owner = event.get(event_lead_column)
+                if owner is not None:
+                    by_lead.setdefault(str(owner).strip(), []).append(event)
+        prepared = []
+        for lead in leads:
+            raw_id = lead.get(id_column) if isinstance(lead, dict) else None
+            lead_id = None if raw_id is None else str(raw_id).strip() or None
+            prepared.append(self.prepare(lead, by_lead.get(lead_id, ()), at, lead_id))
+        yield from self.score_prepared(prepared, at)
+
+    def score_prepared(self, leads: list, now: int) -> list:
+        """Score prepared leads together: those with the same account key form an account."""
+        plan = self.plan
+        if plan.account_key is None:
+            return [scoring.score(plan, lead, now) for lead in leads]
+        keys = [scoring.account_key(plan, lead, now) for lead in leads]
+        members: dict = {}
+        for lead, key in zip(leads, keys):
+            if key is not None:
+                members.setdefault(key, []).append(lead)
+        accounts = {key: scoring.Account(key, group, sort_events(e for m in group for e in m.events))
+                    for key, group in members.items()}
+        return [scoring.score(plan, lead, now, accounts.get(key) if key is not None else None)
+                for lead, key in zip(leads, keys)]

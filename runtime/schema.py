@@ -1,0 +1,182 @@
+"""Declared fields and events, and turning raw input into typed values.
+
+A lead is read into a `Lead` and an event into an `Event`: every value
+converted to its declared type once (LANGUAGE.md §3, §10), text kept both
+case-folded (for comparison) and stripped (for `matches`), unknown as None.
+Backends only ever see these.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import attrs
+
+from . import values as v
+
+TEXT = "text"
+
+
+@attrs.frozen
+class Field:
+    name: str
+    type: str
+    column: str                      # the input column it is read from
+    sentinel_texts: frozenset = frozenset()    # folded
+    sentinel_numbers: frozenset = frozenset()  # floats
+
+
+@attrs.frozen
+class Attribute:
+    name: str
+    type: str
+    column: str
+
+
+@attrs.frozen
+class EventType:
+    name: str
+    attributes: tuple = ()
+
+    def attribute(self, name: str) -> Attribute | None:
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+class Lead:
+    """One lead's typed values. `values[name]` is folded text for text fields."""
+
+    __slots__ = ("id", "values", "stripped", "raw", "warnings", "events", "line")
+
+    def __init__(self, id, values, stripped, raw, warnings, events=(), line=None):
+        self.id = id
+        self.values = values
+        self.stripped = stripped
+        self.raw = raw
+        self.warnings = warnings
+        self.events = events
+        self.line = line
+
+
+class Event:
+    """One event: its type, time (µs since the epoch, UTC) and typed attributes."""
+
+    __slots__ = ("type", "at", "values", "stripped", "order")
+
+    def __init__(self, type, at, values, stripped, order):
+        self.type = type
+        self.at = at
+        self.values = values
+        self.stripped = stripped
+        self.order = order           # the canonical sort key: time, then content
+
+    def __repr__(self) -> str:
+        return f"Event({self.type!r}, {v.format_time(self.at)}, {self.values!r})"
+
+
+def convert(raw, type_: str, sentinel_texts=frozenset(), sentinel_numbers=frozenset()):
+    """A raw input value → its typed value, None (unknown) or `values.BAD`."""
+    if v.is_blank(raw):
+        return None
+    if (sentinel_texts or sentinel_numbers) and v.sentinel_matches(raw, sentinel_texts, sentinel_numbers):
+        return None
+    return v.CONVERTERS[type_](raw)
+
+
+def describe_raw(raw) -> str:
+    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class LeadReader:
+    """Reads raw lead rows (dicts) for one model's fields."""
+
+    def __init__(self, fields: tuple):
+        self.fields = fields
+
+    def read(self, lead_id: str, row: dict, line: int | None = None) -> Lead:
+        values, stripped, warnings = {}, {}, []
+        for field in self.fields:
+            raw = row.get(field.column)
+            value = convert(raw, field.type, field.sentinel_texts, field.sentinel_numbers)
+            if value is v.BAD:
+                warnings.append(f"field `{field.name}`: cannot read {describe_raw(raw)!r} as {field.type}")
+                value = None
+            if field.type == TEXT and value is not None:
+                stripped[field.name] = value
+                value = value.casefold()
+            values[field.name] = value
+        return Lead(lead_id, values, stripped, row, warnings, line=line)
+
+
+class EventProblem(Exception):
+    """An event row that cannot be used: no type, or no readable time."""
+
+
+class EventReader:
+    """Reads raw event rows for one model's declared event types."""
+
+    def __init__(self, events: tuple):
+        self.types = {e.name: e for e in events}
+
+    def read(self, row: dict, warnings: list | None = None) -> Event | None:
+        """The typed event; None for an undeclared type. Raises EventProblem for a bad row.
+
+        An attribute that does not convert is unknown, and a warning is appended
+        to `warnings`.
+        """
+        kind = row.get("type")
+        if not isinstance(kind, str) or not kind.strip():
+            raise EventProblem("missing event `type`")
+        at = time_of(row.get("at"))
+        declared = self.types.get(kind.strip())
+        if declared is None:
+            return None
+        values, stripped = {}, {}
+        for attribute in declared.attributes:
+            raw = row.get(attribute.column)
+            value = convert(raw, attribute.type)
+            if value is v.BAD:
+                if warnings is not None:
+                    warnings.append(f"event `{declared.name}` at {v.format_time(at)}: attribute "
+                                    f"`{attribute.name}`: cannot read {describe_raw(raw)!r} as {attribute.type}")
+                value = None
+            if attribute.type == TEXT and value is not None:
+                stripped[attribute.name] = value
+                value = value.casefold()
+            values[attribute.name] = value
+        return Event(declared.name, at, values, stripped, (at, declared.name, content_key(values)))
+
+
+def time_of(raw) -> int:
+    """An event's `at` in µs. A naive datetime object is an error, as in INTERFACE.md §8."""
+    if v.is_blank(raw):
+        raise EventProblem("missing event time `at`")
+    if hasattr(raw, "tzinfo") and hasattr(raw, "hour") and raw.tzinfo is None:
+        raise NaiveTime("an event time given as a datetime must be timezone-aware")
+    at = v.to_time(raw)
+    if at is v.BAD:
+        raise EventProblem(f"cannot read event time `at` {describe_raw(raw)!r} as an ISO-8601 time")
+    return at
+
+
+class NaiveTime(ValueError):
+    """A naive datetime where an aware one is required."""
+
+
+def content_key(values: dict) -> str:
+    """A total order on events with the same time: their typed content."""
+    return repr(sorted((k, _sortable(x)) for k, x in values.items()))
+
+
+def _sortable(value):
+    if value is None:
+        return (0, "")
+    if isinstance(value, float) and math.isnan(value):
+        return (1, "nan")
+    return (2, repr(value))
+
+
+def sort_events(events) -> list:
+    """Events in the canonical order of LANGUAGE.md §10: by time, then by content."""
+    return sorted(events, key=lambda e: e.order)

@@ -1,0 +1,257 @@
+"""Assemble one lead's result from a plan of compiled rules.
+
+A backend turns each rule into `env → points`; this module does the rest
+the same way for every backend: sums rules into groups and the total,
+applies group limits and the clamp, campaigns, tiers, stages,
+disqualification, tags and contributions (LANGUAGE.md §4, §7, §8).
+
+Summation order is fixed so results are bit-for-bit reproducible: a group
+is the sum of its rules in declaration order; the total is the global
+groups (in order), then the ungrouped global rules, then the account rules;
+a campaign's part is its groups, then its ungrouped rules.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from . import values as v
+from .results import CampaignResult, Contribution, Input, ScoreResult, Threshold
+
+
+class Env:
+    """What a lead's compiled rules read: its values, events, streams, account."""
+
+    __slots__ = ("lead", "now", "events", "by_type", "streams", "account", "score", "group_scores")
+
+    def __init__(self, lead, now: int, events: list, by_type: dict, stream_count: int, account=None):
+        self.lead = lead
+        self.now = now
+        self.events = events
+        self.by_type = by_type
+        self.streams = [None] * stream_count
+        self.account = account
+        self.score = None
+        self.group_scores = {}
+
+
+class Account:
+    """The account a lead belongs to: its key, its leads and all their events."""
+
+    __slots__ = ("key", "leads", "events", "by_type")
+
+    def __init__(self, key, leads: list, events: list):
+        self.key = key
+        self.leads = leads
+        self.events = events
+        self.by_type = by_type_index(events)
+
+
+def by_type_index(events: list) -> dict:
+    index: dict[str, list] = {}
+    for event in events:
+        index.setdefault(event.type, []).append(event)
+    return index
+
+
+@attrs.frozen
+class PlanRule:
+    rule: object              # ir.Rule
+    points: object            # env → float
+    inputs: tuple             # ((label, (env, item) → value, ir node), ...)
+    reason: object = None     # env → str, where the reason depends on the lead (table arms)
+
+
+@attrs.frozen
+class PlanGroup:
+    group: object             # ir.Group
+    rules: tuple
+
+
+@attrs.frozen
+class PlanCampaign:
+    ir: object                # ir.Campaign
+    groups: tuple
+    rules: tuple
+    qualify: tuple            # ((name, (env, item) → bool|None, text), ...)
+
+
+@attrs.frozen
+class Plan:
+    model: object             # ir.Model
+    groups: tuple
+    rules: tuple
+    account_rules: tuple
+    account_key: object
+    account_where: object
+    qualify: tuple
+    disqualify: tuple
+    campaigns: tuple
+    stream_count: int
+
+
+def decay_function(decay):
+    """age in µs → factor in [0, 1] (LANGUAGE.md §6)."""
+    period = decay.period
+    if decay.kind == "half_life":
+        return lambda age: 0.5 ** (age / period)
+    if decay.kind == "expire":
+        return lambda age: 1.0 if age < period else 0.0
+    rate = decay.rate
+    return lambda age: max(0.0, 1.0 - rate * age / period)
+
+
+def clamp(value: float, low, high) -> float:
+    if low is not None and value < low:
+        return float(low)
+    if high is not None and value > high:
+        return float(high)
+    return value
+
+
+def make_env(plan: Plan, lead, now: int, account=None) -> Env:
+    return Env(lead, now, lead.events, by_type_index(lead.events), plan.stream_count, account)
+
+
+def account_key(plan: Plan, lead, now: int):
+    """The lead's account key, or None when it belongs to no account."""
+    if plan.account_key is None:
+        return None
+    env = make_env(plan, lead, now)
+    key = plan.account_key(env, None)
+    if key is None:
+        return None
+    if plan.account_where is not None and plan.account_where(env, None) is not True:
+        return None
+    return key
+
+
+class _Tally:
+    """Collects contributions, tags and explanation inputs while a lead is scored."""
+
+    def __init__(self, env: Env):
+        self.env = env
+        self.contributions: list = []
+        self.inputs: list = []
+        self.tags: list = []
+
+    def run(self, rules: tuple, scope_label: str, tags: list | None = None) -> float:
+        total = 0.0
+        for planned in rules:
+            points = planned.points(self.env)
+            if points:
+                rule = planned.rule
+                reason = planned.reason(self.env) if planned.reason is not None else rule.reason
+                self.contributions.append((rule.index, Contribution(rule.name, scope_label, points, reason)))
+                for label, read, _node in planned.inputs:
+                    self.inputs.append(Input(rule.name, label, show(read(self.env, None))))
+                if rule.tag is not None:
+                    bucket = self.tags if tags is None else tags
+                    if rule.tag not in bucket:
+                        bucket.append(rule.tag)
+            total += points
+        return total
+
+
+def show(value) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return v.rounded(value)
+    if isinstance(value, int) and value > 10**14:
+        return v.format_time(value)
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreResult:
+    model = plan.model
+    env = make_env(plan, lead, now, account)
+    tally = _Tally(env)
+
+    groups, total = {}, 0.0
+    for planned in plan.groups:
+        g = planned.group
+        raw = tally.run(planned.rules, g.scope.label)
+        groups[g.name] = clamp(raw, g.min, g.max)
+        total += groups[g.name]
+    total += tally.run(plan.rules, "global")
+    if account is not None:
+        total += tally.run(plan.account_rules, "account")
+
+    low, high = model.clamp if model.clamp else (None, None)
+    final = clamp(total, low, high)
+    clamped = final != total
+    env.score = final
+    env.group_scores = {(None, name): s for name, s in groups.items()}
+
+    thresholds: list = []
+    disqualified = tuple(name for name, test, text in plan.disqualify if test(env, None) is True)
+    for name, test, text in plan.disqualify:
+        thresholds.append(Threshold("disqualify", name, "total", text, name in disqualified))
+    qualified = tuple(name for name, test, text in plan.qualify if test(env, None) is True)
+    for name, test, text in plan.qualify:
+        thresholds.append(Threshold("stage", name, "total", text, name in qualified and not disqualified))
+
+    tier = model.tiers.tier_of(final) if model.tiers else None
+    if model.tiers:
+        thresholds.extend(tier_thresholds(model.tiers, final, "total"))
+    group_tiers = {}
+    for tier_set in model.group_tiers:
+        group_tiers[tier_set.group] = tier_set.tier_of(groups[tier_set.group])
+        thresholds.extend(tier_thresholds(tier_set, groups[tier_set.group], tier_set.group))
+
+    campaigns = {}
+    for planned in plan.campaigns:
+        campaigns[planned.ir.name] = score_campaign(planned, env, tally, total, model, thresholds)
+
+    if disqualified:
+        floor = model.floor
+        final = floor
+        tier = model.tiers.names[0] if model.tiers else None
+        qualified = ()
+        campaigns = {name: attrs.evolve(c, score=floor, qualified=(),
+                                        tier=(planned.ir.tiers.names[0] if planned.ir.tiers else None))
+                     for (name, c), planned in zip(campaigns.items(), plan.campaigns)}
+
+    contributions = tuple(c for _, c in sorted(tally.contributions, key=lambda pair: pair[0]))
+    return ScoreResult(
+        id=lead.id, score=final, tier=tier, groups=groups, group_tiers=group_tiers,
+        qualified=qualified, disqualified=disqualified, tags=tuple(tally.tags),
+        campaigns=campaigns, clamped=clamped, warnings=tuple(lead.warnings),
+        now=v.format_time(now), contributions=contributions,
+        thresholds=tuple(thresholds), inputs=tuple(tally.inputs))
+
+
+def score_campaign(planned: PlanCampaign, env: Env, tally: _Tally, global_total: float,
+                   model, thresholds: list) -> CampaignResult:
+    campaign = planned.ir
+    tags: list = []
+    groups, part = {}, 0.0
+    for planned_group in planned.groups:
+        g = planned_group.group
+        raw = tally.run(planned_group.rules, g.scope.label, tags)
+        groups[g.name] = clamp(raw, g.min, g.max)
+        part += groups[g.name]
+    part += tally.run(planned.rules, f"campaign {campaign.name}", tags)
+    low, high = model.clamp if model.clamp else (None, None)
+    campaign_score = clamp(global_total + part, low, high)
+
+    saved = env.score, env.group_scores
+    env.score = campaign_score
+    env.group_scores = {**saved[1], **{(campaign.name, name): s for name, s in groups.items()}}
+    qualified = tuple(name for name, test, text in planned.qualify if test(env, None) is True)
+    env.score, env.group_scores = saved
+    scope = f"campaign {campaign.name}"
+    for name, test, text in planned.qualify:
+        thresholds.append(Threshold("stage", name, scope, text, name in qualified))
+
+    tier = campaign.tiers.tier_of(campaign_score) if campaign.tiers else None
+    group_tiers = {t.group: t.tier_of(groups[t.group]) for t in campaign.group_tiers}
+    return CampaignResult(campaign_score, tier, qualified, groups, group_tiers, tuple(tags))
+
+
+def tier_thresholds(tier_set, value: float, scope: str) -> list:
+    return [Threshold("tier", name, scope, f"{scope} >= {v.number_text(threshold)}", value >= threshold)
+            for name, threshold in zip(tier_set.names[1:], tier_set.thresholds)]

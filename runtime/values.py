@@ -1,0 +1,193 @@
+"""What values mean: unknown, equal text, numbers, booleans, dates, times.
+
+This module is the one place where the language's value semantics live
+(LANGUAGE.md §3, §5, §10). The checker uses it to pre-normalize constants,
+the runtime to convert input, and every backend calls or inlines the same
+helpers, so "equal text" or "unknown" means one thing everywhere.
+
+Representation after conversion:
+- text: the stripped text; comparisons use `fold(text)` (stripped, case-folded)
+- number: float
+- bool: bool
+- date: int microseconds since the epoch at 00:00 UTC of that day
+- time: int microseconds since the epoch (UTC)
+- duration: int microseconds
+- unknown: None
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+
+US_PER_SECOND = 1_000_000
+US_PER_DAY = 86_400 * US_PER_SECOND
+EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+_EPOCH_DATE = _dt.date(1970, 1, 1)
+
+#: A value that could not be converted to its declared type (unknown, with a warning).
+BAD = type("Bad", (), {"__repr__": lambda self: "BAD", "__bool__": lambda self: False})()
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+
+
+def fold(text: str) -> str:
+    """The form text is compared in: stripped and case-folded."""
+    return text.strip().casefold()
+
+
+def is_blank(raw: object) -> bool:
+    """Absent, None, empty or whitespace-only text, or NaN: unknown without a warning."""
+    if raw is None:
+        return True
+    if isinstance(raw, str):
+        return not raw.strip()
+    return isinstance(raw, float) and math.isnan(raw)
+
+
+def to_text(raw: object):
+    if isinstance(raw, str):
+        text = raw.strip()
+        return text or None
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, (int, float)):
+        return number_text(float(raw))
+    return BAD
+
+
+def to_number(raw: object):
+    if isinstance(raw, bool):
+        return BAD
+    if isinstance(raw, (int, float)):
+        value = float(raw)
+        return None if math.isnan(value) else (value if math.isfinite(value) else BAD)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if _NUMBER.fullmatch(text):
+            return float(text)
+    return BAD
+
+
+def to_bool(raw: object):
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, (int, float)) and raw in (0, 1):
+        return bool(raw)
+    if isinstance(raw, str):
+        word = raw.strip().casefold()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    return BAD
+
+
+def to_date(raw: object):
+    if isinstance(raw, _dt.datetime):
+        return BAD
+    if isinstance(raw, _dt.date):
+        return (raw - _EPOCH_DATE).days * US_PER_DAY
+    if isinstance(raw, str) and _DATE.fullmatch(raw.strip()):
+        try:
+            day = _dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            return BAD
+        return (day - _EPOCH_DATE).days * US_PER_DAY
+    return BAD
+
+
+def to_time(raw: object):
+    """ISO-8601 text (UTC when it has no offset) or an aware datetime.
+
+    A naive `datetime` object is BAD: only text may leave out the offset.
+    """
+    if isinstance(raw, _dt.datetime):
+        if raw.tzinfo is None or raw.utcoffset() is None:
+            return BAD
+        return datetime_to_us(raw)
+    if isinstance(raw, _dt.date):
+        return (raw - _EPOCH_DATE).days * US_PER_DAY
+    if isinstance(raw, str):
+        parsed = parse_iso_time(raw)
+        return BAD if parsed is None else parsed
+    return BAD
+
+
+def parse_iso_time(text: str) -> int | None:
+    text = text.strip()
+    if not text or not text[:4].isdigit():
+        return None
+    try:
+        moment = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.timezone.utc)
+    return datetime_to_us(moment)
+
+
+def datetime_to_us(moment: _dt.datetime) -> int:
+    return (moment - EPOCH) // _dt.timedelta(microseconds=1)
+
+
+def us_to_datetime(us: int) -> _dt.datetime:
+    return EPOCH + _dt.timedelta(microseconds=us)
+
+
+def format_time(us: int) -> str:
+    return us_to_datetime(us).isoformat()
+
+
+def format_date(us: int) -> str:
+    return us_to_datetime(us).date().isoformat()
+
+
+CONVERTERS = {
+    "text": to_text,
+    "number": to_number,
+    "bool": to_bool,
+    "date": to_date,
+    "time": to_time,
+}
+
+
+def number_text(value: float) -> str:
+    """A number as a person reads it: `15`, `2.5`, not `15.0`."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def rounded(value: float) -> str:
+    """Numbers shown to a person are rounded to 2 decimals (LANGUAGE.md §9)."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def sentinel_matches(raw: object, texts: frozenset, numbers: frozenset) -> bool:
+    """Is this raw input value one of a field's declared `unknown` values?"""
+    if isinstance(raw, str):
+        if texts and fold(raw) in texts:
+            return True
+        if numbers:
+            number = to_number(raw)
+            return number is not BAD and number in numbers
+        return False
+    if numbers and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return float(raw) in numbers
+    return False
+
+
+def domain_of(folded_text: str | None) -> str | None:
+    """`domain(email)`: the text after the last `@`, lower-cased; unknown without `@`."""
+    if folded_text is None:
+        return None
+    at = folded_text.rfind("@")
+    if at < 0:
+        return None
+    return folded_text[at + 1:].strip().lower() or None
