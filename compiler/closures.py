@@ -71,7 +71,7 @@ class Compiler:
 
     def reason(self, rule: ir.Rule):
         """env → the reason shown for a fired rule; a table rule names the arm that matched."""
-        if rule.kind != "table":
+        if rule.kind != "table" or rule.reason_given:
             return None
         by = self.expr(rule.by)
         arms = [(arm, arm_matcher(arm) if arm.kind == "values" else None) for arm in rule.arms]

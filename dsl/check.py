@@ -381,6 +381,7 @@ class Checker:
             max_total=options.get("max"), max_per=options.get("max_per"),
             distinct=options.get("distinct"), decay=effective_decay,
             tag=options.get("tag"), reason=options.get("because", reason),
+            reason_given="because" in options,
             counted=counted, index=self.rule_index, span=rule.span)
 
     def rule_options(self, rule: n.Rule, kind: str, stream, body) -> dict:

@@ -261,6 +261,7 @@ class Rule:
     decay: Decay | None              # effective: the rule's own, else its group's
     tag: str | None
     reason: str
+    reason_given: bool = False       # `because` was written
     counted: tuple = ()              # aggregates whose newest counted event sets the decay
     index: int = 0                   # declaration order within the model
     span: Span = _span()
