@@ -1,0 +1,45 @@
+"""Reading lead and event rows, writing results and rejects.
+
+Readers (``read_rows``) yield raw rows: :class:`Row` (line, column -> raw
+value) or :class:`BadRow` (a row that could not be parsed).  Converting
+values, checking ids and rejecting by content happen later; ``parse_id`` and
+``id_problem`` carry INTERFACE.md section 3's id rules for that.
+"""
+
+from .readers import (
+    FORMATS,
+    PARQUET_EXTRA,
+    BadRow,
+    DataError,
+    ReadError,
+    Row,
+    WriteError,
+    detect_format,
+    id_problem,
+    parse_id,
+    read_rows,
+    sniff_delimiter,
+)
+from .rejects import RejectsWriter, json_default
+from .writers import CsvWriter, JsonlWriter, ParquetWriter, format_cell
+
+__all__ = [
+    "Row",
+    "BadRow",
+    "DataError",
+    "ReadError",
+    "WriteError",
+    "read_rows",
+    "detect_format",
+    "sniff_delimiter",
+    "parse_id",
+    "id_problem",
+    "FORMATS",
+    "PARQUET_EXTRA",
+    "RejectsWriter",
+    "json_default",
+    "JsonlWriter",
+    "CsvWriter",
+    "ParquetWriter",
+    "format_cell",
+]
