@@ -19,6 +19,7 @@ import attrs
 import re2
 
 from ..dsl import ir
+from ..runtime.values import format_duration
 from ..runtime.scoring import Env, PlanRule, PlanGroup, PlanCampaign, Plan, decay_function
 
 COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt,
@@ -473,7 +474,7 @@ def input_label(node) -> str | None:
     if isinstance(node, ir.Aggregate):
         source = "leads" if node.stream.is_leads else (node.stream.source or "event")
         extra = " (filtered)" if node.stream.filter is not None else ""
-        window = "" if node.stream.window is None else f" within {node.stream.window // 3_600_000_000}h"
+        window = "" if node.stream.window is None else f" within {format_duration(node.stream.window)}"
         attribute = f", {node.attribute}" if node.attribute else ""
         return f"{node.kind}({source}{extra}{window}{attribute})"
     return None

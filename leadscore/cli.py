@@ -79,5 +79,151 @@ def validate(models, fmt, strict):
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
-def run():  # pragma: no cover - console entry point alias
-    main()
+# ---- scoring files -------------------------------------------------------------------
+
+def data_options(command):
+    """The options every command that reads lead data shares (INTERFACE.md §1)."""
+    options = [
+        click.option("--leads", "leads_path", required=True,
+                     help="leads file: .csv, .jsonl, .json, .parquet, or - for JSON Lines on stdin"),
+        click.option("--events", "events_path", help="events file, same formats; any order"),
+        click.option("--now", help="evaluation time, ISO-8601 (UTC without an offset); default: the current time"),
+        click.option("--id-column", default="id", show_default=True, help="the leads' id column"),
+        click.option("--event-lead-column", default="lead_id", show_default=True,
+                     help="the events' column naming their lead"),
+        click.option("--delimiter", help="CSV delimiter (default: `,`, or `;`/tab/`|` seen in the header)"),
+        click.option("--line-ids", is_flag=True, help="use each lead's line number as its id (files without ids)"),
+        click.option("--strict", is_flag=True,
+                     help="reject rows with a value that does not convert, instead of warning"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_FAILED)
+
+
+def load_model(path: str):
+    from .api import ModelError, load
+    try:
+        return load(path)
+    except ModelError as error:
+        click.echo(error.render(), err=True)
+        fail(f"{path} is not a valid model ({len(error.analysis.errors)} error(s))")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read the model {path}: {getattr(error, 'strerror', None) or error}")
+
+
+def evaluation_time(now: str | None) -> int:
+    from .runtime.model import InputError, now_us
+    try:
+        return now_us(now)
+    except InputError as error:
+        raise click.BadParameter(str(error), param_hint="--now")
+
+
+def make_batch(model, now: int, rejects, options: dict):
+    from .runtime.batch import Batch
+    return Batch(model, now, rejects, id_column=options["id_column"],
+                 event_lead_column=options["event_lead_column"], strict=options["strict"],
+                 delimiter=options["delimiter"], line_ids=options["line_ids"])
+
+
+def rejects_path(explicit: str | None, output: str | None) -> str | None:
+    """INTERFACE.md §9: --rejects, else rejects.jsonl beside the output, else only counted."""
+    if explicit:
+        return explicit
+    if output:
+        import os
+        return os.path.join(os.path.dirname(os.path.abspath(output)), "rejects.jsonl")
+    return None
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@data_options
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl",
+              show_default=True)
+@click.option("-o", "--output", help="output file (default: standard output)")
+@click.option("--explain", is_flag=True, help="add each lead's contributions (jsonl)")
+@click.option("--rejects", "rejects", help="rejects file, JSON Lines (default: rejects.jsonl beside -o)")
+def score(model, leads_path, events_path, now, fmt, output, explain, rejects, **options):
+    """Score a batch of leads; one result per lead, in input order.
+
+    \b
+    Examples:
+      leadscore score examples/b2b.score --leads examples/b2b/leads.csv \\
+          --events examples/b2b/events.csv --now 2026-11-20T00:00:00Z
+      leadscore score model.score --leads leads.csv --format csv -o scores.csv
+    """
+    from .runtime.io import DataError, RejectsWriter
+    from .runtime.output import ResultWriter
+    at = evaluation_time(now)
+    loaded = load_model(model)
+    try:
+        with RejectsWriter(rejects_path(rejects, output)) as rejected:
+            batch = make_batch(loaded, at, rejected, options)
+            writer = ResultWriter(fmt, output, loaded.plan.model, explain)
+            try:
+                for result in batch.run(leads_path, events_path):
+                    writer.write(result)
+            finally:
+                writer.close()
+    except BrokenPipeError:
+        raise
+    except (DataError, ValueError, OSError) as error:
+        fail(str(error))
+    click.echo(batch.summary.text(), err=True)
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@data_options
+@click.option("--lead", "lead_id", required=True, help="the id of the lead to explain")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain(model, leads_path, events_path, now, lead_id, fmt, **options):
+    """Explain one lead's score: every rule that contributed, and the thresholds met or missed.
+
+    \b
+    Example:
+      leadscore explain examples/b2b.score --leads examples/b2b/leads.csv \\
+          --events examples/b2b/events.csv --now 2026-11-20T00:00:00Z --lead L7
+    """
+    from .runtime.io import DataError, RejectsWriter
+    at = evaluation_time(now)
+    loaded = load_model(model)
+    found = None
+    try:
+        with RejectsWriter(None) as rejected:
+            for result in make_batch(loaded, at, rejected, options).run(leads_path, events_path):
+                if result.id == lead_id.strip():
+                    found = result
+    except (DataError, ValueError, OSError) as error:
+        fail(str(error))
+    if found is None:
+        fail(f"no scored lead with id `{lead_id}` in {leads_path}")
+    if fmt == "json":
+        click.echo(json.dumps(found.to_dict(explain=True), indent=2))
+    else:
+        click.echo(found.explain())
+
+
+def entry() -> None:
+    """The console script: a closed pipe ends quietly, and a bug is reported in one line
+    (set LEADSCORE_DEBUG=1 for the traceback)."""
+    import os
+    try:
+        main(standalone_mode=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_FAILED)
+    except Exception as error:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("LEADSCORE_DEBUG"):
+            raise
+        click.echo(f"leadscore: internal error: {type(error).__name__}: {error} "
+                   "(a bug; rerun with LEADSCORE_DEBUG=1 for details)", err=True)
+        sys.exit(EXIT_FAILED)

@@ -93,58 +93,47 @@ class ScoreResult:
 
 def explain_text(result: ScoreResult) -> str:
     """The breakdown `leadscore explain` prints; numbers rounded to 2 decimals."""
-    lines = [f"lead {result.id}: score {rounded(result.score)}"
-             + (f", tier {result.tier}" if result.tier is not None else "")
-             + (" (clamped)" if result.clamped else "")]
+    head = f"lead {result.id}: score {rounded(result.score)}"
+    if result.tier is not None:
+        head += f", tier {result.tier}"
+    if result.clamped:
+        head += " (clamped)"
+    lines = [head, f"  evaluated at {result.now}"]
     if result.disqualified:
-        lines.append(f"  disqualified by: {', '.join(result.disqualified)} "
-                     "(score set to the floor, lowest tier, no stages)")
-    lines.append("")
-    lines.append("contributions (points after decay and caps):")
-    if not result.contributions:
-        lines.append("  (no rule contributed)")
-    by_rule = {}
+        lines.append(f"  disqualified by {', '.join(result.disqualified)}: "
+                     "the score is the floor, the tier the lowest, and no stage is reached")
+    inputs: dict[str, list] = {}
     for item in result.inputs:
-        by_rule.setdefault((item.rule), []).append(item)
-    width = max((len(c.rule) for c in result.contributions), default=0)
-    scope_width = max((len(c.scope) for c in result.contributions), default=0)
+        inputs.setdefault(item.rule, []).append(item)
+    by_scope: dict[str, list] = {}
     for c in result.contributions:
-        sign = "+" if c.points > 0 else ""
-        lines.append(f"  {sign + rounded(c.points):>8}  {c.rule:<{width}}  [{c.scope:<{scope_width}}]  {c.reason}")
-        for item in by_rule.get(c.rule, ()):
-            lines.append(f"  {'':>8}  {'':<{width}}     {item.label} = {item.value}")
-    sums = _scope_sums(result.contributions)
-    if sums:
-        lines.append("")
-        lines.append("scores:")
-        for scope, total in sums.items():
-            shown = result.groups.get(scope)
-            suffix = ""
-            if shown is not None and shown != total:
-                suffix = f" → {rounded(shown)} after the group's limits"
-            lines.append(f"  {scope}: {rounded(total)}{suffix}")
+        by_scope.setdefault(c.scope, []).append(c)
+    if not by_scope:
+        lines += ["", "no rule contributed"]
+    width = max((len(c.rule) for c in result.contributions), default=0)
+    for scope, items in by_scope.items():
+        total = sum(c.points for c in items)
+        after = result.groups.get(scope)
+        if after is None and scope.startswith("campaign ") and "/" in scope:
+            campaign, group = scope[len("campaign "):].split("/", 1)
+            after = result.campaigns[campaign].groups.get(group) if campaign in result.campaigns else None
+        note = f", {rounded(after)} after the group's limits" if after is not None and after != total else ""
+        lines += ["", f"{scope}: {rounded(total)}{note}"]
+        for c in items:
+            sign = "+" if c.points > 0 else ""
+            lines.append(f"  {sign + rounded(c.points):>8}  {c.rule:<{width}}  {c.reason}")
+            for item in inputs.get(c.rule, ()):
+                lines.append(f"  {'':>8}  {'':<{width}}    {item.label} = {item.value}")
     for name, campaign in result.campaigns.items():
-        lines.append(f"  campaign {name}: {rounded(campaign.score)}"
-                     + (f", tier {campaign.tier}" if campaign.tier else "")
-                     + (f", qualified: {', '.join(campaign.qualified)}" if campaign.qualified else ""))
+        extra = (f", tier {campaign.tier}" if campaign.tier else "") + (
+            f", qualified: {', '.join(campaign.qualified)}" if campaign.qualified else "")
+        lines += ["", f"campaign {name} score: {rounded(campaign.score)}{extra}"]
     if result.thresholds:
-        lines.append("")
-        lines.append("thresholds:")
+        lines += ["", "thresholds:"]
         for t in result.thresholds:
-            mark = "met   " if t.met else "missed"
-            lines.append(f"  {mark} {t.kind} {t.name} ({t.scope}): {t.condition}")
+            lines.append(f"  {'met   ' if t.met else 'missed'}  {t.kind} {t.name} ({t.scope}): {t.condition}")
     if result.tags:
-        lines.append("")
-        lines.append(f"tags: {', '.join(result.tags)}")
+        lines += ["", f"tags: {', '.join(result.tags)}"]
     if result.warnings:
-        lines.append("")
-        lines.append("warnings:")
-        lines.extend(f"  {w}" for w in result.warnings)
+        lines += ["", "warnings:"] + [f"  {w}" for w in result.warnings]
     return "\n".join(lines)
-
-
-def _scope_sums(contributions) -> dict:
-    sums: dict[str, float] = {}
-    for c in contributions:
-        sums[c.scope] = sums.get(c.scope, 0.0) + c.points
-    return sums

@@ -147,6 +147,18 @@ def format_date(us: int) -> str:
     return us_to_datetime(us).date().isoformat()
 
 
+DURATION_UNITS = (("y", 365 * US_PER_DAY), ("mo", 30 * US_PER_DAY), ("w", 7 * US_PER_DAY),
+                  ("d", US_PER_DAY), ("h", 3600 * US_PER_SECOND))
+
+
+def format_duration(us: int) -> str:
+    """A duration as the language writes it: the largest unit that divides it (`30d`, `12h`)."""
+    for unit, size in DURATION_UNITS:
+        if us % size == 0:
+            return f"{us // size}{unit}"
+    return f"{number_text(us / (3600 * US_PER_SECOND))}h"
+
+
 CONVERTERS = {
     "text": to_text,
     "number": to_number,

@@ -1,0 +1,231 @@
+"""Scoring files: every input row ends scored, ignored-and-counted, or rejected.
+
+INTERFACE.md §9. Events are read first into an index by lead id (the raw
+rows, so a lead's events are converted when the lead is); then leads are
+read, checked, given their events and scored in input order. Events left in
+the index at the end belong to no scored lead and are rejected. A model
+with an account scope needs every lead before it can score any, so its
+leads are held until the end; without one, each lead is scored and
+written as soon as it is read.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterator
+
+import attrs
+
+from .io import BadRow, ReadError, Row, id_problem, read_rows
+from .model import Model
+from .schema import EventProblem, Lead
+
+
+@attrs.define
+class Summary:
+    leads_read: int = 0
+    leads_scored: int = 0
+    leads_rejected: int = 0
+    events_read: int = 0
+    events_used: int = 0
+    events_after_now: int = 0
+    events_undeclared: int = 0
+    events_rejected: int = 0
+    warnings: int = 0
+    seconds: float = 0.0
+    rejects_to: str | None = None
+
+    @property
+    def events_ignored(self) -> int:
+        return self.events_after_now + self.events_undeclared
+
+    def text(self) -> str:
+        where = f"written to {self.rejects_to}" if self.rejects_to else "only counted (output is standard output; use --rejects PATH to keep them)"
+        return "\n".join([
+            f"leads:  {self.leads_read} read, {self.leads_scored} scored, {self.leads_rejected} rejected",
+            f"events: {self.events_read} read, {self.events_used} used, {self.events_ignored} ignored "
+            f"({self.events_after_now} after now, {self.events_undeclared} of undeclared types), "
+            f"{self.events_rejected} rejected",
+            f"warnings: {self.warnings}",
+            f"rejects: {self.leads_rejected + self.events_rejected} {where}",
+            f"time: {self.seconds:.2f}s",
+        ])
+
+
+@attrs.frozen
+class RawEvent:
+    file: str
+    line: int
+    data: dict
+
+
+class Batch:
+    """One run over a leads file (and optionally an events file)."""
+
+    def __init__(self, model: Model, now: int, rejects, *, id_column: str = "id",
+                 event_lead_column: str = "lead_id", strict: bool = False,
+                 delimiter: str | None = None, line_ids: bool = False, stdin=None):
+        self.model = model
+        self.now = now
+        self.rejects = rejects
+        self.id_column = id_column
+        self.event_lead_column = event_lead_column
+        self.strict = strict
+        self.delimiter = delimiter
+        self.line_ids = line_ids
+        self.stdin = stdin
+        self.summary = Summary(rejects_to=getattr(rejects, "path", None))
+
+    def reject(self, file: str, line: int, reason: str, row) -> None:
+        self.rejects.reject(file, line, reason, row)
+
+    # ---- events --------------------------------------------------------------------
+
+    def index_events(self, path: str) -> dict:
+        index: dict[str, list] = {}
+        for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
+            self.summary.events_read += 1
+            if isinstance(item, BadRow):
+                self.summary.events_rejected += 1
+                self.rejects.add(item)
+                continue
+            owner = item.data.get(self.event_lead_column)
+            problem = id_problem(owner)
+            if problem:
+                self.summary.events_rejected += 1
+                self.reject(path, item.line, f"event: {problem.replace('id', 'lead id', 1)} "
+                                             f"(column `{self.event_lead_column}`)", item.data)
+                continue
+            index.setdefault(_id_text(owner), []).append(RawEvent(path, item.line, item.data))
+        return index
+
+    def convert_events(self, raw_events: list, lead: Lead) -> list:
+        """Typed events of one scored lead; bad ones rejected, ignored ones counted."""
+        model, s = self.model, self.summary
+        events = []
+        for raw in raw_events:
+            warnings: list = []
+            try:
+                event = model.event_reader.read(raw.data, warnings)
+            except EventProblem as error:
+                s.events_rejected += 1
+                self.reject(raw.file, raw.line, f"event: {error}", raw.data)
+                continue
+            if event is None:
+                s.events_undeclared += 1
+                continue
+            if event.at > self.now:
+                s.events_after_now += 1
+                continue
+            if warnings and self.strict:
+                s.events_rejected += 1
+                self.reject(raw.file, raw.line, "event: " + "; ".join(warnings), raw.data)
+                continue
+            lead.warnings.extend(warnings)
+            s.events_used += 1
+            events.append(event)
+        events.sort(key=lambda e: e.order)
+        return events
+
+    def reject_events(self, raw_events: list, reason: str) -> None:
+        for raw in raw_events:
+            self.summary.events_rejected += 1
+            self.reject(raw.file, raw.line, reason, raw.data)
+
+    # ---- leads ---------------------------------------------------------------------
+
+    def leads(self, path: str, index: dict) -> Iterator[Lead]:
+        """Read, check and convert each lead row; yield the leads to score."""
+        s = self.summary
+        seen: dict[str, int] = {}
+        first = True
+        for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
+            s.leads_read += 1
+            if isinstance(item, BadRow):
+                s.leads_rejected += 1
+                self.rejects.add(item)
+                continue
+            if first and not self.line_ids and self.id_column not in item.data:
+                columns = ", ".join(f"`{c}`" for c in item.data) or "none"
+                raise ReadError(f"{path}: no id column `{self.id_column}` (the file has {columns}); "
+                                "name it with --id-column, or use --line-ids")
+            first = False
+            lead = self.lead(path, item, seen, index)
+            if lead is not None:
+                yield lead
+
+    def lead(self, path: str, item: Row, seen: dict, index: dict) -> Lead | None:
+        s = self.summary
+        data = item.data
+        inline = data.get("events") if "events" in data and not self._is_field("events") else None
+
+        def refuse(reason: str, lead_id=None) -> None:
+            s.leads_rejected += 1
+            self.reject(path, item.line, reason, data)
+            inline_raw = [RawEvent(path, item.line, e) if isinstance(e, dict) else None
+                          for e in (inline if isinstance(inline, list) else ())]
+            for raw, original in zip(inline_raw, inline if isinstance(inline, list) else ()):
+                s.events_read += 1
+                s.events_rejected += 1
+                self.reject(path, item.line, "inline event of a rejected lead", original)
+            if lead_id is not None:
+                self.reject_events(index.pop(lead_id, ()), f"event: its lead `{lead_id}` was rejected")
+
+        if self.line_ids:
+            lead_id = str(item.line)
+        else:
+            problem = id_problem(data.get(self.id_column))
+            if problem:
+                refuse(f"lead: {problem} (column `{self.id_column}`)")
+                return None
+            lead_id = _id_text(data.get(self.id_column))
+        if lead_id in seen:
+            refuse(f"lead: duplicate id `{lead_id}` (first on line {seen[lead_id]})")
+            return None
+        if inline is not None and not isinstance(inline, list):
+            seen[lead_id] = item.line
+            refuse("lead: `events` must be a list of events", lead_id)
+            return None
+        lead = self.model.read_lead(data, lead_id, item.line)
+        seen[lead_id] = item.line
+        if lead.warnings and self.strict:
+            refuse("lead: " + "; ".join(lead.warnings), lead_id)
+            return None
+        raw_events = index.pop(lead_id, [])
+        if inline:
+            s.events_read += len(inline)
+            for event in inline:
+                if isinstance(event, dict):
+                    raw_events.append(RawEvent(path, item.line, event))
+                else:
+                    s.events_rejected += 1
+                    self.reject(path, item.line, "inline event: an event must be an object", event)
+        lead.events = self.convert_events(raw_events, lead)
+        return lead
+
+    def _is_field(self, column: str) -> bool:
+        return any(f.column == column for f in self.model.fields)
+
+    # ---- the run -------------------------------------------------------------------
+
+    def run(self, leads_path: str, events_path: str | None = None) -> Iterator:
+        """Yield each scored lead's result in input order; `summary` is complete at the end."""
+        started = time.perf_counter()
+        index = self.index_events(events_path) if events_path else {}
+        leads = self.leads(leads_path, index)
+        if self.model.has_account:
+            held = list(leads)
+            results = self.model.score_prepared(held, self.now)
+        else:
+            results = (self.model.score_prepared([lead], self.now)[0] for lead in leads)
+        for result in results:
+            self.summary.leads_scored += 1
+            self.summary.warnings += len(result.warnings)
+            yield result
+        for lead_id, raw_events in index.items():
+            self.reject_events(raw_events, f"event: no lead with id `{lead_id}`")
+        self.summary.seconds = time.perf_counter() - started
+
+
+def _id_text(value) -> str:
+    return value.strip() if isinstance(value, str) else str(value)
