@@ -25,6 +25,9 @@ ERROR_EXPR = ir.Const("<error>", ERROR)
 ORDERED = {"<", "<=", ">", ">="}
 TIMES = {DATE, TIME}
 
+QUIET_RE2 = re2.Options()
+QUIET_RE2.log_errors = False        # the reason goes into the diagnostic, not to stderr
+
 
 @attrs.frozen
 class Context:
@@ -750,9 +753,12 @@ class Checker:
         operand, kind = self.expr(node.operand, ctx)
         pattern = node.pattern.value
         try:
-            re2.compile(pattern)
+            re2.compile(pattern, QUIET_RE2)
         except Exception as error:  # re2.error; message text varies by version
-            self.report.error(node.pattern.span, "E-regex", f"RE2 cannot compile this pattern: {error}",
+            reason = error.args[0] if error.args else error
+            if isinstance(reason, bytes):       # google-re2 gives the reason as bytes
+                reason = reason.decode("utf-8", "replace")
+            self.report.error(node.pattern.span, "E-regex", f"RE2 cannot compile this pattern: {reason}",
                               "patterns are RE2 syntax: no back-references or look-around")
             return ERROR_EXPR, ERROR
         if kind == ERROR:

@@ -4,6 +4,7 @@ turns Lark's exceptions into diagnostics a rule author can act on."""
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 from lark import Lark, Token, Transformer, v_args
@@ -88,14 +89,23 @@ def _terminals() -> dict:
 
 
 def expected_terminals(error: UnexpectedInput) -> set[str]:
-    """The terminals the parser could take where it stopped, from its table.
+    """The terminals the parser could take where it stopped.
 
     Lark's own `expected` set comes from the lexer, which the keyword
-    post-lexer widens, so it is read from the parse table instead.
+    post-lexer widens. The parse table's row is not exact either: LALR
+    merges look-aheads, so after `1..` it lists `}` and `rule` although only
+    `=>`, `,` or a number can follow in a table arm. The interactive parser
+    tries each terminal of the row, which gives exactly the ones it accepts.
     """
+    interactive = getattr(error, "interactive_parser", None)
+    if interactive is not None:
+        try:
+            return set(interactive.accepts())
+        except LarkError:  # pragma: no cover - fall back to the table row
+            pass
     state = getattr(error, "state", None)
     try:
-        return set(state.parse_conf.parse_table.states[state.position])
+        return {t for t in state.parse_conf.parse_table.states[state.position] if t.isupper()}
     except AttributeError:
         return set(getattr(error, "expected", None) or getattr(error, "allowed", None) or ())
 
@@ -508,6 +518,8 @@ class ToAst(Transformer):
 
 OPENERS = {"{": "}", "(": ")", "[": "]"}
 CLOSER_TERMINALS = {"}": "RBRACE", ")": "RPAR", "]": "RSQB"}
+RULE_OPTIONS = {"MAX", "DISTINCT", "DECAY", "TAG", "BECAUSE"}
+NUMBER_LIKE = re.compile(r"[0-9][0-9A-Za-z_]*(\.[0-9][0-9A-Za-z_]*)?%?")
 
 
 def unclosed_bracket(text: str, upto: int) -> tuple[str, int] | None:
@@ -547,6 +559,12 @@ def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Report
             span = source.span(pos, len(text) if end < 0 else end)
             reporter.error(span, "E-string", "this string is not closed on its line",
                            "add the closing `\"`")
+        elif char.isdigit():
+            word = NUMBER_LIKE.match(text, pos).group()
+            reporter.error(source.span(pos, pos + len(word)), "E-lex",
+                           f"`{word}` is not a number, a duration or a percentage",
+                           "numbers are written `15`, `2.5` or `1_000`; a duration is a number and a unit "
+                           "with no space: `12h`, `30d`, `2w`, `6mo`, `1y`")
         else:
             reporter.error(span, "E-lex", f"unexpected character `{char}`",
                            f"expected {describe_expected(expected)}" if expected else None)
@@ -570,6 +588,10 @@ def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Report
                        ("" if at_end else f" (found {describe_found(token)} on line {token.line})"),
                        f"add `{OPENERS[bracket]}`")
         return
+    if kind == "MODEL":
+        reporter.error(span, "E-model-header", "`model` must be the first item of the file, and given once",
+                       "move the `model` line to the top of the file")
+        return
     if kind in KEYWORD_TERMINALS and "NAME" in expected:
         word = KEYWORD_TERMINALS[kind]
         reporter.error(span, "E-reserved", f"`{word}` is a reserved keyword and cannot be used as a name",
@@ -586,8 +608,10 @@ def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Report
                        "join two comparisons with `and`: `1 < x and x < 5`")
         return
     found = describe_found(token)
-    reporter.error(span, "E-syntax", f"unexpected {found}",
-                   f"expected {describe_expected(expected)}" if expected else None)
+    hint = f"expected {describe_expected(expected)}" if expected else None
+    if kind in RULE_OPTIONS and "COMMA" in expected:
+        hint = f"options follow a comma: `, {KEYWORD_TERMINALS[kind]} ...`"
+    reporter.error(span, "E-syntax", f"unexpected {found}", hint)
 
 
 def describe_found(token: Token) -> str:
