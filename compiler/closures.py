@@ -19,6 +19,7 @@ import attrs
 import re2
 
 from ..dsl import ir
+from ..runtime.streams import cap, distinct_newest, newest_known, sum_known
 from ..runtime.values import format_duration
 from ..runtime.scoring import Env, PlanRule, PlanGroup, PlanCampaign, Plan, decay_function
 
@@ -104,13 +105,7 @@ class Compiler:
             return lambda env: (s[0].at if (s := get(env)) else None)
         if aggregate.kind == "sum":
             name = aggregate.attribute
-
-            def newest_summed(env):
-                for event in reversed(get(env)):
-                    if event.values.get(name) is not None:
-                        return event.at
-                return None
-            return newest_summed
+            return lambda env: newest_known(get(env), name)
         return lambda env: (s[-1].at if (s := get(env)) else None)
 
     def decayed(self, rule: ir.Rule, base, aggregates: tuple):
@@ -166,15 +161,7 @@ class Compiler:
 
         def events_of(env):
             items = get(env)
-            if distinct is None:
-                return items
-            newest = {}
-            for item in items:
-                value = item.values.get(distinct)
-                if value is not None:
-                    newest[value] = item
-            keep = set(map(id, newest.values()))
-            return [item for item in items if id(item) in keep]
+            return items if distinct is None else distinct_newest(items, distinct)
 
         if per is None:
             if factor is None:
@@ -426,24 +413,7 @@ class Compiler:
         if kind == "last":
             return lambda env, item: (s[-1].at if (s := get(env)) else None)
         name = node.attribute
-
-        def total(env, item):
-            result = 0.0
-            for event in get(env):
-                value = event.values.get(name)
-                if value is not None:
-                    result += value
-            return result
-        return total
-
-
-def cap(points: float, limit: float) -> float:
-    """`max N`: at most N in magnitude, keeping the sign."""
-    if points > limit:
-        return limit
-    if points < -limit:
-        return -limit
-    return points
+        return lambda env, item: sum_known(get(env), name)
 
 
 def capped(fn, limit):

@@ -14,7 +14,7 @@ from typing import Union
 
 import attrs
 
-from ..runtime import schema
+from ..runtime import plan, schema
 from .source import NO_SPAN, Span
 
 ir = attrs.frozen
@@ -276,21 +276,12 @@ class Group:
     rules: tuple
     span: Span = _span()
 
+    @property
+    def label(self) -> str:
+        return self.scope.label
 
-@ir
-class TierSet:
-    group: str | None                # None: the total (or the campaign score)
-    names: tuple
-    thresholds: tuple                # thresholds[i] starts names[i + 1]
 
-    def tier_of(self, score: float) -> str:
-        name = self.names[0]
-        for threshold, next_name in zip(self.thresholds, self.names[1:]):
-            if score >= threshold:
-                name = next_name
-            else:
-                break
-        return name
+TierSet = plan.TierSet
 
 
 @ir

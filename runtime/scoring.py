@@ -173,7 +173,7 @@ def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreRe
     groups, total = {}, 0.0
     for planned in plan.groups:
         g = planned.group
-        raw = tally.run(planned.rules, g.scope.label)
+        raw = tally.run(planned.rules, g.label)
         groups[g.name] = clamp(raw, g.min, g.max)
         total += groups[g.name]
     total += tally.run(plan.rules, "global")
@@ -231,7 +231,7 @@ def score_campaign(planned: PlanCampaign, env: Env, tally: _Tally, global_total:
     groups, part = {}, 0.0
     for planned_group in planned.groups:
         g = planned_group.group
-        raw = tally.run(planned_group.rules, g.scope.label, tags)
+        raw = tally.run(planned_group.rules, g.label, tags)
         groups[g.name] = clamp(raw, g.min, g.max)
         part += groups[g.name]
     part += tally.run(planned.rules, f"campaign {campaign.name}", tags)

@@ -1,0 +1,65 @@
+"""What a backend hands the runtime: each rule compiled to `env → points`,
+and the little the result assembly needs to know about the model.
+
+The checker's IR objects satisfy these shapes directly; a module written by
+`leadscore compile` builds the small `*Info` records below instead, so it
+needs neither the front end nor its IR.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class TierSet:
+    """`tiers [GROUP]: a, b >= 10, …` — thresholds[i] starts names[i + 1]."""
+
+    group: str | None                # None: the total (or the campaign score)
+    names: tuple
+    thresholds: tuple
+
+    def tier_of(self, score: float) -> str:
+        name = self.names[0]
+        for threshold, next_name in zip(self.thresholds, self.names[1:]):
+            if score >= threshold:
+                name = next_name
+            else:
+                break
+        return name
+
+
+@attrs.frozen
+class RuleInfo:
+    name: str
+    index: int
+    reason: str
+    tag: str | None
+
+
+@attrs.frozen
+class GroupInfo:
+    name: str
+    label: str
+    min: float | None
+    max: float | None
+
+
+@attrs.frozen
+class CampaignInfo:
+    name: str
+    tiers: TierSet | None
+    group_tiers: tuple
+
+
+@attrs.frozen
+class ModelInfo:
+    clamp: tuple | None
+    tiers: TierSet | None
+    group_tiers: tuple
+
+    @property
+    def floor(self) -> float:
+        if self.clamp and self.clamp[0] is not None:
+            return float(self.clamp[0])
+        return 0.0
