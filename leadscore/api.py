@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 
+from .compiler import codegen
 from .compiler.closures import compile_model
 from .dsl import Analysis, analyze, analyze_file
 from .runtime.model import Model
 
-BACKENDS = ("closures",)
+BACKENDS = ("codegen", "closures")
+DEFAULT_BACKEND = "codegen"
 
 
 class ModelError(Exception):
@@ -27,23 +29,28 @@ class ModelError(Exception):
         return self.analysis.render()
 
 
-def compile_analysis(analysis: Analysis, backend: str = "closures") -> Model:
+def compile_analysis(analysis: Analysis, backend: str = DEFAULT_BACKEND) -> Model:
+    """A checked analysis → a Model scored by `backend`: "codegen" (generated Python) or "closures"."""
     if analysis.model is None:
         raise ModelError(analysis)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     checked = analysis.model
+    if backend == "codegen":
+        generated = codegen.generate(checked)
+        module = codegen.load_generated(generated, f"<leadscore {checked.filename}>")
+        return module.MODEL
     return Model(checked.name, checked.version, compile_model(checked), checked.fields,
                  checked.events, source=analysis.source.filename)
 
 
-def load(path: str | os.PathLike, backend: str = "closures") -> Model:
+def load(path: str | os.PathLike, backend: str = DEFAULT_BACKEND) -> Model:
     """Load a `.score` file; raises ModelError listing every diagnostic if it is invalid."""
     return compile_analysis(analyze_file(path), backend)
 
 
 def loads(text: str, name: str | None = None, *, base_dir: str | os.PathLike | None = None,
-          backend: str = "closures") -> Model:
+          backend: str = DEFAULT_BACKEND) -> Model:
     """Load `.score` text; `name` is used as the file name in diagnostics (and as the model's default name)."""
     filename = f"{name}.score" if name and not name.endswith(".score") else (name or "<string>")
     return compile_analysis(analyze(text, filename, base_dir), backend)

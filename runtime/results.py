@@ -71,7 +71,12 @@ class ScoreResult:
     now: str
     contributions: tuple = ()
     thresholds: tuple = attrs.field(default=(), eq=False, repr=False)
-    inputs: tuple = attrs.field(default=(), eq=False, repr=False)
+    read_inputs: object = attrs.field(default=tuple, eq=False, repr=False)
+
+    @property
+    def inputs(self) -> tuple:
+        """The values each contributing rule read (`Input`s), as explanations show them."""
+        return self.read_inputs()
 
     def to_dict(self, explain: bool = False) -> dict:
         """The JSON object of INTERFACE.md §5; `explain` adds `contributions`."""

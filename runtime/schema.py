@@ -83,6 +83,16 @@ def convert(raw, type_: str, sentinel_texts=frozenset(), sentinel_numbers=frozen
     return v.CONVERTERS[type_](raw)
 
 
+def field_value(raw, field: Field):
+    """A field's typed value (text stripped, not folded), or None: unknown or unconvertible.
+
+    The warning-free form of `LeadReader.read` for one field, for callers
+    that want only a score.
+    """
+    value = convert(raw, field.type, field.sentinel_texts, field.sentinel_numbers)
+    return None if value is v.BAD else value
+
+
 def describe_raw(raw) -> str:
     text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
     return text if len(text) <= 60 else text[:57] + "..."

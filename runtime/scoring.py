@@ -132,8 +132,13 @@ class _Tally:
     def __init__(self, env: Env):
         self.env = env
         self.contributions: list = []
-        self.inputs: list = []
+        self.fired: list = []
         self.tags: list = []
+
+    def read_inputs(self) -> tuple:
+        """The values the fired rules read, for explanations; computed only when asked for."""
+        return tuple(Input(p.rule.name, label, show(read(self.env, None)))
+                     for p in self.fired for label, read, _node in p.inputs)
 
     def run(self, rules: tuple, scope_label: str, tags: list | None = None) -> float:
         total = 0.0
@@ -143,8 +148,8 @@ class _Tally:
                 rule = planned.rule
                 reason = planned.reason(self.env) if planned.reason is not None else rule.reason
                 self.contributions.append((rule.index, Contribution(rule.name, scope_label, points, reason)))
-                for label, read, _node in planned.inputs:
-                    self.inputs.append(Input(rule.name, label, show(read(self.env, None))))
+                if planned.inputs:
+                    self.fired.append(planned)
                 if rule.tag is not None:
                     bucket = self.tags if tags is None else tags
                     if rule.tag not in bucket:
@@ -221,7 +226,7 @@ def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreRe
         qualified=qualified, disqualified=disqualified, tags=tuple(tally.tags),
         campaigns=campaigns, clamped=clamped, warnings=tuple(lead.warnings),
         now=v.format_time(now), contributions=contributions,
-        thresholds=tuple(thresholds), inputs=tuple(tally.inputs))
+        thresholds=tuple(thresholds), read_inputs=tally.read_inputs)
 
 
 def score_campaign(planned: PlanCampaign, env: Env, tally: _Tally, global_total: float,

@@ -1,0 +1,800 @@
+"""Checked model → Python source: straight-line code for every rule.
+
+The generated module builds the same `Plan` the closure compiler builds,
+but each rule, stream and stage is one plain function whose body is the
+rule's logic written out — no closure call per node. The runtime assembles
+results from it exactly as it does for closures (runtime/scoring.py).
+
+Conditions are written in two-valued form: `true(c)` is a Python boolean
+expression that holds exactly when the three-valued condition is True,
+`false(c)` when it is False (LANGUAGE.md §5). `not c` is `false(c)`, so no
+third value is ever materialized.
+
+Safe by construction: the text contains only what this module writes from
+checked IR nodes. Every literal goes through `repr`; names from the model
+appear only inside `repr`'d strings (dict keys, labels), never as Python
+identifiers — functions and temporaries are numbered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+
+import attrs
+
+from ..dsl import ir
+from ..runtime.values import US_PER_DAY, format_duration
+
+#: What a generated function binds at its start, when its body reads the name.
+PROLOGUE = (("now", "env.now"), ("lead", "env.lead.values"), ("stripped", "env.lead.stripped"))
+NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+HEADER = '''"""Scorer for the leadscore model {name}, generated from {file}. Do not edit.
+
+It needs only leadscore's runtime (no parser, no checker):
+
+    import scorer
+    result = scorer.score(lead, events, now="2026-11-20T00:00:00Z")
+    result.score, result.tier, result.explain()
+"""
+'''
+
+
+@attrs.frozen
+class Generated:
+    source: str
+    line_map: dict                   # generated line → (file, line, column, what)
+
+
+class Writer:
+    """Indented lines with a source map back to the `.score` spans."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.line_map: dict[int, tuple] = {}
+        self.depth = 0
+        self.origin = None
+
+    def line(self, text: str = "") -> None:
+        self.lines.append(("    " * self.depth + text) if text else "")
+        if self.origin is not None:
+            self.line_map[len(self.lines)] = self.origin
+
+    @contextlib.contextmanager
+    def indent(self):
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    @contextlib.contextmanager
+    def mapped(self, origin):
+        saved, self.origin = self.origin, origin
+        try:
+            yield
+        finally:
+            self.origin = saved
+
+    def extend(self, other: "Writer") -> None:
+        offset = len(self.lines)
+        self.lines.extend(other.lines)
+        self.line_map.update({offset + k: origin for k, origin in other.line_map.items()})
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def generate(model: ir.Model) -> Generated:
+    return Generator(model).module()
+
+
+class Generator:
+    def __init__(self, model: ir.Model):
+        self.model = model
+        self.w = Writer()
+        self.constants: dict = {}          # repr → module-level name
+        self.temps = itertools.count()
+        self.field_names: dict | None = None   # in `total`: field name → local variable
+
+    # ---- small helpers -------------------------------------------------------------
+
+    def constant(self, text: str) -> str:
+        """A module-level constant for an expression text built from literals."""
+        if text not in self.constants:
+            self.constants[text] = f"_K{len(self.constants)}"
+        return self.constants[text]
+
+    def temp(self) -> str:
+        return f"_t{next(self.temps)}"
+
+    def origin(self, span, what: str):
+        return (self.model.filename, span.line, span.column, what)
+
+    # ---- the module ----------------------------------------------------------------
+
+    def module(self) -> Generated:
+        m, w = self.model, self.w
+        body = Writer()
+        self.w = body
+        self.streams()
+        rule_names = {}
+        for rule, _group in m.all_rules():
+            rule_names[rule.index] = self.rule(rule)
+        stages = self.stages()
+        key_fn = self.account_functions()
+        self.plan(rule_names, stages, key_fn)
+        self.total()
+        self.w = w
+
+        w.line(HEADER.format(name=_doc(repr(m.name)), file=_doc(repr(m.filename))).rstrip("\n"))
+        w.line("import re2 as _re2")
+        w.line("from leadscore.runtime import plan as _plan, schema as _schema, values as _values")
+        w.line("from leadscore.runtime.model import Model as _Model, now_us as _now_us")
+        w.line("from leadscore.runtime.scoring import Plan as _Plan, PlanCampaign as _PlanCampaign, "
+               "PlanGroup as _PlanGroup, PlanRule as _PlanRule, Env as _Env")
+        w.line("from leadscore.runtime.schema import field_value as _field_value")
+        w.line("from leadscore.runtime.streams import distinct_newest as _distinct, "
+               "newest_known as _newest_known, sum_known as _sum_known")
+        w.line()
+        w.line(f"NAME = {m.name!r}")
+        w.line(f"VERSION = {m.version!r}")
+        w.line("_domain = _values.domain_of")
+        for text, name in self.constants.items():
+            w.line(f"{name} = {text}")
+        w.line()
+        w.extend(body)
+        w.line("MODEL = _Model(NAME, VERSION, PLAN, FIELDS, EVENTS)")
+        w.line("LINE_MAP = " + repr(line_ranges(w.line_map)))
+        w.line()
+        w.line()
+        w.line("def score(lead, events=(), now=None):")
+        with w.indent():
+            w.line('"""Score one lead (an account of one): a `ScoreResult`."""')
+            w.line("return MODEL.score(lead, events, now)")
+        w.line()
+        w.line()
+        w.line("def score_many(leads, events=(), now=None, **options):")
+        with w.indent():
+            w.line('"""Score many leads, grouped into accounts; results in input order."""')
+            w.line("return MODEL.score_many(leads, events, now, **options)")
+        return Generated(w.text(), dict(w.line_map))
+
+    # ---- declarations --------------------------------------------------------------
+
+    def declarations(self) -> None:
+        w = self.w
+        fields = ", ".join(
+            f"_schema.Field({f.name!r}, {f.type!r}, {f.column!r}, {_set(f.sentinel_texts)}, "
+            f"{_set(f.sentinel_numbers)})" for f in self.model.fields)
+        w.line(f"FIELDS = ({fields}{',' if len(self.model.fields) == 1 else ''})")
+        events = []
+        for e in self.model.events:
+            attributes = "".join(f"_schema.Attribute({a.name!r}, {a.type!r}, {a.column!r}), "
+                                 for a in e.attributes)
+            events.append(f"_schema.EventType({e.name!r}, ({attributes}))")
+        w.line(f"EVENTS = ({', '.join(events)}{',' if len(events) == 1 else ''})")
+        w.line()
+
+    # ---- streams -------------------------------------------------------------------
+
+    def streams(self) -> None:
+        for stream in self.model.streams:
+            self.stream(stream)
+
+    def stream(self, s: ir.StreamDef) -> None:
+        w = self.w
+        w.line()
+        w.line(f"def _stream_{s.id}(env):")
+        with w.indent():
+            w.line("cache = env.streams")
+            w.line(f"found = cache[{s.id}]")
+            w.line("if found is None:")
+            with w.indent():
+                if s.is_leads:
+                    base = "env.account.leads"
+                elif s.account:
+                    base = f"env.account.by_type.get({s.source!r}, ())" if s.source else "env.account.events"
+                else:
+                    base = f"env.by_type.get({s.source!r}, ())" if s.source else "env.events"
+                tests = []
+                if s.window is not None:
+                    w.line(f"cutoff = env.now - {s.window!r}")
+                    tests.append("e.at > cutoff")
+                if s.filter is not None:
+                    if self.uses_now(s.filter):
+                        w.line("now = env.now")
+                    tests.append(self.true(s.filter, "e"))
+                if tests:
+                    w.line(f"found = cache[{s.id}] = [e for e in {base} if {' and '.join(tests)}]")
+                else:
+                    w.line(f"found = cache[{s.id}] = {base}")
+            w.line("return found")
+
+    def uses_now(self, expr) -> bool:
+        return any(isinstance(n, (ir.NowRef, ir.DaysSince)) for n in ir.walk(expr))
+
+    # ---- rules ---------------------------------------------------------------------
+
+    def function(self, signature: str, build, origin=None) -> None:
+        """`def signature:` with the body `build()` writes, preceded by the bindings it reads."""
+        w = self.w
+        w.line()
+        w.line(f"def {signature}:")
+        body = Writer()
+        body.depth = w.depth + 1
+        body.origin = origin or w.origin
+        self.w = body
+        build()
+        self.w = w
+        words = _words("\n".join(body.lines))
+        with w.indent(), w.mapped(body.origin):
+            for name, binding in PROLOGUE:
+                if name in words:
+                    w.line(f"{name} = {binding}")
+        w.extend(body)
+
+    def rule(self, rule: ir.Rule) -> dict:
+        """Write a rule's functions; return their names."""
+        build = {"condition": self.condition_rule, "each": self.each_rule, "table": self.table_rule}[rule.kind]
+        origin = self.origin(rule.span, f"rule {rule.name}")
+        self.w.line()
+        self.function(f"_rule_{rule.index}(env)", lambda: build(rule), origin)
+        with self.w.mapped(origin):
+            return {"points": f"_rule_{rule.index}", "inputs": self.inputs(rule), "reason": self.reason(rule)}
+
+    def condition_rule(self, rule: ir.Rule) -> None:
+        w = self.w
+        w.line(f"if {self.true(rule.condition)}:")
+        with w.indent():
+            w.line(f"points = {rule.points!r}")
+            self.finish(rule, rule.counted)
+            w.line("return points")
+        w.line("return 0.0")
+
+    def table_rule(self, rule: ir.Rule) -> None:
+        w = self.w
+        value = self.temp()
+        w.line(f"{value} = {self.value(rule.by)}")
+        unknown = next((a.points for a in rule.arms if a.kind in ("unknown", "else")), 0.0)
+        w.line(f"if {value} is None:")
+        with w.indent():
+            w.line(f"points = {unknown!r}")
+        fallback = 0.0
+        for arm in rule.arms:
+            if arm.kind == "else":
+                fallback = arm.points
+                break
+            if arm.kind == "values":
+                w.line(f"elif {self.arm_test(arm, value)}:")
+                with w.indent():
+                    w.line(f"points = {arm.points!r}")
+        w.line("else:")
+        with w.indent():
+            w.line(f"points = {fallback!r}")
+        self.finish(rule, rule.counted)
+        w.line("return points")
+
+    def arm_test(self, arm: ir.Arm, value: str) -> str:
+        tests = [f"{value} in {self.constant(_set(arm.values))}"] if arm.values else []
+        tests += [_range_test(value, low, high) for low, high in arm.ranges]
+        return " or ".join(tests) or "False"
+
+    def each_rule(self, rule: ir.Rule) -> None:
+        w = self.w
+        items = f"_stream_{rule.stream.id}(env)"
+        if rule.distinct is not None:
+            items = f"_distinct({items}, {rule.distinct!r})"
+        factor = self.factor(rule.decay, "now - e.at") if rule.decay is not None else None
+        if rule.max_per is None:
+            if factor is None:
+                w.line(f"points = {rule.points!r} * len({items})")
+            else:
+                w.line("weight = 0.0")
+                w.line(f"for e in {items}:")
+                with w.indent():
+                    w.line(f"weight += {factor}")
+                w.line(f"points = {rule.points!r} * weight")
+        else:
+            limit, period = rule.max_per
+            w.line("weights = {}")
+            w.line(f"for e in {items}:")
+            with w.indent():
+                w.line(f"k = (now - e.at) // {period!r}")
+                w.line(f"weights[k] = weights.get(k, 0.0) + {factor or '1.0'}")
+            w.line("points = 0.0")
+            w.line("for k in sorted(weights):")
+            with w.indent():
+                w.line(f"x = {rule.points!r} * weights[k]")
+                self.cap("x", limit)
+                w.line("points += x")
+        self.cap("points", rule.max_total)
+        w.line("return points")
+
+    def finish(self, rule: ir.Rule, counted: tuple) -> None:
+        """Decay by the newest counted event, then the `max` cap."""
+        w = self.w
+        if rule.decay is not None and counted:
+            newest = [self.newest(a) for a in counted]
+            w.line("if points:")
+            with w.indent():
+                if len(newest) == 1:
+                    w.line(f"at = {newest[0]}")
+                else:
+                    w.line(f"times = [t for t in ({', '.join(newest)}) if t is not None]")
+                    w.line("at = max(times) if times else None")
+                w.line("if at is not None:")
+                with w.indent():
+                    w.line(f"points = points * {self.factor(rule.decay, 'env.now - at')}")
+        self.cap("points", rule.max_total)
+
+    def newest(self, a: ir.Aggregate) -> str:
+        stream = f"_stream_{a.stream.id}(env)"
+        if a.kind == "sum":
+            return f"_newest_known({stream}, {a.attribute!r})"
+        s = self.temp()
+        index = 0 if a.kind == "first" else -1
+        return f"({s}[{index}].at if ({s} := {stream}) else None)"
+
+    @staticmethod
+    def factor(decay: ir.Decay, age: str) -> str:
+        if decay.kind == "half_life":
+            return f"0.5 ** (({age}) / {decay.period!r})"
+        if decay.kind == "expire":
+            return f"(1.0 if ({age}) < {decay.period!r} else 0.0)"
+        return f"max(0.0, 1.0 - {decay.rate!r} * ({age}) / {decay.period!r})"
+
+    def cap(self, name: str, limit) -> None:
+        if limit is None:
+            return
+        w = self.w
+        w.line(f"if {name} > {limit!r}:")
+        with w.indent():
+            w.line(f"{name} = {limit!r}")
+        w.line(f"elif {name} < {-limit!r}:")
+        with w.indent():
+            w.line(f"{name} = {-limit!r}")
+
+    # ---- explanations ---------------------------------------------------------------
+
+    def inputs(self, rule: ir.Rule) -> str:
+        """Functions for the values a rule read; returns the tuple expression for PlanRule."""
+        from .closures import input_label
+        w = self.w
+        readers, seen = [], set()
+        root = rule.condition if rule.kind == "condition" else rule.by
+        nodes = list(ir.walk(root)) if root is not None else []
+        for node in nodes:
+            label = input_label(node)
+            if label is None or label in seen:
+                continue
+            seen.add(label)
+            shown = attrs.evolve(node, stripped=True) if isinstance(node, ir.FieldRef) and node.type == "text" else node
+            readers.append((label, shown))
+        if rule.kind == "each":
+            readers.append(("events counted", None))
+        entries = []
+        for k, (label, node) in enumerate(readers):
+            name = f"_input_{rule.index}_{k}"
+            value = f"float(len(_stream_{rule.stream.id}(env)))" if node is None else self.value(node)
+            self.function(f"{name}(env, item=None)", lambda: self.w.line(f"return {value}"))
+            entries.append(f"({label!r}, {name}, None)")
+        return "(" + "".join(e + ", " for e in entries) + ")"
+
+    def reason(self, rule: ir.Rule) -> str:
+        if rule.kind != "table" or rule.reason_given:
+            return "None"
+        name = f"_reason_{rule.index}"
+        value = self.temp()
+
+        def build():
+            w = self.w
+            w.line(f"{value} = {self.value(rule.by)}")
+            for arm in rule.arms:
+                text = f"{rule.reason}: {arm.text}"
+                if arm.kind == "else":
+                    w.line(f"return {text!r}")
+                    return
+                test = f"{value} is None" if arm.kind == "unknown" else (
+                    f"{value} is not None and ({self.arm_test(arm, value)})")
+                w.line(f"if {test}:")
+                with w.indent():
+                    w.line(f"return {text!r}")
+            w.line(f"return {rule.reason!r}")
+
+        self.function(f"{name}(env)", build)
+        return name
+
+    # ---- stages and the account scope ---------------------------------------------------
+
+    def stages(self) -> dict:
+        """Functions for qualify/disqualify conditions; name lists per scope."""
+        out = {"qualify": [], "disqualify": [], "campaigns": {}}
+
+        def write(stage, kind) -> str:
+            name = f"_{kind}_{len(out['qualify']) + len(out['disqualify']) + sum(map(len, out['campaigns'].values()))}"
+            with self.w.mapped(self.origin(stage.span, f"{kind} {stage.name}")):
+                self.predicate(name, stage.condition)
+            return f"({stage.name!r}, {name}, {stage.text!r})"
+
+        for stage in self.model.qualify:
+            out["qualify"].append(write(stage, "qualify"))
+        for stage in self.model.disqualify:
+            out["disqualify"].append(write(stage, "disqualify"))
+        for campaign in self.model.campaigns:
+            out["campaigns"][campaign.name] = [write(stage, "qualify") for stage in campaign.qualify]
+        return out
+
+    def predicate(self, name: str, condition) -> None:
+        self.function(f"{name}(env, item=None)", lambda: self.w.line(f"return {self.true(condition)}"))
+
+    def account_functions(self) -> tuple:
+        account = self.model.account
+        if account is None:
+            return ("None", "None")
+        self.function("_account_key(env, item=None)", lambda: self.w.line(f"return {self.value(account.key)}"))
+        where = "None"
+        if account.where is not None:
+            self.predicate("_account_where", account.where)
+            where = "_account_where"
+        return ("_account_key", where)
+
+    # ---- the plan ------------------------------------------------------------------
+
+    def plan(self, rules: dict, stages: dict, account: tuple) -> None:
+        w, m = self.w, self.model
+        w.line()
+        self.declarations()
+
+        def planned(rule: ir.Rule) -> str:
+            names = rules[rule.index]
+            info = f"_plan.RuleInfo({rule.name!r}, {rule.index!r}, {rule.reason!r}, {rule.tag!r})"
+            return f"_PlanRule({info}, {names['points']}, {names['inputs']}, {names['reason']})"
+
+        def group(g: ir.Group) -> str:
+            info = f"_plan.GroupInfo({g.name!r}, {g.label!r}, {g.min!r}, {g.max!r})"
+            return f"_PlanGroup({info}, ({''.join(planned(r) + ', ' for r in g.rules)}))"
+
+        def tiers(t) -> str:
+            return "None" if t is None else f"_plan.TierSet({t.group!r}, {t.names!r}, {t.thresholds!r})"
+
+        def tuple_of(items) -> str:
+            return "(" + "".join(f"{item}, " for item in items) + ")"
+
+        campaigns = []
+        for c in m.campaigns:
+            info = f"_plan.CampaignInfo({c.name!r}, {tiers(c.tiers)}, {tuple_of(tiers(t) for t in c.group_tiers)})"
+            campaigns.append(f"_PlanCampaign({info}, {tuple_of(group(g) for g in c.groups)}, "
+                             f"{tuple_of(planned(r) for r in c.rules)}, {tuple_of(stages['campaigns'][c.name])})")
+        info = f"_plan.ModelInfo({m.clamp!r}, {tiers(m.tiers)}, {tuple_of(tiers(t) for t in m.group_tiers)})"
+        w.line("PLAN = _Plan(")
+        with w.indent():
+            w.line(f"model={info},")
+            w.line(f"groups={tuple_of(group(g) for g in m.groups)},")
+            w.line(f"rules={tuple_of(planned(r) for r in m.rules)},")
+            account_rules = tuple_of(planned(r) for r in m.account.rules) if m.account else "()"
+            w.line(f"account_rules={account_rules},")
+            w.line(f"account_key={account[0]},")
+            w.line(f"account_where={account[1]},")
+            w.line(f"qualify={tuple_of(stages['qualify'])},")
+            w.line(f"disqualify={tuple_of(stages['disqualify'])},")
+            w.line(f"campaigns={tuple_of(campaigns)},")
+            w.line(f"stream_count={len(m.streams)!r},")
+        w.line(")")
+
+    # ---- the fast path: the total alone ----------------------------------------------
+
+    def total(self) -> None:
+        """`total(lead, events=(), now=None)`: just the score, for callers that need no result.
+
+        A model that reads no events and has no account scope gets a
+        specialized body: fields converted inline into locals, rules
+        inlined. Others score through MODEL and return its score.
+        """
+        w, m = self.w, self.model
+        w.line()
+        w.line()
+        w.line("def total(lead, events=(), now=None):")
+        with w.indent():
+            w.line('"""The lead\'s score alone (the `score` of `score(...)`), computed without building a result."""')
+            if m.streams or m.account is not None:
+                w.line("return MODEL.score(lead, events, now).score")
+                return
+            body = Writer()
+            body.depth = w.depth
+            self.w, self.field_names = body, {f.name: f"f_{k}" for k, f in enumerate(m.fields)}
+            self.total_body()
+            self.w, self.field_names = w, None
+            words = _words("\n".join(body.lines))
+            w.line("if events:")
+            with w.indent():
+                w.line("return MODEL.score(lead, events, now).score")
+            if "now" in words:
+                w.line("now = _now_us(now)")
+            w.line("read = lead.get")
+            for k, f in enumerate(m.fields):
+                if f"f_{k}" in words or f"s_{k}" in words:
+                    self.read_field(k, f)
+            w.extend(body)
+
+    def read_field(self, k: int, f: ir.Field) -> None:
+        """Convert one raw field inline, with the meaning of runtime/schema.py's LeadReader."""
+        w = self.w
+        raw = f"r_{k}"
+        declared = self.constant(f"_schema.Field({f.name!r}, {f.type!r}, {f.column!r}, "
+                                 f"{_set(f.sentinel_texts)}, {_set(f.sentinel_numbers)})")
+        w.line(f"{raw} = read({f.column!r})")
+        simple = not f.sentinel_texts and not f.sentinel_numbers
+        if f.type == "text":
+            if simple:
+                w.line(f"s_{k} = ({raw}.strip() or None) if {raw}.__class__ is str else _field_value({raw}, {declared})")
+            else:
+                w.line(f"s_{k} = _field_value({raw}, {declared})")
+            w.line(f"f_{k} = s_{k}.casefold() if s_{k} is not None else None")
+        elif f.type == "number" and simple:
+            w.line(f"f_{k} = float({raw}) if {raw}.__class__ is int else _field_value({raw}, {declared})")
+        else:
+            w.line(f"f_{k} = _field_value({raw}, {declared})")
+
+    def total_body(self) -> None:
+        w, m = self.w, self.model
+        w.line("total = 0.0")
+        for g in m.groups:
+            w.line("group = 0.0")
+            for rule in g.rules:
+                self.inline_rule(rule, "group")
+            w.line(f"total += {_clamp_expr('group', g.min, g.max)}")
+        for rule in m.rules:
+            self.inline_rule(rule, "total")
+        if m.disqualify:
+            tests = " or ".join(f"({self.true(s.condition)})" for s in m.disqualify)
+            w.line(f"if {tests}:")
+            with w.indent():
+                w.line(f"return {m.floor!r}")
+        low, high = m.clamp if m.clamp else (None, None)
+        w.line(f"return {_clamp_expr('total', low, high)}")
+
+    def inline_rule(self, rule: ir.Rule, into: str) -> None:
+        w = self.w
+        if rule.kind == "condition":
+            w.line(f"if {self.true(rule.condition)}:")
+            with w.indent():
+                if rule.max_total is None:
+                    w.line(f"{into} += {rule.points!r}")
+                else:
+                    from ..runtime.streams import cap
+                    w.line(f"{into} += {cap(rule.points, rule.max_total)!r}")
+            return
+        value = self.temp()
+        w.line(f"{value} = {self.value(rule.by)}")
+        unknown = next((a.points for a in rule.arms if a.kind in ("unknown", "else")), 0.0)
+        w.line(f"if {value} is None:")
+        with w.indent():
+            w.line(f"points = {unknown!r}")
+        fallback = 0.0
+        for arm in rule.arms:
+            if arm.kind == "else":
+                fallback = arm.points
+                break
+            if arm.kind == "values":
+                w.line(f"elif {self.arm_test(arm, value)}:")
+                with w.indent():
+                    w.line(f"points = {arm.points!r}")
+        w.line("else:")
+        with w.indent():
+            w.line(f"points = {fallback!r}")
+        self.cap("points", rule.max_total)
+        w.line(f"{into} += points")
+
+    # ---- expressions -------------------------------------------------------------------
+
+    def value(self, node, item: str | None = None) -> str:
+        """A Python expression for the node's value, None when unknown."""
+        return getattr(self, "v_" + type(node).__name__)(node, item)
+
+    def v_Const(self, node: ir.Const, item):
+        return repr(node.value)
+
+    def v_FieldRef(self, node: ir.FieldRef, item):
+        if self.field_names is not None:
+            local = self.field_names[node.name]
+            return ("s" + local[1:]) if node.stripped else local
+        source = "stripped" if node.stripped else "lead"
+        return f"{source}.get({node.name!r})"
+
+    def v_AttrRef(self, node: ir.AttrRef, item):
+        source = "stripped" if node.stripped else "values"
+        return f"{item}.{source}.get({node.name!r})"
+
+    def v_NowRef(self, node, item):
+        return "now"
+
+    def v_KeyRef(self, node, item):
+        return "env.account.key"
+
+    def v_ScoreRef(self, node, item):
+        return "env.score"
+
+    def v_GroupScoreRef(self, node: ir.GroupScoreRef, item):
+        return f"env.group_scores[{(node.campaign, node.group)!r}]"
+
+    def v_Domain(self, node: ir.Domain, item):
+        return f"_domain({self.value(node.argument, item)})"
+
+    def v_DaysSince(self, node: ir.DaysSince, item):
+        t = self.temp()
+        return f"(None if ({t} := {self.value(node.argument, item)}) is None else (now - {t}) / {US_PER_DAY!r})"
+
+    def v_TimeDiff(self, node: ir.TimeDiff, item):
+        a, b = self.temp(), self.temp()
+        return (f"(None if ({a} := {self.value(node.left, item)}) is None or "
+                f"({b} := {self.value(node.right, item)}) is None else {a} - {b})")
+
+    def v_Aggregate(self, node: ir.Aggregate, item):
+        stream = f"_stream_{node.stream.id}(env)"
+        if node.kind == "any":
+            return f"(len({stream}) > 0)"
+        if node.kind == "no":
+            return f"(len({stream}) == 0)"
+        if node.kind == "count":
+            return f"float(len({stream}))"
+        if node.kind == "sum":
+            return f"_sum_known({stream}, {node.attribute!r})"
+        s = self.temp()
+        index = 0 if node.kind == "first" else -1
+        return f"({s}[{index}].at if ({s} := {stream}) else None)"
+
+    def _three_valued(self, node, item):
+        return f"(True if {self.true(node, item)} else (False if {self.false(node, item)} else None))"
+
+    v_Logic = v_NotOp = v_Compare = v_InSet = v_InRange = v_TextTest = v_Matches = _three_valued
+
+    def v_IsKnown(self, node, item):
+        return self.true(node, item)
+
+    # ---- conditions: true(c) and false(c) -------------------------------------------------
+
+    def true(self, node, item: str | None = None) -> str:
+        return self.truth(node, item, True)
+
+    def false(self, node, item: str | None = None) -> str:
+        return self.truth(node, item, False)
+
+    def truth(self, node, item, want: bool) -> str:
+        """A Python bool expression: the three-valued `node` is exactly `want`."""
+        if isinstance(node, ir.Logic):
+            joiner = " and " if (node.op == "and") == want else " or "
+            return f"({self.truth(node.left, item, want)}{joiner}{self.truth(node.right, item, want)})"
+        if isinstance(node, ir.NotOp):
+            return self.truth(node.operand, item, not want)
+        if isinstance(node, ir.IsKnown):
+            holds = "is not None" if node.known == want else "is None"
+            return f"({self.value(node.operand, item)} {holds})"
+        if isinstance(node, ir.Const):
+            return repr(node.value is want)
+        if isinstance(node, ir.Aggregate) and node.kind in ("any", "no"):
+            stream = f"_stream_{node.stream.id}(env)"
+            nonempty = (node.kind == "any") == want
+            return f"(len({stream}) {'>' if nonempty else '=='} 0)"
+        if isinstance(node, ir.Compare):
+            return self.compare(node, item, want)
+        if isinstance(node, (ir.InSet, ir.InRange, ir.TextTest, ir.Matches)):
+            return self.test(node, item, want)
+        # a bool-valued field, attribute or key standing alone
+        return f"({self.value(node, item)} is {want!r})"
+
+    def known(self, node, item) -> tuple[str, str]:
+        """(a guard that holds when the value is known, the value) — with a temporary if needed."""
+        if never_unknown(node):
+            return "", self.value(node, item)
+        t = self.temp()
+        return f"({t} := {self.value(node, item)}) is not None", t
+
+    def compare(self, node: ir.Compare, item, want: bool) -> str:
+        op = node.op if want else NEGATED[node.op]
+        guard_a, a = self.known(node.left, item)
+        guard_b, b = self.known(node.right, item)
+        parts = [g for g in (guard_a, guard_b) if g] + [f"{a} {op} {b}"]
+        return "(" + " and ".join(parts) + ")"
+
+    def test(self, node, item, want: bool) -> str:
+        guard, a = self.known(node.operand, item)
+        parts = [guard] if guard else []
+        if isinstance(node, ir.InSet):
+            inside = (not node.negated) == want
+            parts.append(f"{a} {'in' if inside else 'not in'} {self.constant(_set(node.values))}")
+        elif isinstance(node, ir.InRange):
+            holds = (not node.negated) == want
+            test = _range_test(a, node.low, node.high)
+            parts.append(test if holds else f"not ({test})")
+        elif isinstance(node, ir.Matches):
+            pattern = self.constant(f"_re2.compile({'(?i)' + node.pattern!r})")
+            parts.append(f"{pattern}.search({a}) is {'not ' if want else ''}None")
+        else:
+            guard_b, b = self.known(node.needle, item)
+            if guard_b:
+                parts.append(guard_b)
+            test = {"contains": f"{b} in {a}", "starts_with": f"{a}.startswith({b})",
+                    "ends_with": f"{a}.endswith({b})"}[node.op]
+            parts.append(test if want else f"not ({test})")
+        return "(" + " and ".join(parts) + ")"
+
+
+def line_ranges(line_map: dict) -> tuple:
+    """`{line: origin}` → `((first, last, file, line, column, what), ...)`, one entry per run."""
+    ranges: list = []
+    for line, origin in sorted(line_map.items()):
+        if ranges and ranges[-1][1] == line - 1 and ranges[-1][2:] == origin:
+            ranges[-1][1] = line
+        else:
+            ranges.append([line, line, *origin])
+    return tuple(tuple(r) for r in ranges)
+
+
+def score_location(line_ranges_: tuple, line: int) -> tuple | None:
+    """The `.score` (file, line, column, what) a generated line came from."""
+    for first, last, *origin in line_ranges_:
+        if first <= line <= last:
+            return tuple(origin)
+    return None
+
+
+def never_unknown(node) -> bool:
+    """Values that are never unknown, so comparisons with them need no guard."""
+    if isinstance(node, (ir.Const, ir.NowRef, ir.ScoreRef, ir.GroupScoreRef, ir.IsKnown)):
+        return True
+    return isinstance(node, ir.Aggregate) and node.kind in ("any", "no", "count", "sum")
+
+
+def _set(values) -> str:
+    """A frozenset literal with a stable order (repr of each element)."""
+    items = sorted(values, key=repr)
+    return "frozenset({" + ", ".join(repr(x) for x in items) + "})" if items else "frozenset()"
+
+
+def _range_test(value: str, low, high) -> str:
+    if low is None:
+        return f"{value} <= {high!r}"
+    if high is None:
+        return f"{value} >= {low!r}"
+    return f"{low!r} <= {value} <= {high!r}"
+
+
+def _clamp_expr(name: str, low, high) -> str:
+    text = name
+    if high is not None:
+        text = f"({high!r} if {text} > {high!r} else {text})"
+    if low is not None:
+        text = f"({low!r} if {name} < {low!r} else {text})"
+    return text
+
+
+def _words(text: str) -> set:
+    import re
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+
+
+def _doc(text: str) -> str:
+    """Text safe inside the module docstring: no quotes or backslashes can close it."""
+    return text.replace("\\", "\\\\").replace('"', "'")
+
+
+def describe_duration(us: int) -> str:
+    return format_duration(us)
+
+
+def load_generated(generated: Generated, filename: str):
+    """Run generated source in a fresh namespace (never this module's globals) and return it.
+
+    The source is registered with `linecache` under `filename`, so a
+    traceback shows the generated lines, whose LINE_MAP names the `.score`
+    line each came from.
+    """
+    import linecache
+    import types
+    code = compile(generated.source, filename, "exec")
+    linecache.cache[filename] = (len(generated.source), None, generated.source.splitlines(True), filename)
+    module = types.ModuleType("leadscore_generated")
+    module.__file__ = filename
+    exec(code, module.__dict__)
+    return module
