@@ -79,6 +79,39 @@ def validate(models, fmt, strict):
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
+@main.command("compile")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", help="the Python file to write (default: standard output)")
+def compile_command(model, output):
+    """Write a standalone Python module that scores with MODEL (no parser, no checker).
+
+    The module exposes score(lead, events=(), now=None), score_many(...),
+    total(lead) (the score alone), NAME and VERSION.
+
+    \b
+    Example:
+      leadscore compile examples/b2b.score -o b2b_scorer.py
+      python -c "import b2b_scorer; print(b2b_scorer.score({'id': 'L1'}, now='2026-11-20T00:00:00Z').score)"
+    """
+    from .compiler.codegen import generate
+    analysis = read_model(model)
+    if analysis is None:
+        sys.exit(EXIT_FAILED)
+    if analysis.model is None:
+        click.echo(analysis.render(), err=True)
+        fail(f"{model} is not a valid model ({len(analysis.errors)} error(s))")
+    source = generate(analysis.model).source
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(source)
+        except OSError as error:
+            fail(f"cannot write {output}: {error.strerror or error}")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(source, nl=False)
+
+
 # ---- scoring files -------------------------------------------------------------------
 
 def data_options(command):
