@@ -260,3 +260,7 @@ def entry() -> None:
         click.echo(f"leadscore: internal error: {type(error).__name__}: {error} "
                    "(a bug; rerun with LEADSCORE_DEBUG=1 for details)", err=True)
         sys.exit(EXIT_FAILED)
+
+
+# Commands that live in their own modules register themselves on `main`.
+from . import commands  # noqa: E402,F401

@@ -1,0 +1,5 @@
+"""CLI commands kept in their own modules; each registers itself on `leadscore.cli.main`.
+
+A command module imports `main` (and shared helpers such as `data_options`)
+from `leadscore.cli` and is listed here.
+"""
