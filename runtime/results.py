@@ -70,8 +70,13 @@ class ScoreResult:
     warnings: tuple
     now: str
     contributions: tuple = ()
-    thresholds: tuple = attrs.field(default=(), eq=False, repr=False)
+    read_thresholds: object = attrs.field(default=tuple, eq=False, repr=False)
     read_inputs: object = attrs.field(default=tuple, eq=False, repr=False)
+
+    @property
+    def thresholds(self) -> tuple:
+        """Every stage, knock-out and tier boundary, met or missed (`Threshold`s)."""
+        return self.read_thresholds()
 
     @property
     def inputs(self) -> tuple:

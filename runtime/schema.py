@@ -61,14 +61,21 @@ class Lead:
 class Event:
     """One event: its type, time (µs since the epoch, UTC) and typed attributes."""
 
-    __slots__ = ("type", "at", "values", "stripped", "order")
+    __slots__ = ("type", "at", "values", "stripped", "_content")
 
-    def __init__(self, type, at, values, stripped, order):
+    def __init__(self, type, at, values, stripped):
         self.type = type
         self.at = at
         self.values = values
         self.stripped = stripped
-        self.order = order           # the canonical sort key: time, then content
+        self._content = None
+
+    @property
+    def order(self) -> tuple:
+        """The canonical sort key: time, then type, then typed content."""
+        if self._content is None:
+            self._content = content_key(self.values)
+        return (self.at, self.type, self._content)
 
     def __repr__(self) -> str:
         return f"Event({self.type!r}, {v.format_time(self.at)}, {self.values!r})"
@@ -81,6 +88,38 @@ def convert(raw, type_: str, sentinel_texts=frozenset(), sentinel_numbers=frozen
     if (sentinel_texts or sentinel_numbers) and v.sentinel_matches(raw, sentinel_texts, sentinel_numbers):
         return None
     return v.CONVERTERS[type_](raw)
+
+
+def converter(type_: str, sentinel_texts=frozenset(), sentinel_numbers=frozenset()):
+    """`convert` for one declared type, with fast paths for text input (what CSV gives)."""
+    def general(raw):
+        return convert(raw, type_, sentinel_texts, sentinel_numbers)
+
+    if sentinel_numbers or (sentinel_texts and type_ != TEXT):
+        return general
+    if type_ == TEXT:
+        texts = sentinel_texts
+
+        def text(raw):
+            if raw.__class__ is str:
+                stripped = raw.strip()
+                if not stripped or (texts and stripped.casefold() in texts):
+                    return None
+                return stripped
+            return general(raw)
+        return text
+    if type_ == "number":
+        is_number = v.NUMBER_PATTERN.fullmatch
+
+        def number(raw):
+            if raw.__class__ is str:
+                stripped = raw.strip()
+                if not stripped:
+                    return None
+                return float(stripped) if is_number(stripped) else v.BAD
+            return general(raw)
+        return number
+    return general
 
 
 def field_value(raw, field: Field):
@@ -103,19 +142,22 @@ class LeadReader:
 
     def __init__(self, fields: tuple):
         self.fields = fields
+        self.plan = tuple((f.name, f.column, converter(f.type, f.sentinel_texts, f.sentinel_numbers),
+                           f.type == TEXT, f) for f in fields)
 
     def read(self, lead_id: str, row: dict, line: int | None = None) -> Lead:
         values, stripped, warnings = {}, {}, []
-        for field in self.fields:
-            raw = row.get(field.column)
-            value = convert(raw, field.type, field.sentinel_texts, field.sentinel_numbers)
+        get = row.get
+        for name, column, convert_, is_text, field in self.plan:
+            raw = get(column)
+            value = convert_(raw) if raw is not None else None
             if value is v.BAD:
-                warnings.append(f"field `{field.name}`: cannot read {describe_raw(raw)!r} as {field.type}")
+                warnings.append(f"field `{name}`: cannot read {describe_raw(raw)!r} as {field.type}")
                 value = None
-            if field.type == TEXT and value is not None:
-                stripped[field.name] = value
+            if is_text and value is not None:
+                stripped[name] = value
                 value = value.casefold()
-            values[field.name] = value
+            values[name] = value
         return Lead(lead_id, values, stripped, row, warnings, line=line)
 
 
@@ -128,6 +170,8 @@ class EventReader:
 
     def __init__(self, events: tuple):
         self.types = {e.name: e for e in events}
+        self.plans = {e.name: tuple((a.name, a.column, converter(a.type), a.type == TEXT, a)
+                                    for a in e.attributes) for e in events}
 
     def read(self, row: dict, warnings: list | None = None) -> Event | None:
         """The typed event; None for an undeclared type. Raises EventProblem for a bad row.
@@ -136,30 +180,35 @@ class EventReader:
         to `warnings`.
         """
         kind = row.get("type")
-        if not isinstance(kind, str) or not kind.strip():
+        if kind.__class__ is not str or not (kind := kind.strip()):
             raise EventProblem("missing event `type`")
         at = time_of(row.get("at"))
-        declared = self.types.get(kind.strip())
-        if declared is None:
+        plan = self.plans.get(kind)
+        if plan is None:
             return None
         values, stripped = {}, {}
-        for attribute in declared.attributes:
-            raw = row.get(attribute.column)
-            value = convert(raw, attribute.type)
+        get = row.get
+        for name, column, convert_, is_text, attribute in plan:
+            raw = get(column)
+            value = convert_(raw) if raw is not None else None
             if value is v.BAD:
                 if warnings is not None:
-                    warnings.append(f"event `{declared.name}` at {v.format_time(at)}: attribute "
-                                    f"`{attribute.name}`: cannot read {describe_raw(raw)!r} as {attribute.type}")
+                    warnings.append(f"event `{kind}` at {v.format_time(at)}: attribute "
+                                    f"`{name}`: cannot read {describe_raw(raw)!r} as {attribute.type}")
                 value = None
-            if attribute.type == TEXT and value is not None:
-                stripped[attribute.name] = value
+            if is_text and value is not None:
+                stripped[name] = value
                 value = value.casefold()
-            values[attribute.name] = value
-        return Event(declared.name, at, values, stripped, (at, declared.name, content_key(values)))
+            values[name] = value
+        return Event(kind, at, values, stripped)
 
 
 def time_of(raw) -> int:
     """An event's `at` in µs. A naive datetime object is an error, as in INTERFACE.md §8."""
+    if raw.__class__ is str:
+        at = v.parse_iso_time(raw)
+        if at is not None:
+            return at
     if v.is_blank(raw):
         raise EventProblem("missing event time `at`")
     if hasattr(raw, "tzinfo") and hasattr(raw, "hour") and raw.tzinfo is None:
@@ -187,6 +236,17 @@ def _sortable(value):
     return (2, repr(value))
 
 
+def _time_and_type(event: Event) -> tuple:
+    return (event.at, event.type)
+
+
 def sort_events(events) -> list:
-    """Events in the canonical order of LANGUAGE.md §10: by time, then by content."""
-    return sorted(events, key=lambda e: e.order)
+    """Events in the canonical order of LANGUAGE.md §10: by time, then type, then content.
+
+    Content is compared only where time and type tie, which is rare.
+    """
+    ordered = sorted(events, key=_time_and_type)
+    for a, b in zip(ordered, ordered[1:]):
+        if a.at == b.at and a.type == b.type:
+            return sorted(ordered, key=lambda e: e.order)
+    return ordered

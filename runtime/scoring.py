@@ -127,7 +127,9 @@ def account_key(plan: Plan, lead, now: int):
 
 
 class _Tally:
-    """Collects contributions, tags and explanation inputs while a lead is scored."""
+    """Collects contributions, tags and the fired rules while a lead is scored."""
+
+    __slots__ = ("env", "contributions", "fired", "tags")
 
     def __init__(self, env: Env):
         self.env = env
@@ -141,20 +143,22 @@ class _Tally:
                      for p in self.fired for label, read, _node in p.inputs)
 
     def run(self, rules: tuple, scope_label: str, tags: list | None = None) -> float:
+        env = self.env
         total = 0.0
         for planned in rules:
-            points = planned.points(self.env)
+            points = planned.points(env)
             if points:
                 rule = planned.rule
-                reason = planned.reason(self.env) if planned.reason is not None else rule.reason
+                reason = rule.reason if planned.reason is None else planned.reason(env)
                 self.contributions.append((rule.index, Contribution(rule.name, scope_label, points, reason)))
                 if planned.inputs:
                     self.fired.append(planned)
-                if rule.tag is not None:
+                tag = rule.tag
+                if tag is not None:
                     bucket = self.tags if tags is None else tags
-                    if rule.tag not in bucket:
-                        bucket.append(rule.tag)
-            total += points
+                    if tag not in bucket:
+                        bucket.append(tag)
+                total += points
         return total
 
 
@@ -170,6 +174,10 @@ def show(value) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def _index(pair) -> int:
+    return pair[0]
+
+
 def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreResult:
     model = plan.model
     env = make_env(plan, lead, now, account)
@@ -179,8 +187,8 @@ def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreRe
     for planned in plan.groups:
         g = planned.group
         raw = tally.run(planned.rules, g.label)
-        groups[g.name] = clamp(raw, g.min, g.max)
-        total += groups[g.name]
+        groups[g.name] = group_score = clamp(raw, g.min, g.max)
+        total += group_score
     total += tally.run(plan.rules, "global")
     if account is not None:
         total += tally.run(plan.account_rules, "account")
@@ -189,28 +197,21 @@ def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreRe
     final = clamp(total, low, high)
     clamped = final != total
     env.score = final
-    env.group_scores = {(None, name): s for name, s in groups.items()}
+    if plan.qualify or plan.campaigns:
+        env.group_scores = {(None, name): s for name, s in groups.items()}
 
-    thresholds: list = []
     disqualified = tuple(name for name, test, text in plan.disqualify if test(env, None) is True)
-    for name, test, text in plan.disqualify:
-        thresholds.append(Threshold("disqualify", name, "total", text, name in disqualified))
-    qualified = tuple(name for name, test, text in plan.qualify if test(env, None) is True)
-    for name, test, text in plan.qualify:
-        thresholds.append(Threshold("stage", name, "total", text, name in qualified and not disqualified))
-
+    reached = tuple(name for name, test, text in plan.qualify if test(env, None) is True)
     tier = model.tiers.tier_of(final) if model.tiers else None
-    if model.tiers:
-        thresholds.extend(tier_thresholds(model.tiers, final, "total"))
-    group_tiers = {}
-    for tier_set in model.group_tiers:
-        group_tiers[tier_set.group] = tier_set.tier_of(groups[tier_set.group])
-        thresholds.extend(tier_thresholds(tier_set, groups[tier_set.group], tier_set.group))
-
+    group_tiers = {t.group: t.tier_of(groups[t.group]) for t in model.group_tiers}
     campaigns = {}
     for planned in plan.campaigns:
-        campaigns[planned.ir.name] = score_campaign(planned, env, tally, total, model, thresholds)
+        campaigns[planned.ir.name] = score_campaign(planned, env, tally, total, low, high)
 
+    def read_thresholds() -> tuple:
+        return thresholds_of(plan, final, groups, reached, disqualified, campaigns)
+
+    qualified = reached
     if disqualified:
         floor = model.floor
         final = floor
@@ -220,41 +221,60 @@ def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreRe
                                         tier=(planned.ir.tiers.names[0] if planned.ir.tiers else None))
                      for (name, c), planned in zip(campaigns.items(), plan.campaigns)}
 
-    contributions = tuple(c for _, c in sorted(tally.contributions, key=lambda pair: pair[0]))
+    found = tally.contributions
+    if len(found) > 1:
+        found.sort(key=_index)
     return ScoreResult(
         id=lead.id, score=final, tier=tier, groups=groups, group_tiers=group_tiers,
         qualified=qualified, disqualified=disqualified, tags=tuple(tally.tags),
         campaigns=campaigns, clamped=clamped, warnings=tuple(lead.warnings),
-        now=v.format_time(now), contributions=contributions,
-        thresholds=tuple(thresholds), read_inputs=tally.read_inputs)
+        now=v.format_time(now), contributions=tuple(c for _, c in found),
+        read_thresholds=read_thresholds, read_inputs=tally.read_inputs)
 
 
 def score_campaign(planned: PlanCampaign, env: Env, tally: _Tally, global_total: float,
-                   model, thresholds: list) -> CampaignResult:
+                   low, high) -> CampaignResult:
     campaign = planned.ir
     tags: list = []
     groups, part = {}, 0.0
     for planned_group in planned.groups:
         g = planned_group.group
         raw = tally.run(planned_group.rules, g.label, tags)
-        groups[g.name] = clamp(raw, g.min, g.max)
-        part += groups[g.name]
+        groups[g.name] = group_score = clamp(raw, g.min, g.max)
+        part += group_score
     part += tally.run(planned.rules, f"campaign {campaign.name}", tags)
-    low, high = model.clamp if model.clamp else (None, None)
     campaign_score = clamp(global_total + part, low, high)
 
-    saved = env.score, env.group_scores
-    env.score = campaign_score
-    env.group_scores = {**saved[1], **{(campaign.name, name): s for name, s in groups.items()}}
-    qualified = tuple(name for name, test, text in planned.qualify if test(env, None) is True)
-    env.score, env.group_scores = saved
-    scope = f"campaign {campaign.name}"
-    for name, test, text in planned.qualify:
-        thresholds.append(Threshold("stage", name, scope, text, name in qualified))
+    qualified = ()
+    if planned.qualify:
+        saved = env.score, env.group_scores
+        env.score = campaign_score
+        env.group_scores = {**saved[1], **{(campaign.name, name): s for name, s in groups.items()}}
+        qualified = tuple(name for name, test, text in planned.qualify if test(env, None) is True)
+        env.score, env.group_scores = saved
 
     tier = campaign.tiers.tier_of(campaign_score) if campaign.tiers else None
     group_tiers = {t.group: t.tier_of(groups[t.group]) for t in campaign.group_tiers}
     return CampaignResult(campaign_score, tier, qualified, groups, group_tiers, tuple(tags))
+
+
+def thresholds_of(plan: Plan, total: float, groups: dict, reached: tuple, disqualified: tuple,
+                  campaigns: dict) -> tuple:
+    """Every stage, knock-out and tier boundary, and whether the lead met it (for explanations)."""
+    model = plan.model
+    found = [Threshold("disqualify", name, "total", text, name in disqualified)
+             for name, _test, text in plan.disqualify]
+    found += [Threshold("stage", name, "total", text, name in reached and not disqualified)
+              for name, _test, text in plan.qualify]
+    if model.tiers:
+        found += tier_thresholds(model.tiers, total, "total")
+    for tier_set in model.group_tiers:
+        found += tier_thresholds(tier_set, groups[tier_set.group], tier_set.group)
+    for planned in plan.campaigns:
+        name = planned.ir.name
+        found += [Threshold("stage", stage, f"campaign {name}", text, stage in campaigns[name].qualified)
+                  for stage, _test, text in planned.qualify]
+    return tuple(found)
 
 
 def tier_thresholds(tier_set, value: float, scope: str) -> list:

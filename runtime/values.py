@@ -29,7 +29,7 @@ _EPOCH_DATE = _dt.date(1970, 1, 1)
 #: A value that could not be converted to its declared type (unknown, with a warning).
 BAD = type("Bad", (), {"__repr__": lambda self: "BAD", "__bool__": lambda self: False})()
 
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+NUMBER_PATTERN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
@@ -68,7 +68,7 @@ def to_number(raw: object):
         return None if math.isnan(value) else (value if math.isfinite(value) else BAD)
     if isinstance(raw, str):
         text = raw.strip()
-        if _NUMBER.fullmatch(text):
+        if NUMBER_PATTERN.fullmatch(text):
             return float(text)
     return BAD
 
@@ -126,13 +126,20 @@ def parse_iso_time(text: str) -> int | None:
         moment = _dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_dt.timezone.utc)
     return datetime_to_us(moment)
 
 
+_EPOCH_ORDINAL = _EPOCH_DATE.toordinal()
+
+
 def datetime_to_us(moment: _dt.datetime) -> int:
-    return (moment - EPOCH) // _dt.timedelta(microseconds=1)
+    """µs since the epoch; a naive datetime is taken as UTC. Exact integer arithmetic."""
+    us = (((moment.toordinal() - _EPOCH_ORDINAL) * 86400 + moment.hour * 3600 + moment.minute * 60
+           + moment.second) * US_PER_SECOND + moment.microsecond)
+    offset = moment.utcoffset()
+    if offset:
+        us -= (offset.days * 86400 + offset.seconds) * US_PER_SECOND + offset.microseconds
+    return us
 
 
 def us_to_datetime(us: int) -> _dt.datetime:
