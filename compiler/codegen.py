@@ -321,7 +321,10 @@ class Generator:
                 if len(newest) == 1:
                     w.line(f"at = {newest[0]}")
                 else:
-                    w.line(f"times = [t for t in ({', '.join(newest)}) if t is not None]")
+                    names = [self.temp() for _ in newest]
+                    for name, expression in zip(names, newest):
+                        w.line(f"{name} = {expression}")
+                    w.line(f"times = [t for t in ({', '.join(names)}) if t is not None]")
                     w.line("at = max(times) if times else None")
                 w.line("if at is not None:")
                 with w.indent():

@@ -263,7 +263,7 @@ class Rule:
     reason: str
     reason_given: bool = False       # `because` was written
     counted: tuple = ()              # aggregates whose newest counted event sets the decay
-    index: int = 0                   # declaration order within the model
+    index: int = 0                   # declaration order: the rule's offset in the source
     span: Span = _span()
 
 

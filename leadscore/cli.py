@@ -199,7 +199,7 @@ def score(model, leads_path, events_path, now, fmt, output, explain, rejects, **
     try:
         with RejectsWriter(rejects_path(rejects, output)) as rejected:
             batch = make_batch(loaded, at, rejected, options)
-            writer = ResultWriter(fmt, output, loaded.plan.model, explain)
+            writer = ResultWriter(fmt, output, loaded.plan, explain)
             try:
                 for result in batch.run(leads_path, events_path):
                     writer.write(result)

@@ -16,9 +16,10 @@ from typing import Iterator
 
 import attrs
 
-from .io import BadRow, ReadError, Row, id_problem, read_rows
+from .io import BadRow, ReadError, Row, detect_format, id_problem, read_rows
 from .model import Model
-from .schema import EventProblem, Lead
+from .schema import EventProblem, Lead, sort_events
+from .values import format_time
 
 
 @attrs.define
@@ -34,6 +35,7 @@ class Summary:
     warnings: int = 0
     seconds: float = 0.0
     rejects_to: str | None = None
+    now: str | None = None           # the evaluation time, ISO-8601 (INTERFACE.md §1: every output records it)
 
     @property
     def events_ignored(self) -> int:
@@ -49,7 +51,7 @@ class Summary:
             f"warnings: {self.warnings}",
             f"rejects: {self.leads_rejected + self.events_rejected} {where}",
             f"time: {self.seconds:.2f}s",
-        ])
+        ] + ([f"now: {self.now}"] if self.now else []))
 
 
 @attrs.frozen
@@ -74,7 +76,8 @@ class Batch:
         self.delimiter = delimiter
         self.line_ids = line_ids
         self.stdin = stdin
-        self.summary = Summary(rejects_to=getattr(rejects, "path", None))
+        self.summary = Summary(rejects_to=getattr(rejects, "path", None), now=format_time(now))
+        self._inline_events = True
 
     def reject(self, file: str, line: int, reason: str, row) -> None:
         self.rejects.reject(file, line, reason, row)
@@ -124,7 +127,7 @@ class Batch:
             lead.warnings.extend(warnings)
             s.events_used += 1
             events.append(event)
-        events.sort(key=lambda e: e.order)
+        events = sort_events(events)
         return events
 
     def reject_events(self, raw_events: list, reason: str) -> None:
@@ -138,26 +141,52 @@ class Batch:
         """Read, check and convert each lead row; yield the leads to score."""
         s = self.summary
         seen: dict[str, int] = {}
-        first = True
+        # CSV and Parquet rows all have the header's columns, so the first row
+        # tells whether the file has an id column. JSON rows each have their
+        # own keys: a row without the id is a lead without one, and the file
+        # has no id column only when no row has it. Rows read before the first
+        # one with an id are held (`pending`) until that is known.
+        fmt = "jsonl" if path == "-" else detect_format(path)[0]
+        uniform = fmt in ("csv", "parquet")
+        # Only a JSON lead carries its events inline (INTERFACE.md §3): an
+        # `events` column of a CSV export is just another column.
+        self._inline_events = fmt in ("json", "jsonl")
+        id_seen = self.line_ids
+        pending: list[Row] = []
+        columns: dict[str, None] = {}
         for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
             s.leads_read += 1
             if isinstance(item, BadRow):
                 s.leads_rejected += 1
                 self.rejects.add(item)
                 continue
-            if first and not self.line_ids and self.id_column not in item.data:
-                columns = ", ".join(f"`{c}`" for c in item.data) or "none"
-                raise ReadError(f"{path}: no id column `{self.id_column}` (the file has {columns}); "
-                                "name it with --id-column, or use --line-ids")
-            first = False
+            if not id_seen:
+                if self.id_column not in item.data:
+                    columns.update(dict.fromkeys(item.data))
+                    if uniform:
+                        raise self._no_id_column(path, columns)
+                    pending.append(item)
+                    continue
+                id_seen = True
+                for held in pending:
+                    self.lead(path, held, seen, index)   # rejected: it has no id
+                pending = []
             lead = self.lead(path, item, seen, index)
             if lead is not None:
                 yield lead
+        if pending:
+            raise self._no_id_column(path, columns)
+
+    def _no_id_column(self, path: str, columns: dict) -> ReadError:
+        names = ", ".join(f"`{c}`" for c in columns) or "none"
+        return ReadError(f"{path}: no id column `{self.id_column}` (the file has {names}); "
+                         "name it with --id-column, or use --line-ids")
 
     def lead(self, path: str, item: Row, seen: dict, index: dict) -> Lead | None:
         s = self.summary
         data = item.data
-        inline = data.get("events") if "events" in data and not self._is_field("events") else None
+        inline = (data.get("events") if self._inline_events and "events" in data
+                  and not self._is_field("events") else None)
 
         def refuse(reason: str, lead_id=None) -> None:
             s.leads_rejected += 1

@@ -9,12 +9,13 @@ from .io import CsvWriter, JsonlWriter, ParquetWriter
 FORMATS = ("jsonl", "csv", "parquet")
 
 
-def flat_columns(model) -> list:
-    """The CSV columns for a checked model: fixed before the first row is written."""
+def flat_columns(plan) -> list:
+    """The CSV columns for a model's plan (any backend's): fixed before the first row is written."""
     columns = ["id", "score", "tier", "qualified", "disqualified", "tags"]
-    columns += [f"group.{g.name}" for g in model.groups]
-    for campaign in model.campaigns:
-        columns += [f"campaign.{campaign.name}.score", f"campaign.{campaign.name}.qualified"]
+    columns += [f"group.{planned.group.name}" for planned in plan.groups]
+    for planned in plan.campaigns:
+        name = planned.ir.name
+        columns += [f"campaign.{name}.score", f"campaign.{name}.qualified"]
     return columns
 
 
@@ -35,21 +36,21 @@ PARQUET_TYPES = {"score": "number", "qualified": "list", "disqualified": "list",
 class ResultWriter:
     """Writes results in one of FORMATS to a path, or to standard output."""
 
-    def __init__(self, fmt: str, path: str | None, model, explain: bool = False):
+    def __init__(self, fmt: str, path: str | None, plan, explain: bool = False):
         self.explain = explain
         self.flat = fmt != "jsonl"
         self._stream = None
         if fmt == "parquet":
             if path is None:
                 raise ValueError("--format parquet needs an output file (-o PATH)")
-            columns = flat_columns(model)
+            columns = flat_columns(plan)
             types = {c: ("number" if c.startswith("group.") or c.endswith(".score") else
                          "list" if c.endswith(".qualified") else PARQUET_TYPES.get(c, "text"))
                      for c in columns}
             self.writer = ParquetWriter(path, columns, types=types)
             return
         self._stream = open(path, "w", encoding="utf-8", newline="") if path else sys.stdout
-        self.writer = CsvWriter(self._stream, flat_columns(model)) if fmt == "csv" else JsonlWriter(self._stream)
+        self.writer = CsvWriter(self._stream, flat_columns(plan)) if fmt == "csv" else JsonlWriter(self._stream)
 
     def write(self, result) -> None:
         self.writer.write(flat_record(result) if self.flat else result.to_dict(explain=self.explain))

@@ -142,9 +142,13 @@ class _Tally:
         return tuple(Input(p.rule.name, label, show(read(self.env, None)))
                      for p in self.fired for label, read, _node in p.inputs)
 
-    def run(self, rules: tuple, scope_label: str, tags: list | None = None) -> float:
+    def run(self, rules: tuple, scope_label: str, tags: list | None = None, total: float = 0.0) -> float:
+        """`total` plus each rule's points, added left to right (docs/semantics.md "Totals").
+
+        Tags are collected as (rule index, tag); `ordered_tags` puts them in
+        declaration order.
+        """
         env = self.env
-        total = 0.0
         for planned in rules:
             points = planned.points(env)
             if points:
@@ -153,11 +157,8 @@ class _Tally:
                 self.contributions.append((rule.index, Contribution(rule.name, scope_label, points, reason)))
                 if planned.inputs:
                     self.fired.append(planned)
-                tag = rule.tag
-                if tag is not None:
-                    bucket = self.tags if tags is None else tags
-                    if tag not in bucket:
-                        bucket.append(tag)
+                if rule.tag is not None:
+                    (self.tags if tags is None else tags).append((rule.index, rule.tag))
                 total += points
         return total
 
@@ -178,6 +179,13 @@ def _index(pair) -> int:
     return pair[0]
 
 
+def ordered_tags(pairs: list) -> tuple:
+    """Tags in rule declaration order, each once (docs/semantics.md "Tags")."""
+    if len(pairs) > 1:
+        pairs.sort(key=_index)
+    return tuple(dict.fromkeys(tag for _, tag in pairs))
+
+
 def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreResult:
     model = plan.model
     env = make_env(plan, lead, now, account)
@@ -189,9 +197,9 @@ def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreRe
         raw = tally.run(planned.rules, g.label)
         groups[g.name] = group_score = clamp(raw, g.min, g.max)
         total += group_score
-    total += tally.run(plan.rules, "global")
+    total = tally.run(plan.rules, "global", total=total)
     if account is not None:
-        total += tally.run(plan.account_rules, "account")
+        total = tally.run(plan.account_rules, "account", total=total)
 
     low, high = model.clamp if model.clamp else (None, None)
     final = clamp(total, low, high)
@@ -226,7 +234,7 @@ def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreRe
         found.sort(key=_index)
     return ScoreResult(
         id=lead.id, score=final, tier=tier, groups=groups, group_tiers=group_tiers,
-        qualified=qualified, disqualified=disqualified, tags=tuple(tally.tags),
+        qualified=qualified, disqualified=disqualified, tags=ordered_tags(tally.tags),
         campaigns=campaigns, clamped=clamped, warnings=tuple(lead.warnings),
         now=v.format_time(now), contributions=tuple(c for _, c in found),
         read_thresholds=read_thresholds, read_inputs=tally.read_inputs)
@@ -242,7 +250,7 @@ def score_campaign(planned: PlanCampaign, env: Env, tally: _Tally, global_total:
         raw = tally.run(planned_group.rules, g.label, tags)
         groups[g.name] = group_score = clamp(raw, g.min, g.max)
         part += group_score
-    part += tally.run(planned.rules, f"campaign {campaign.name}", tags)
+    part = tally.run(planned.rules, f"campaign {campaign.name}", tags, total=part)
     campaign_score = clamp(global_total + part, low, high)
 
     qualified = ()
@@ -255,7 +263,7 @@ def score_campaign(planned: PlanCampaign, env: Env, tally: _Tally, global_total:
 
     tier = campaign.tiers.tier_of(campaign_score) if campaign.tiers else None
     group_tiers = {t.group: t.tier_of(groups[t.group]) for t in campaign.group_tiers}
-    return CampaignResult(campaign_score, tier, qualified, groups, group_tiers, tuple(tags))
+    return CampaignResult(campaign_score, tier, qualified, groups, group_tiers, ordered_tags(tags))
 
 
 def thresholds_of(plan: Plan, total: float, groups: dict, reached: tuple, disqualified: tuple,
