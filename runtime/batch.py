@@ -1,21 +1,24 @@
 """Scoring files: every input row ends scored, ignored-and-counted, or rejected.
 
-INTERFACE.md §9. Events are read first into an index by lead id (the raw
-rows, so a lead's events are converted when the lead is); then leads are
-read, checked, given their events and scored in input order. Events left in
-the index at the end belong to no scored lead and are rejected. A model
-with an account scope needs every lead before it can score any, so its
-leads are held until the end; without one, each lead is scored and
+INTERFACE.md §9. Events are read first, converted and held compactly by
+lead id (`eventstore.py`); then leads are read, checked, given their events
+and scored in input order. Events still held at the end belong to no scored
+lead; they, and the events of rejected leads, are rejected in one more
+pass over the events file (only their line numbers are kept until then).
+A model with an account scope needs every lead before it can score any, so
+its leads are held until the end; without one, each lead is scored and
 written as soon as it is read.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import Iterator
 
 import attrs
 
+from .eventstore import EventStore
 from .io import BadRow, ReadError, Row, detect_format, id_problem, read_rows
 from .model import Model
 from .schema import EventProblem, Lead, sort_events
@@ -78,32 +81,71 @@ class Batch:
         self.stdin = stdin
         self.summary = Summary(rejects_to=getattr(rejects, "path", None), now=format_time(now))
         self._inline_events = True
+        self.events_path: str | None = None
+        self.late_rejects: dict[int, str] = {}
+        self.held_rows: dict[int, dict] = {}
 
     def reject(self, file: str, line: int, reason: str, row) -> None:
         self.rejects.reject(file, line, reason, row)
 
     # ---- events --------------------------------------------------------------------
 
-    def index_events(self, path: str) -> dict:
-        index: dict[str, list] = {}
+    def index_events(self, path: str) -> EventStore:
+        """Read every event row: reject the unusable ones now, keep the rest by lead id."""
+        s = self.summary
+        store = EventStore(self.model.events, self.now)
+        self.events_path = path
+        keep_rows = path == "-"          # standard input cannot be read twice
         for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
-            self.summary.events_read += 1
+            s.events_read += 1
             if isinstance(item, BadRow):
-                self.summary.events_rejected += 1
+                s.events_rejected += 1
                 self.rejects.add(item)
                 continue
             owner = item.data.get(self.event_lead_column)
             problem = id_problem(owner)
             if problem:
-                self.summary.events_rejected += 1
+                s.events_rejected += 1
                 self.reject(path, item.line, f"event: {problem.replace('id', 'lead id', 1)} "
                                              f"(column `{self.event_lead_column}`)", item.data)
                 continue
-            index.setdefault(_id_text(owner), []).append(RawEvent(path, item.line, item.data))
-        return index
+            lead_id = _id_text(owner)
+            try:
+                warnings = store.add(lead_id, item.data, item.line)
+            except EventProblem as error:
+                s.events_rejected += 1
+                self.reject(path, item.line, f"event: {error}", item.data)
+                continue
+            if warnings and self.strict:
+                store.drop_last(lead_id)
+                s.events_rejected += 1
+                self.reject(path, item.line, "event: " + "; ".join(warnings), item.data)
+                continue
+            if keep_rows:
+                self.held_rows[item.line] = item.data
+        return store
+
+    def reject_later(self, lines, reason: str) -> None:
+        """Reject these event lines in the final pass, when their rows are read again."""
+        for line in lines:
+            self.late_rejects[line] = reason
+
+    def reject_late_events(self) -> None:
+        if not self.late_rejects:
+            return
+        path, late = self.events_path, self.late_rejects
+        s = self.summary
+        if path == "-":
+            rows = ((line, self.held_rows.get(line)) for line in sorted(late))
+        else:
+            rows = ((item.line, item.data) for item in read_rows(path, delimiter=self.delimiter)
+                    if not isinstance(item, BadRow) and item.line in late)
+        for line, data in rows:
+            s.events_rejected += 1
+            self.reject(path, line, late[line], data)
 
     def convert_events(self, raw_events: list, lead: Lead) -> list:
-        """Typed events of one scored lead; bad ones rejected, ignored ones counted."""
+        """Typed inline events of one scored lead; bad ones rejected, ignored ones counted."""
         model, s = self.model, self.summary
         events = []
         for raw in raw_events:
@@ -127,17 +169,11 @@ class Batch:
             lead.warnings.extend(warnings)
             s.events_used += 1
             events.append(event)
-        events = sort_events(events)
         return events
-
-    def reject_events(self, raw_events: list, reason: str) -> None:
-        for raw in raw_events:
-            self.summary.events_rejected += 1
-            self.reject(raw.file, raw.line, reason, raw.data)
 
     # ---- leads ---------------------------------------------------------------------
 
-    def leads(self, path: str, index: dict) -> Iterator[Lead]:
+    def leads(self, path: str, index: EventStore | None) -> Iterator[Lead]:
         """Read, check and convert each lead row; yield the leads to score."""
         s = self.summary
         seen: dict[str, int] = {}
@@ -182,7 +218,7 @@ class Batch:
         return ReadError(f"{path}: no id column `{self.id_column}` (the file has {names}); "
                          "name it with --id-column, or use --line-ids")
 
-    def lead(self, path: str, item: Row, seen: dict, index: dict) -> Lead | None:
+    def lead(self, path: str, item: Row, seen: dict, index: EventStore | None) -> Lead | None:
         s = self.summary
         data = item.data
         inline = (data.get("events") if self._inline_events and "events" in data
@@ -197,8 +233,8 @@ class Batch:
                 s.events_read += 1
                 s.events_rejected += 1
                 self.reject(path, item.line, "inline event of a rejected lead", original)
-            if lead_id is not None:
-                self.reject_events(index.pop(lead_id, ()), f"event: its lead `{lead_id}` was rejected")
+            if lead_id is not None and index is not None:
+                self.reject_later(index.release(lead_id), f"event: its lead `{lead_id}` was rejected")
 
         if self.line_ids:
             lead_id = str(item.line)
@@ -220,16 +256,18 @@ class Batch:
         if lead.warnings and self.strict:
             refuse("lead: " + "; ".join(lead.warnings), lead_id)
             return None
-        raw_events = index.pop(lead_id, [])
+        events = index.take(lead_id, s, lead.warnings) if index is not None else []
         if inline:
             s.events_read += len(inline)
+            raw_events = []
             for event in inline:
                 if isinstance(event, dict):
                     raw_events.append(RawEvent(path, item.line, event))
                 else:
                     s.events_rejected += 1
                     self.reject(path, item.line, "inline event: an event must be an object", event)
-        lead.events = self.convert_events(raw_events, lead)
+            events += self.convert_events(raw_events, lead)
+        lead.events = sort_events(events)
         return lead
 
     def _is_field(self, column: str) -> bool:
@@ -239,20 +277,34 @@ class Batch:
 
     def run(self, leads_path: str, events_path: str | None = None) -> Iterator:
         """Yield each scored lead's result in input order; `summary` is complete at the end."""
-        started = time.perf_counter()
-        index = self.index_events(events_path) if events_path else {}
-        leads = self.leads(leads_path, index)
-        if self.model.has_account:
-            held = list(leads)
-            results = self.model.score_prepared(held, self.now)
-        else:
-            results = (self.model.score_prepared([lead], self.now)[0] for lead in leads)
-        for result in results:
-            self.summary.leads_scored += 1
-            self.summary.warnings += len(result.warnings)
+        for _lead, result in self.run_pairs(leads_path, events_path):
             yield result
-        for lead_id, raw_events in index.items():
-            self.reject_events(raw_events, f"event: no lead with id `{lead_id}`")
+
+    def run_pairs(self, leads_path: str, events_path: str | None = None) -> Iterator[tuple]:
+        """Yield (lead, result) for each scored lead, in input order (the lead keeps its raw row)."""
+        started = time.perf_counter()
+        index = self.index_events(events_path) if events_path else None
+        # What is held now lives to the end; freezing it spares the collector
+        # from walking it again for every lead.
+        gc.freeze()
+        try:
+            leads = self.leads(leads_path, index)
+            if self.model.has_account:
+                held = list(leads)
+                gc.freeze()
+                pairs = zip(held, self.model.score_prepared(held, self.now))
+            else:
+                pairs = ((lead, self.model.score_prepared([lead], self.now)[0]) for lead in leads)
+            for lead, result in pairs:
+                self.summary.leads_scored += 1
+                self.summary.warnings += len(result.warnings)
+                yield lead, result
+            if index is not None:
+                for line, lead_id in index.leftover().items():
+                    self.late_rejects.setdefault(line, f"event: no lead with id `{lead_id}`")
+            self.reject_late_events()
+        finally:
+            gc.unfreeze()
         self.summary.seconds = time.perf_counter() - started
 
 
