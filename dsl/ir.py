@@ -263,7 +263,7 @@ class Rule:
     reason: str
     reason_given: bool = False       # `because` was written
     counted: tuple = ()              # aggregates whose newest counted event sets the decay
-    index: int = 0                   # declaration order: the rule's offset in the source
+    index: int = attrs.field(default=0, eq=False)   # declaration order: the rule's offset in the source
     span: Span = _span()
 
 

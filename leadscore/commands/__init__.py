@@ -5,4 +5,6 @@ from `leadscore.cli` and is listed here.
 """
 
 from . import backtest  # noqa: F401,E402
+from . import fmt  # noqa: F401,E402
 from . import test  # noqa: F401,E402
+from . import diff  # noqa: F401,E402

@@ -1,0 +1,960 @@
+"""`leadscore fmt`: one canonical layout for `.score` text, comments kept.
+
+Two entry points:
+
+- `format_source(text)` parses the text and returns it in canonical layout
+  (or raises `FormatError` when it does not parse). It checks its own work:
+  the result parses to the same AST and holds the same comments, or it
+  raises rather than return a text that means something else.
+- `format_tree(tree, source)` lays out an AST, taking from the `source` it
+  was parsed from what the AST does not keep: comments, blank lines,
+  parentheses, and literals as written. The tree may be edited first (with
+  `attrs.evolve`, so that every other node keeps its span; `map_points`
+  does this for points): changing a rule's points and formatting again
+  changes only the lines that hold those points. Nothing in the layout
+  depends on the width of points.
+
+The canonical layout (docs/format.md says the same, with examples):
+
+- One item per line; blocks (`group`, `campaign`, `account`, a table rule's
+  arms, a written list laid out over several lines) indent their contents
+  by 4 spaces and close with `}` (or `]`) on a line of its own. An empty
+  block is `{}`.
+- Blank lines: a single blank line is kept where the source had one or more
+  between two items (runs collapse to one); there is none at the start of
+  the file, after an opening `{` or before a closing `}`. A group, campaign
+  or account is always set off from its neighbours by a blank line. The
+  file ends with one newline.
+- `rule NAME: +P when COND`, `rule NAME: +P each STREAM` on one line;
+  `rule NAME: by EXPR {`, one arm per line, `}`; options after a comma, in
+  the order `max N per D`, `max N` (the order in which the caps apply),
+  `distinct`, `decay`, `tag`, `because` (table rules: after the closing
+  `}`). Group options in the order `min`, `max`, `decay`.
+- A written list stays on one line unless the source breaks the line after
+  its `[` or has comments inside it: then it has one value a line.
+- Consecutive one-line rules whose points the source had aligned (in one
+  column, with more than one space before them somewhere) stay aligned:
+  their points start one space after the longest `rule NAME:` of the run.
+  A run ends at a blank line, a comment line, or any other item.
+- Table arms: the `=>` of the arms is aligned one space after the widest
+  arm's values; an arm whose values are wider than 50 characters does not
+  widen the column and takes a single space instead.
+- Expressions: single spaces around operators and after commas, none
+  inside brackets. Parentheses are kept as written; the layout adds only
+  those that precedence needs (which text that parses always has).
+- Literals are kept as written: strings with their escapes (`"\\d+"` stays
+  a regex), numbers (`1_000`), durations (`6mo`), points with their sign
+  (`+15`, `-20`, `0`). A literal with no source text (an edited tree) is
+  written canonically.
+- Comments: a comment on the line of an item (or an arm, or a list value)
+  stays at the end of that item's line, in the column where it was (moved
+  with the line when the line is indented anew), or two spaces after the
+  code when the code now reaches further. A comment on the line of an
+  opening `{` stays there. Comments on lines of their own stay above the
+  item that follows them, at its indent, with their blank lines; those
+  after the last item of a block stay before its `}`, and those at the end
+  of the file at the end. A comment inside an item that is laid out on one
+  line (inside a condition written over several lines, say) moves to a line
+  of its own above that item. No comment is ever dropped; a comment's text
+  is kept exactly (trailing spaces removed).
+"""
+
+from __future__ import annotations
+
+import bisect
+import collections
+import decimal
+import re
+from typing import Callable
+
+import attrs
+
+from . import nodes as n
+from .diagnostics import Reporter
+from .parse import parse, unescape
+from .source import Source
+
+INDENT = "    "
+#: An arm whose values are wider than this does not widen its table's `=>` column.
+ARM_ALIGN_LIMIT = 50
+#: The least space between code and a comment that follows it on its line.
+COMMENT_GAP = 2
+
+OR, AND, NOT, PRED, MINUS, OPERAND = 1, 2, 3, 4, 5, 6
+
+NUM_RE = re.compile(r"-?[0-9](_?[0-9])*(\.[0-9](_?[0-9])*)?")
+POINTS_RE = re.compile(r"[+-][0-9](_?[0-9])*(\.[0-9](_?[0-9])*)?|0")
+DURATION_RE = re.compile(r"[0-9](_?[0-9])*(\.[0-9](_?[0-9])*)?(h|d|w|mo|y)")
+PERCENT_RE = re.compile(r"[0-9](_?[0-9])*(\.[0-9](_?[0-9])*)?%")
+STRING_RE = re.compile(r'"([^"\\\n]|\\[^\n])*"')
+RANGE_RE = re.compile(r"(?P<low>-?[0-9][0-9_.]*)?\.\.(?P<high>-?[0-9][0-9_.]*)?")
+HEADER_RE = re.compile(r'model\s+(?P<name>"([^"\\\n]|\\[^\n])*")(\s+version\s+(?P<version>\S+))?')
+
+TEXT_TESTS = {"contains": "contains", "starts_with": "starts with", "ends_with": "ends with"}
+UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400, "y": 365 * 86400}
+
+
+class FormatError(Exception):
+    """The text cannot be formatted: it does not parse (see `diagnostics`), or,
+    which would be a bug, the layout would change what it means."""
+
+    def __init__(self, message: str, diagnostics: tuple = ()):
+        super().__init__(message)
+        self.diagnostics = tuple(diagnostics)
+
+
+# ---- entry points -------------------------------------------------------------------
+
+def format_source(text: str, filename: str = "<string>", verify: bool = True) -> str:
+    """`text` in canonical layout. Raises `FormatError` if it does not parse."""
+    source = Source(text, filename)
+    tree = parse_tree(source)
+    result = format_tree(tree, source)
+    if verify:
+        check_same(source, tree, result)
+    return result
+
+
+def parse_tree(source: Source) -> n.Model:
+    """The AST of `source`, or `FormatError` with the syntax diagnostics."""
+    reporter = Reporter(source)
+    tree = parse(source, reporter)
+    errors = tuple(d for d in reporter.sorted() if d.is_error)
+    if tree is None or errors:
+        raise FormatError(f"{source.filename} does not parse", errors or tuple(reporter.sorted()))
+    return tree
+
+
+def format_tree(tree: n.Model, source: Source | None = None) -> str:
+    """Lay out `tree`; comments, blank lines, parentheses and literal spellings
+    come from `source`, the text the tree was parsed from (none without it)."""
+    return Formatter(tree, Layout(source or Source(""))).render()
+
+
+def format_expr(node, source: Source | None = None) -> str:
+    """One expression (or stream) on one line, as `fmt` writes it."""
+    formatter = Formatter(n.Model(None, ()), Layout(source or Source("")))
+    if isinstance(node, n.Stream):
+        return formatter.stream(node)
+    return formatter.expr(node)
+
+
+def check_same(source: Source, tree: n.Model, result: str) -> None:
+    """Raise `FormatError` unless `result` parses to `tree` and keeps every comment of `source`."""
+    again = Source(result, source.filename)
+    try:
+        other = parse_tree(again)
+    except FormatError:
+        raise FormatError(f"internal error: the layout of {source.filename} does not parse "
+                          "(a bug in `leadscore fmt`; the file is left as it is)") from None
+    if normalized(other) != normalized(tree):
+        raise FormatError(f"internal error: the layout of {source.filename} would change its meaning "
+                          "(a bug in `leadscore fmt`; the file is left as it is)")
+    before = collections.Counter(c.text for c in scan(source.text)[0])
+    after = collections.Counter(c.text for c in scan(result)[0])
+    if before != after:
+        raise FormatError(f"internal error: the layout of {source.filename} would lose a comment "
+                          "(a bug in `leadscore fmt`; the file is left as it is)")
+
+
+def comment_texts(text: str) -> list[str]:
+    """The text of every comment in `text`, in order (`#` to end of line, outside strings)."""
+    return [c.text for c in scan(text)[0]]
+
+
+# ---- option order -------------------------------------------------------------------
+
+def _rule_option_rank(option) -> int:
+    if isinstance(option, n.MaxOption):
+        return 0 if option.per is not None else 1
+    return {n.DistinctOption: 2, n.DecayOption: 3, n.TagOption: 4, n.BecauseOption: 5}.get(type(option), 6)
+
+
+def sorted_options(options) -> tuple:
+    """A rule's options in canonical order: `max N per D`, `max N`, `distinct`,
+    `decay`, `tag`, `because` (the two caps in the order they apply)."""
+    return tuple(sorted(options, key=_rule_option_rank))
+
+
+def sorted_group_options(options) -> tuple:
+    """A group's options in canonical order: `min`, `max`, `decay`."""
+    order = {n.MinOption: 0, n.GroupMaxOption: 1, n.DecayOption: 2}
+    return tuple(sorted(options, key=lambda o: order.get(type(o), 3)))
+
+
+def normalized(node):
+    """`node` with every rule's and group's options in canonical order: the
+    AST `fmt` must give back (option order means nothing)."""
+    if isinstance(node, tuple):
+        return tuple(normalized(x) for x in node)
+    if not attrs.has(type(node)):
+        return node
+    changes = {}
+    for field in attrs.fields(type(node)):
+        if field.name in ("span", "source_span"):
+            continue
+        value = getattr(node, field.name)
+        new = normalized(value)
+        if isinstance(node, n.Rule) and field.name == "options":
+            new = sorted_options(new)
+        elif isinstance(node, n.Group) and field.name == "options":
+            new = sorted_group_options(new)
+        if new is not value:
+            changes[field.name] = new
+    return attrs.evolve(node, **changes) if changes else node
+
+
+# ---- editing points -----------------------------------------------------------------
+
+def points_text(value: float | int) -> str:
+    """Points as the language writes them: `+15`, `-2.5`, `0`."""
+    if value == 0:
+        return "0"
+    return ("+" if value > 0 else "-") + number_text(abs(value))
+
+
+def map_points(tree: n.Model, change: Callable[[str, str, "int | None", n.Points], "float | int | None"]) -> n.Model:
+    """A copy of `tree` with some points changed, every other node (and span) kept.
+
+    `change(scope, rule, arm, points)` is called for the points of every rule
+    (`arm` None) and of every table arm (`arm` its 0-based index); `scope` is
+    the rule's scope label as results write it (`global`, a group name,
+    `account`, `campaign NAME`, `campaign NAME/GROUP`). It returns the new
+    value, or None to keep the points as they are.
+    """
+    def points(scope, rule, arm, p):
+        value = change(scope, rule.name.id, arm, p)
+        if value is None or (value == p.value and type(value) is type(p.value)):
+            return p
+        return attrs.evolve(p, value=value, text=points_text(value))
+
+    def rule_of(rule: n.Rule, scope: str) -> n.Rule:
+        body = rule.body
+        if isinstance(body, n.TableBody):
+            arms = tuple(attrs.evolve(a, points=points(scope, rule, i, a.points)) for i, a in enumerate(body.arms))
+            body = attrs.evolve(body, arms=arms)
+        else:
+            body = attrs.evolve(body, points=points(scope, rule, None, body.points))
+        return attrs.evolve(rule, body=body)
+
+    def group_of(group: n.Group, prefix: str) -> n.Group:
+        label = f"{prefix}/{group.name.id}" if prefix else group.name.id
+        return attrs.evolve(group, rules=tuple(rule_of(r, label) for r in group.rules))
+
+    items = []
+    for item in tree.items:
+        if isinstance(item, n.Rule):
+            item = rule_of(item, "global")
+        elif isinstance(item, n.Group):
+            item = group_of(item, "")
+        elif isinstance(item, n.Account):
+            item = attrs.evolve(item, rules=tuple(rule_of(r, "account") for r in item.rules))
+        elif isinstance(item, n.Campaign):
+            label = f"campaign {item.name.id}"
+            inner = []
+            for x in item.items:
+                if isinstance(x, n.Rule):
+                    x = rule_of(x, label)
+                elif isinstance(x, n.Group):
+                    x = group_of(x, label)
+                inner.append(x)
+            item = attrs.evolve(item, items=tuple(inner))
+        items.append(item)
+    return attrs.evolve(tree, items=tuple(items))
+
+
+# ---- canonical literals (for nodes with no source text) -----------------------------
+
+def number_text(value: float | int) -> str:
+    """A number as `.score` text: `15`, `2.5`, `-0.001` (never an exponent)."""
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a number")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{value} cannot be written in a .score file")
+        if value.is_integer():
+            return str(int(value))
+        text = repr(value)
+        if "e" in text or "E" in text:
+            text = format(decimal.Decimal(text), "f")
+        return text
+    return str(value)
+
+
+def escape(value: str) -> str:
+    """A `.score` string literal whose value is `value`."""
+    out = []
+    for ch in value:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def duration_text(seconds: float) -> str:
+    for unit in ("y", "w", "d"):
+        if seconds % UNIT_SECONDS[unit] == 0:
+            return number_text(seconds // UNIT_SECONDS[unit]) + unit
+    return number_text(seconds / 3600) + "h"
+
+
+def _value(text: str) -> float | int:
+    clean = text.replace("_", "")
+    return float(clean) if "." in clean else int(clean)
+
+
+def _same_number(text: str, value) -> bool:
+    try:
+        parsed = _value(text)
+    except ValueError:
+        return False
+    return parsed == value and type(parsed) is type(value)
+
+
+# ---- what the source says about layout ----------------------------------------------
+
+@attrs.frozen
+class Comment:
+    start: int            # offset of `#`
+    text: str             # `#` to end of line, trailing whitespace removed
+    line: int             # 1-based
+    column: int           # 0-based
+    own_line: bool        # nothing but whitespace before it on its line
+    indent: int = 0       # the indentation of its line
+
+
+def scan(text: str):
+    """(comments, code offsets, string mask): one pass over the text, strings skipped."""
+    comments, code = [], []
+    in_string = bytearray(len(text))
+    i, size, line, line_start = 0, len(text), 1, 0
+    while i < size:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+            line_start = i + 1
+            i += 1
+        elif ch == '"':
+            j = i + 1
+            while j < size and text[j] not in '"\n':
+                j += 2 if text[j] == "\\" and j + 1 < size and text[j + 1] != "\n" else 1
+            end = min(j + 1, size) if j < size and text[j] == '"' else j
+            code.extend(range(i, end))
+            in_string[i:end] = b"\x01" * (end - i)
+            i = end
+        elif ch == "#":
+            j = text.find("\n", i)
+            j = size if j < 0 else j
+            before = text[line_start:i]
+            comments.append(Comment(i, text[i:j].rstrip(), line, i - line_start, not before.strip(),
+                                    len(before) - len(before.lstrip())))
+            i = j
+        elif ch in " \t\r\f\v":
+            i += 1
+        else:
+            code.append(i)
+            i += 1
+    return comments, code, in_string
+
+
+def has_span(node) -> bool:
+    span = getattr(node, "span", None)
+    return span is not None and span.end > span.start
+
+
+class Layout:
+    """Comments, brackets and literal spellings of one source text."""
+
+    def __init__(self, source: Source):
+        self.source = source
+        self.text = source.text
+        self.comments, self.code, self.in_string = scan(self.text)
+        self.match: dict[int, int] = {}
+        stack: list[int] = []
+        pairs = {")": "(", "]": "[", "}": "{"}
+        for i in self.code:
+            ch = self.text[i]
+            if self.in_string[i]:
+                continue
+            if ch in "([{":
+                stack.append(i)
+            elif ch in pairs:
+                if stack and self.text[stack[-1]] == pairs[ch]:
+                    j = stack.pop()
+                    self.match[j] = i
+                    self.match[i] = j
+
+    # -- navigation
+    def prev_code(self, offset: int) -> int | None:
+        k = bisect.bisect_left(self.code, offset) - 1
+        return self.code[k] if k >= 0 else None
+
+    def next_code(self, offset: int) -> int | None:
+        k = bisect.bisect_left(self.code, offset)
+        return self.code[k] if k < len(self.code) else None
+
+    def line_of(self, offset: int) -> int:
+        return self.source.position(offset)[0]
+
+    def column_of(self, offset: int) -> int:
+        return self.source.position(offset)[1]
+
+    def opener(self, node, ch: str) -> tuple[int, int] | None:
+        """The first `ch` bracket (outside strings) inside node's span and its match."""
+        if not has_span(node):
+            return None
+        k = bisect.bisect_left(self.code, node.span.start)
+        while k < len(self.code) and self.code[k] < node.span.end:
+            i = self.code[k]
+            if self.text[i] == ch and not self.in_string[i]:
+                j = self.match.get(i)
+                return (i, j) if j is not None and j < node.span.end else None
+            k += 1
+        return None
+
+    def wraps(self, node) -> int:
+        """How many pairs of parentheses enclose exactly this node in the source."""
+        if not has_span(node):
+            return 0
+        count, start, end = 0, node.span.start, node.span.end
+        while True:
+            p, q = self.prev_code(start), self.next_code(end)
+            if p is None or q is None or self.text[p] != "(" or self.text[q] != ")" \
+                    or self.in_string[p] or self.match.get(p) != q:
+                return count
+            count += 1
+            start, end = p, q + 1
+
+    def written(self, node) -> str | None:
+        return self.text[node.span.start:node.span.end] if has_span(node) else None
+
+    # -- literals as written, when the source still says the same
+    def string(self, node: n.Str) -> str:
+        text = self.written(node)
+        if text is not None and STRING_RE.fullmatch(text) and unescape(text[1:-1]) == node.value:
+            return text
+        return escape(node.value)
+
+    def number(self, node: n.Num) -> str:
+        text = self.written(node)
+        if text is not None and NUM_RE.fullmatch(text) and _same_number(text, node.value):
+            return text
+        return number_text(node.value)
+
+    def percent(self, node: n.Percent) -> str:
+        text = self.written(node)
+        if text is not None and PERCENT_RE.fullmatch(text) and float(text[:-1].replace("_", "")) == node.value:
+            return text
+        return number_text(node.value) + "%"
+
+    def range(self, node: n.Range) -> str:
+        text = self.written(node)
+        if text is not None and "#" not in text:
+            compact = re.sub(r"\s+", "", text)
+            m = RANGE_RE.fullmatch(compact)
+            if m and self._end_ok(m.group("low"), node.low) and self._end_ok(m.group("high"), node.high):
+                return compact
+        low = "" if node.low is None else number_text(node.low)
+        high = "" if node.high is None else number_text(node.high)
+        return f"{low}..{high}"
+
+    @staticmethod
+    def _end_ok(text: str | None, value) -> bool:
+        if text is None or value is None:
+            return text is None and value is None
+        return NUM_RE.fullmatch(text) is not None and _same_number(text, value)
+
+
+def duration(node: n.Duration) -> str:
+    if DURATION_RE.fullmatch(node.text or ""):
+        unit = "mo" if node.text.endswith("mo") else node.text[-1]
+        if float(node.text[: -len(unit)].replace("_", "")) * UNIT_SECONDS[unit] == node.seconds:
+            return node.text
+    return duration_text(node.seconds)
+
+
+def points(node: n.Points) -> str:
+    text = node.text or ""
+    if POINTS_RE.fullmatch(text) and _value(text.lstrip("+")) == node.value:
+        return text
+    return points_text(node.value)
+
+
+def precedence(node) -> int:
+    if isinstance(node, n.Or):
+        return OR
+    if isinstance(node, n.And):
+        return AND
+    if isinstance(node, n.Not):
+        return NOT
+    if isinstance(node, (n.Compare, n.Membership, n.TextTest, n.Matches, n.Presence)):
+        return PRED
+    if isinstance(node, n.Minus):
+        return MINUS
+    return OPERAND
+
+
+# ---- output lines -------------------------------------------------------------------
+
+@attrs.define
+class Line:
+    depth: int
+    text: str
+    comment: Comment | None = None
+
+    def render(self) -> str:
+        code = INDENT * self.depth + self.text
+        if self.comment is None:
+            return code
+        # the comment's place relative to its line's indentation, unless the code now reaches it
+        column = max(len(INDENT) * self.depth + self.comment.column - self.comment.indent,
+                     len(code) + COMMENT_GAP)
+        return code + " " * (column - len(code)) + self.comment.text
+
+
+BLANK = None
+
+
+@attrs.define
+class Notes:
+    """The comments that belong to one unit (an item, a rule, an arm, a list value)."""
+
+    leading: list = attrs.field(factory=list)      # own-line comments above it
+    inner: list = attrs.field(factory=list)        # inside it; written above it
+    trailing: Comment | None = None                # at the end of its line
+    blank_before: bool = False
+
+
+@attrs.define
+class Block:
+    """The comments of a container that belong to no unit."""
+
+    header: Comment | None = None                  # on the line of the opening bracket
+    end: list = attrs.field(factory=list)          # after the last unit
+    blank: dict = attrs.field(factory=dict)        # comment start -> a blank line before it
+
+
+def is_block(node) -> bool:
+    return isinstance(node, (n.Group, n.Campaign, n.Account))
+
+
+# ---- the formatter ------------------------------------------------------------------
+
+class Formatter:
+    """Lays out one tree. Comments are given to units by position first
+    (`distribute`); notes and blocks are keyed by node identity, as equal
+    nodes (two `else => 0` arms) are distinct places."""
+
+    def __init__(self, tree: n.Model, layout: Layout):
+        self.tree = tree
+        self.layout = layout
+        self.notes: dict[int, Notes] = {}
+        self.blocks: dict[int, Block] = {}
+        self.expanded: set[int] = set()     # ids of list declarations laid out one value a line
+        self.distribute(tree, self.units(tree), list(layout.comments), None)
+
+    # ---- comments to units -------------------------------------------------------
+    def units(self, node) -> list:
+        if isinstance(node, n.Model):
+            return ([node.header] if node.header is not None else []) + list(node.items)
+        if isinstance(node, (n.Group, n.Account)):
+            return list(node.rules)
+        if isinstance(node, n.Campaign):
+            return list(node.items)
+        if isinstance(node, n.Rule) and isinstance(node.body, n.TableBody):
+            return list(node.body.arms)
+        if isinstance(node, n.ListDecl) and node.values is not None:
+            return list(node.values.values)
+        return []
+
+    def interior(self, node) -> tuple[int, int] | None:
+        """The offsets just inside a container's brackets."""
+        if isinstance(node, (n.Group, n.Campaign, n.Account)):
+            found = self.layout.opener(node, "{")
+        elif isinstance(node, n.Rule) and isinstance(node.body, n.TableBody):
+            found = self.layout.opener(node.body, "{")
+        elif isinstance(node, n.ListDecl) and node.values is not None:
+            found = self.layout.opener(node.values, "[")
+        else:
+            return None
+        return None if found is None else (found[0] + 1, found[1])
+
+    def note(self, node) -> Notes:
+        key = id(node)
+        if key not in self.notes:
+            self.notes[key] = Notes()
+        return self.notes[key]
+
+    def block(self, node) -> Block:
+        key = id(node)
+        if key not in self.blocks:
+            self.blocks[key] = Block()
+        return self.blocks[key]
+
+    def distribute(self, container, units: list, comments: list, open_line: int | None) -> None:
+        block = self.block(container)
+        placed = sorted((u for u in units if has_span(u)), key=lambda u: u.span.start)
+        starts = [u.span.start for u in placed]
+        inside: dict[int, list] = collections.defaultdict(list)
+        for c in comments:
+            k = bisect.bisect_right(starts, c.start) - 1          # the last unit starting before c
+            if open_line is not None and c.line == open_line and not c.own_line and k < 0:
+                block.header = c
+            elif k >= 0 and c.start < placed[k].span.end:
+                inside[id(placed[k])].append(c)
+            elif k >= 0 and placed[k].span.end_line == c.line and self.note(placed[k]).trailing is None:
+                self.note(placed[k]).trailing = c
+            elif k + 1 < len(placed):
+                self.note(placed[k + 1]).leading.append(c)
+            else:
+                block.end.append(c)
+        # blank lines, from the source lines of what stands one after the other
+        sequence = []
+        for u in placed:
+            sequence.extend((c.line, c.line, c) for c in self.note(u).leading)
+            sequence.append((u.span.line, u.span.end_line, u))
+        sequence.extend((c.line, c.line, c) for c in block.end)
+        sequence.sort(key=lambda item: item[0])
+        previous_end = None
+        for first, last, what in sequence:
+            blank = previous_end is not None and first - previous_end >= 2
+            if isinstance(what, Comment):
+                block.blank[what.start] = blank
+            else:
+                self.note(what).blank_before = blank
+            previous_end = last
+        for u in placed:
+            self.descend(u, inside.get(id(u), []))
+
+    def descend(self, unit, comments: list) -> None:
+        region = self.interior(unit)
+        if isinstance(unit, n.ListDecl) and not self.list_expanded(unit, comments):
+            region = None
+        if region is None:
+            self.note(unit).inner.extend(comments)
+            return
+        if isinstance(unit, n.ListDecl):
+            self.expanded.add(id(unit))
+        lo, hi = region
+        within = [c for c in comments if lo <= c.start < hi]
+        self.note(unit).inner.extend(c for c in comments if not lo <= c.start < hi)
+        self.distribute(unit, self.units(unit), within, self.layout.line_of(lo - 1))
+
+    def list_expanded(self, decl: n.ListDecl, comments) -> bool:
+        """A written list is laid out one value a line when the source breaks the
+        line after its `[`, or has comments between its brackets."""
+        if decl.values is None:
+            return False
+        found = self.layout.opener(decl.values, "[")
+        if found is None:
+            return False
+        lo, hi = found
+        if any(lo < c.start < hi for c in comments):
+            return True
+        after = self.layout.next_code(lo + 1)
+        return after is not None and self.layout.line_of(after) > self.layout.line_of(lo)
+
+    # ---- assembling a container ----------------------------------------------------
+    def render(self) -> str:
+        lines = self.assemble(self.tree, self.units(self.tree), 0, self.item)
+        return "".join(("" if line is BLANK else line.render()) + "\n" for line in lines)
+
+    def assemble(self, container, units: list, depth: int, render_unit) -> list:
+        block = self.block(container)
+        out: list = []
+        previous = None
+        pads = self.rule_pads(units) if not isinstance(container, (n.Rule, n.ListDecl)) else {}
+        for index, unit in enumerate(units):
+            notes = self.note(unit)
+            forced = previous is not None and (is_block(previous) or is_block(unit))
+            first = True
+            for c in notes.leading:
+                if out and (block.blank.get(c.start) or (first and forced)):
+                    out.append(BLANK)
+                out.append(Line(depth, c.text))
+                first = False
+            if out and (notes.blank_before or (first and forced)):
+                out.append(BLANK)
+            out.extend(Line(depth, c.text) for c in notes.inner)
+            lines = render_unit(unit, depth, index=index, units=units, pad=pads.get(id(unit)))
+            if notes.trailing is not None:
+                lines[-1].comment = notes.trailing
+            out.extend(lines)
+            previous = unit
+        for c in block.end:
+            if out and block.blank.get(c.start):
+                out.append(BLANK)
+            out.append(Line(depth, c.text))
+        return out
+
+    def body(self, container, units: list, depth: int, render_unit, head: str, close: str,
+             opening: str = "{") -> list:
+        """`head {`, the units one level in, then `close` (the closing bracket, and
+        what follows it); `head {close}` on one line when there is nothing inside."""
+        block = self.block(container)
+        inner = self.assemble(container, units, depth + 1, render_unit)
+        if not inner and block.header is None:
+            return [Line(depth, f"{head}{opening}{close}")]
+        return [Line(depth, f"{head}{opening}", block.header), *inner, Line(depth, close)]
+
+    def rule_pads(self, units: list) -> dict:
+        """Width of `rule NAME:` for each one-line rule in a run the source aligned."""
+        pads: dict[int, int] = {}
+        run: list = []
+
+        def flush():
+            groups: list[list] = []
+            for rule, column, spread in run:
+                if groups and column is not None and groups[-1][-1][1] == column:
+                    groups[-1].append((rule, column, spread))
+                else:
+                    groups.append([(rule, column, spread)])
+            for group in groups:
+                if len(group) > 1 and any(spread for _, _, spread in group):
+                    width = max(len(f"rule {r.name.id}:") for r, _, _ in group)
+                    for r, _, _ in group:
+                        pads[id(r)] = width
+            run.clear()
+
+        for unit in units:
+            notes = self.note(unit)
+            one_line = isinstance(unit, n.Rule) and not isinstance(unit.body, n.TableBody)
+            if not one_line or notes.blank_before or notes.leading or notes.inner:
+                flush()
+            if not one_line:
+                continue
+            column, spread = None, False
+            if has_span(unit.body) and has_span(unit.name):
+                column = self.layout.column_of(unit.body.span.start)
+                colon = self.layout.next_code(unit.name.span.end)
+                spread = colon is not None and unit.body.span.start - colon > 2 \
+                    and self.layout.line_of(colon) == self.layout.line_of(unit.body.span.start)
+            run.append((unit, column, spread))
+        flush()
+        return pads
+
+    # ---- items ---------------------------------------------------------------------
+    def item(self, node, depth: int, **_) -> list:
+        if isinstance(node, n.Rule):
+            return self.rule(node, depth, _.get("pad"))
+        if isinstance(node, n.Group):
+            return self.group(node, depth)
+        if isinstance(node, n.Campaign):
+            return self.body(node, node.items, depth, self.item, f"campaign {node.name.id} ", "}")
+        if isinstance(node, n.Account):
+            head = f"account by {self.expr(node.key, MINUS)}"
+            if node.where is not None:
+                head += f" where {self.expr(node.where)}"
+            return self.body(node, node.rules, depth, self.item, head + " ", "}")
+        if isinstance(node, n.ListDecl) and id(node) in self.expanded:
+            return self.body(node, list(node.values.values), depth, self.list_value,
+                             f"list {node.name.id} = ", "]", "[")
+        return [Line(depth, self.line(node))]
+
+    def line(self, node) -> str:
+        lay = self.layout
+        if isinstance(node, n.ModelHeader):
+            return self.header(node)
+        if isinstance(node, n.FieldDecl):
+            text = f"field {node.name.id}: {node.type}"
+            if node.column is not None:
+                text += f" from {lay.string(node.column)}"
+            if node.sentinels:
+                text += ", unknown " + ", ".join(self.literal(s) for s in node.sentinels)
+            return text
+        if isinstance(node, n.EventDecl):
+            text = f"event {node.name.id}"
+            if node.attributes:
+                parts = [f"{a.name.id}: {a.type}" + (f" from {lay.string(a.column)}" if a.column else "")
+                         for a in node.attributes]
+                text += "(" + ", ".join(parts) + ")"
+            return text
+        if isinstance(node, n.ListDecl):
+            if node.values is None:
+                return f"list {node.name.id} from {lay.string(node.path)}"
+            return f"list {node.name.id} = {self.list_literal(node.values)}"
+        if isinstance(node, n.ClampDecl):
+            return f"clamp {lay.range(node.range)}"
+        if isinstance(node, n.Tiers):
+            head = "tiers" + (f" {node.group.id}" if node.group is not None else "")
+            parts = [t.name.id + (f" >= {lay.number(t.threshold)}" if t.threshold is not None else "")
+                     for t in node.tiers]
+            return f"{head}: " + ", ".join(parts)
+        if isinstance(node, n.Qualify):
+            return f"qualify {node.name.id} when {self.expr(node.condition)}"
+        if isinstance(node, n.Disqualify):
+            return f"disqualify {node.name.id} when {self.expr(node.condition)}"
+        raise TypeError(f"cannot lay out {type(node).__name__}")  # pragma: no cover
+
+    def header(self, node: n.ModelHeader) -> str:
+        name, version = escape(node.name), None
+        if node.version is not None:
+            version = number_text(node.version)
+        written = self.layout.written(node)
+        m = HEADER_RE.fullmatch(written) if written is not None else None
+        if m:
+            if unescape(m.group("name")[1:-1]) == node.name:
+                name = m.group("name")
+            text = m.group("version")
+            if text is not None and node.version is not None and NUM_RE.fullmatch(text) \
+                    and _same_number(text, node.version):
+                version = text
+        return f"model {name}" + (f" version {version}" if version is not None else "")
+
+    def list_value(self, node, depth: int, index: int, units: list, **_) -> list:
+        return [Line(depth, self.literal(node) + ("," if index < len(units) - 1 else ""))]
+
+    def group(self, node: n.Group, depth: int) -> list:
+        options = sorted_group_options(node.options)
+        head = f"group {node.name.id} "
+        if options:
+            head += ", ".join(self.group_option(o) for o in options) + " "
+        return self.body(node, node.rules, depth, self.item, head, "}")
+
+    def group_option(self, option) -> str:
+        if isinstance(option, n.MinOption):
+            return f"min {self.layout.number(option.limit)}"
+        if isinstance(option, n.GroupMaxOption):
+            return f"max {self.layout.number(option.limit)}"
+        return f"decay {self.decay(option.spec)}"
+
+    # ---- rules ---------------------------------------------------------------------
+    def rule(self, node: n.Rule, depth: int, pad: int | None = None) -> list:
+        head = f"rule {node.name.id}:"
+        options = self.options(node.options)
+        body = node.body
+        if isinstance(body, n.TableBody):
+            return self.body(node, list(body.arms), depth, self.arm_line,
+                             f"{head} by {self.expr(body.by, MINUS)} ", "}" + options)
+        head = head.ljust(pad or 0) + " "
+        if isinstance(body, n.ConditionBody):
+            return [Line(depth, f"{head}{points(body.points)} when {self.expr(body.condition)}{options}")]
+        return [Line(depth, f"{head}{points(body.points)} each {self.stream(body.stream)}{options}")]
+
+    def options(self, options) -> str:
+        return "".join(", " + self.option(o) for o in sorted_options(options))
+
+    def option(self, option) -> str:
+        if isinstance(option, n.MaxOption):
+            text = f"max {self.layout.number(option.limit)}"
+            return text + (f" per {duration(option.per)}" if option.per is not None else "")
+        if isinstance(option, n.DistinctOption):
+            return f"distinct {option.attribute.id}"
+        if isinstance(option, n.DecayOption):
+            return f"decay {self.decay(option.spec)}"
+        if isinstance(option, n.TagOption):
+            return f"tag {option.tag.id}"
+        if isinstance(option, n.BecauseOption):
+            return f"because {self.layout.string(option.reason)}"
+        raise TypeError(f"cannot lay out {type(option).__name__}")  # pragma: no cover
+
+    def decay(self, spec) -> str:
+        if isinstance(spec, n.HalfLife):
+            return f"half_life {duration(spec.period)}"
+        if isinstance(spec, n.LinearDecay):
+            return f"{self.layout.percent(spec.percent)} per {duration(spec.period)}"
+        return f"expire {duration(spec.period)}"
+
+    def arm_values(self, arm: n.Arm) -> str:
+        if arm.kind == "else":
+            return "else"
+        if arm.kind == "unknown":
+            return "unknown"
+        return ", ".join(self.literal(v) for v in arm.values)
+
+    def arm_line(self, arm: n.Arm, depth: int, units: list, **_) -> list:
+        widths = [len(self.arm_values(a)) for a in units]
+        column = max((w for w in widths if w <= ARM_ALIGN_LIMIT), default=0)
+        values = self.arm_values(arm)
+        return [Line(depth, f"{values.ljust(column)} => {points(arm.points)}")]
+
+    # ---- expressions ---------------------------------------------------------------
+    def literal(self, node) -> str:
+        if isinstance(node, n.Str):
+            return self.layout.string(node)
+        if isinstance(node, n.Num):
+            return self.layout.number(node)
+        if isinstance(node, n.Bool):
+            return "true" if node.value else "false"
+        if isinstance(node, n.Range):
+            return self.layout.range(node)
+        raise TypeError(f"not a literal: {type(node).__name__}")  # pragma: no cover
+
+    def list_literal(self, node: n.ListLiteral) -> str:
+        return "[" + ", ".join(self.literal(v) for v in node.values) + "]"
+
+    def expr(self, node, need: int = 0, own_parens: int = 0) -> str:
+        """`node` as text, in a place that needs precedence `need`; `own_parens`:
+        pairs of parentheses around it that belong to the enclosing construct."""
+        text = self.bare(node)
+        wraps = max(0, self.layout.wraps(node) - own_parens)
+        if wraps == 0 and precedence(node) < need:
+            wraps = 1
+        return "(" * wraps + text + ")" * wraps
+
+    def bare(self, node) -> str:
+        e = self.expr
+        if isinstance(node, n.Name):
+            return node.id
+        if isinstance(node, (n.Str, n.Num, n.Bool)):
+            return self.literal(node)
+        if isinstance(node, n.Duration):
+            return duration(node)
+        if isinstance(node, n.Now):
+            return "now"
+        if isinstance(node, n.Key):
+            return "key"
+        if isinstance(node, n.ScoreRef):
+            return "score"
+        if isinstance(node, n.Or):
+            return f"{e(node.left, OR)} or {e(node.right, AND)}"
+        if isinstance(node, n.And):
+            return f"{e(node.left, AND)} and {e(node.right, NOT)}"
+        if isinstance(node, n.Not):
+            return f"not {e(node.operand, NOT)}"
+        if isinstance(node, n.Compare):
+            return f"{e(node.left, MINUS)} {node.op} {e(node.right, MINUS)}"
+        if isinstance(node, n.Membership):
+            target = node.target
+            if isinstance(target, n.ListLiteral):
+                written = self.list_literal(target)
+            elif isinstance(target, n.Range):
+                written = self.layout.range(target)
+            else:
+                written = target.id
+            return f"{e(node.operand, MINUS)} {'not in' if node.negated else 'in'} {written}"
+        if isinstance(node, n.TextTest):
+            return f"{e(node.operand, MINUS)} {TEXT_TESTS[node.op]} {e(node.needle, MINUS)}"
+        if isinstance(node, n.Matches):
+            return f"{e(node.operand, MINUS)} matches {self.layout.string(node.pattern)}"
+        if isinstance(node, n.Presence):
+            return f"{e(node.operand, MINUS)} is {'known' if node.known else 'unknown'}"
+        if isinstance(node, n.Minus):
+            return f"{e(node.left, MINUS)} - {e(node.right, OPERAND)}"
+        if isinstance(node, n.Call):
+            return f"{node.function}({e(node.argument, 0, own_parens=1)})"
+        if isinstance(node, n.Aggregate):
+            stream = self.stream(node.stream)
+            if node.kind == "count":
+                return f"count({stream})"
+            if node.kind == "sum":
+                return f"sum({stream}, {node.attribute.id})"
+            return f"{node.kind} {stream}"
+        raise TypeError(f"cannot lay out {type(node).__name__}")  # pragma: no cover
+
+    def stream(self, node: n.Stream) -> str:
+        text = "leads" if node.is_leads else ("event" if node.source is None else node.source)
+        if node.filter is not None:
+            text += f"[{self.expr(node.filter)}]"
+        if node.window is not None:
+            text += f" within {duration(node.window)}"
+        return text

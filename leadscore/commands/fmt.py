@@ -1,0 +1,122 @@
+"""`leadscore fmt`: rewrite models in the canonical layout (INTERFACE.md §1, docs/format.md)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+
+import click
+
+from ..cli import EXIT_FAILED, EXIT_OK, main
+from ..dsl import analyze
+from ..dsl.format import FormatError, format_source
+from ..dsl.diagnostics import render_all
+
+STDIN = "-"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _read(path: str) -> tuple[str, str] | None:
+    """(exact text, text with newlines normalized) of a model, or None with a message."""
+    try:
+        if path == STDIN:
+            binary = getattr(sys.stdin, "buffer", None)
+            raw = binary.read().decode("utf-8-sig") if binary is not None else sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                raw = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        click.echo(f"{path}: error: cannot read the model: {reason}", err=True)
+        return None
+    return raw, raw.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _formatted(path: str, text: str) -> str | None:
+    """The canonical text of a valid model; None, with its diagnostics printed, otherwise."""
+    name = "<stdin>" if path == STDIN else path
+    base_dir = os.getcwd() if path == STDIN else os.path.dirname(os.path.abspath(path))
+    analysis = analyze(text, name, base_dir)
+    if analysis.errors:
+        click.echo(analysis.render(), err=True)
+        click.echo(f"{name}: error: not formatted: the model is invalid "
+                   f"({_plural(len(analysis.errors), 'error')})", err=True)
+        return None
+    try:
+        return format_source(text, name)
+    except FormatError as error:
+        if error.diagnostics:
+            click.echo(render_all(error.diagnostics, {name: analysis.source}), err=True)
+        click.echo(f"{name}: error: {error}", err=True)
+        return None
+
+
+@main.command("fmt")
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--check", is_flag=True,
+              help="write nothing; exit 1 and name the files that would be reformatted")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="write nothing; print a unified diff of the changes (exit 0 unless --check too)")
+def fmt_command(models, check, show_diff):
+    """Rewrite MODEL files in the canonical layout, keeping every comment.
+
+    Only files that change are written. `-` reads a model from standard input
+    and writes the result to standard output. An invalid model is not
+    touched: its diagnostics are printed and the run exits 1. The layout is
+    described in docs/format.md.
+
+    \b
+    Examples:
+      leadscore fmt examples/*.score
+      leadscore fmt --check examples/*.score      # in CI: exit 1 if any file would change
+      leadscore fmt --diff model.score            # show what would change
+      cat model.score | leadscore fmt - > formatted.score
+    """
+    changed = unchanged = failed = 0
+    for path in models:
+        read = _read(path)
+        if read is None:
+            failed += 1
+            continue
+        raw, text = read
+        result = _formatted(path, text)
+        if result is None:
+            failed += 1
+            continue
+        differs = result != raw
+        changed += differs
+        unchanged += not differs
+        if show_diff:
+            if differs:
+                name = "<stdin>" if path == STDIN else path
+                click.echo("".join(difflib.unified_diff(
+                    text.splitlines(keepends=True), result.splitlines(keepends=True),
+                    fromfile=f"{name}\t(original)", tofile=f"{name}\t(formatted)")), nl=False)
+        elif check:
+            if differs:
+                click.echo(f"would reformat {path}")
+        elif path == STDIN:
+            click.echo(result, nl=False)
+        elif differs:
+            try:
+                with open(path, "w", encoding="utf-8", newline="\n") as handle:
+                    handle.write(result)
+            except OSError as error:
+                click.echo(f"{path}: error: cannot write: {error.strerror or error}", err=True)
+                failed += 1
+                changed -= 1
+                continue
+            click.echo(f"reformatted {path}", err=True)
+
+    if not (models == (STDIN,) and not (check or show_diff)):
+        verb = "would be reformatted" if (check or show_diff) else "reformatted"
+        same = "already formatted" if (check or show_diff) else "left unchanged"
+        parts = [f"{_plural(changed, 'file')} {verb}", f"{_plural(unchanged, 'file')} {same}"]
+        if failed:
+            parts.append(f"{_plural(failed, 'file')} could not be formatted")
+        click.echo(", ".join(parts), err=True)
+    sys.exit(EXIT_FAILED if failed or (check and changed) else EXIT_OK)
