@@ -162,7 +162,30 @@ def make_batch(model, now: int, rejects, options: dict):
     from .runtime.batch import Batch
     return Batch(model, now, rejects, id_column=options["id_column"],
                  event_lead_column=options["event_lead_column"], strict=options["strict"],
-                 delimiter=options["delimiter"], line_ids=options["line_ids"])
+                 delimiter=options["delimiter"], line_ids=options["line_ids"],
+                 progress=terminal_progress() if sys.stderr.isatty() else None)
+
+
+def terminal_progress():
+    """A progress bar on standard error (tqdm), one phase at a time: events read, then leads scored."""
+    from tqdm import tqdm
+    bars = []
+
+    def phase(what: str):
+        for bar in bars:
+            bar.close()
+        bar = tqdm(desc=what, unit=" rows", file=sys.stderr, mininterval=0.5, leave=False,
+                   dynamic_ncols=True)
+        bars[:] = [bar]
+        pending = [0]
+
+        def tick():
+            pending[0] += 1
+            if pending[0] == 1000:
+                bar.update(1000)
+                pending[0] = 0
+        return tick
+    return phase
 
 
 def rejects_path(explicit: str | None, output: str | None) -> str | None:

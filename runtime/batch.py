@@ -69,7 +69,8 @@ class Batch:
 
     def __init__(self, model: Model, now: int, rejects, *, id_column: str = "id",
                  event_lead_column: str = "lead_id", strict: bool = False,
-                 delimiter: str | None = None, line_ids: bool = False, stdin=None):
+                 delimiter: str | None = None, line_ids: bool = False, stdin=None,
+                 progress=None):
         self.model = model
         self.now = now
         self.rejects = rejects
@@ -84,6 +85,7 @@ class Batch:
         self.events_path: str | None = None
         self.late_rejects: dict[int, str] = {}
         self.held_rows: dict[int, dict] = {}
+        self.progress = progress or _no_progress
 
     def reject(self, file: str, line: int, reason: str, row) -> None:
         self.rejects.reject(file, line, reason, row)
@@ -96,8 +98,10 @@ class Batch:
         store = EventStore(self.model.events, self.now)
         self.events_path = path
         keep_rows = path == "-"          # standard input cannot be read twice
+        tick = self.progress("events read")
         for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
             s.events_read += 1
+            tick()
             if isinstance(item, BadRow):
                 s.events_rejected += 1
                 self.rejects.add(item)
@@ -295,7 +299,9 @@ class Batch:
                 pairs = zip(held, self.model.score_prepared(held, self.now))
             else:
                 pairs = ((lead, self.model.score_prepared([lead], self.now)[0]) for lead in leads)
+            tick = self.progress("leads scored")
             for lead, result in pairs:
+                tick()
                 self.summary.leads_scored += 1
                 self.summary.warnings += len(result.warnings)
                 yield lead, result
@@ -306,6 +312,14 @@ class Batch:
         finally:
             gc.unfreeze()
         self.summary.seconds = time.perf_counter() - started
+
+
+def _no_progress(what: str):
+    return _nothing
+
+
+def _nothing() -> None:
+    pass
 
 
 def _id_text(value) -> str:
