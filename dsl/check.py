@@ -24,6 +24,8 @@ from .source import Source, Span
 ERROR_EXPR = ir.Const("<error>", ERROR)
 ORDERED = {"<", "<=", ">", ">="}
 TIMES = {DATE, TIME}
+ARTICLE = {"field": "a field", "event": "an event", "list": "a list"}
+OPTION_SYNTAX = {"max": "max N", "max_per": "max N per D"}
 
 QUIET_RE2 = re2.Options()
 QUIET_RE2.log_errors = False        # the reason goes into the diagnostic, not to stderr
@@ -64,7 +66,6 @@ class Checker:
         self.global_groups: set[str] = set()
         self.campaign_groups: dict[str, set[str]] = {}
         self.key_type = ERROR
-        self.rule_index = 0
 
     # ---- the model ---------------------------------------------------------------
 
@@ -125,7 +126,7 @@ class Checker:
     def declare(self, name: n.Name, kind: str) -> bool:
         if name.id in self.declared:
             self.report.error(name.span, "E-duplicate",
-                              f"`{name.id}` is already declared as a {self.declared[name.id]}",
+                              f"`{name.id}` is already declared as {ARTICLE[self.declared[name.id]]}",
                               "fields, events and lists share one namespace; rename one")
             return False
         self.declared[name.id] = kind
@@ -183,6 +184,8 @@ class Checker:
         return {n.Str: TEXT, n.Num: NUMBER, n.Bool: BOOL}[type(node)]
 
     def read_list_file(self, path: n.Str) -> tuple:
+        if self.report.has_errors_at(path):     # a bad string, already reported
+            return ()
         full = self.base_dir / path.value
         try:
             text = full.read_text(encoding="utf-8-sig")
@@ -377,7 +380,6 @@ class Checker:
                                 f"rule `{rule.name.id}` reads no events, so its points never decay",
                                 "remove `decay`, or count events in the rule")
         effective_decay = (decay or group_decay) if reads_events else None
-        self.rule_index += 1
         return ir.Rule(
             name=rule.name.id, scope=scope, kind=kind, points=points,
             condition=condition, stream=stream, by=by, arms=arms,
@@ -385,14 +387,14 @@ class Checker:
             distinct=options.get("distinct"), decay=effective_decay,
             tag=options.get("tag"), reason=options.get("because", reason),
             reason_given="because" in options,
-            counted=counted, index=self.rule_index, span=rule.span)
+            counted=counted, index=rule.span.start, span=rule.span)
 
     def rule_options(self, rule: n.Rule, kind: str, stream, body) -> dict:
         found: dict = {}
 
         def once(key: str, option) -> bool:
             if key in found:
-                self.report.error(option.span, "E-option", f"`{key.replace('_', ' N ')}` is given twice")
+                self.report.error(option.span, "E-option", f"`{OPTION_SYNTAX.get(key, key)}` is given twice")
                 return False
             return True
 
@@ -492,7 +494,7 @@ class Checker:
                     continue
                 if not isinstance(value, wanted):
                     self.report.error(value.span, "E-arm",
-                                      f"this arm value is {self.arm_value_type(value)}, but `by` is {by_type}")
+                                      f"this arm value is {self.arm_value_type(value)}, but `by` is {describe(by_type)}")
                     continue
                 if isinstance(value, n.Range):
                     low, high = (None if value.low is None else float(value.low),
@@ -517,7 +519,7 @@ class Checker:
 
     @staticmethod
     def arm_value_type(value) -> str:
-        return {n.Str: TEXT, n.Num: NUMBER, n.Range: "a range", n.Bool: BOOL}[type(value)]
+        return {n.Str: "text", n.Num: "a number", n.Range: "a range", n.Bool: "a bool"}[type(value)]
 
     # ---- durations and decay -----------------------------------------------------
 
@@ -668,7 +670,7 @@ class Checker:
         kind = TIME if (lt in TIMES and rt in TIMES) else lt
         if kind != (TIME if rt in TIMES else rt):
             self.report.error(node.span, "E-type", f"cannot compare {describe(lt)} with {describe(rt)}",
-                              self.compare_hint(lt, rt))
+                              self.compare_hint(node, lt, rt))
             return ERROR_EXPR, ERROR
         if node.op in ORDERED and kind in (TEXT, BOOL):
             self.report.error(node.span, "E-type", f"`{node.op}` does not order {describe(kind)}",
@@ -677,14 +679,17 @@ class Checker:
         return ir.Compare(node.op, left, right, kind), BOOL
 
     @staticmethod
-    def compare_hint(lt: str, rt: str) -> str | None:
+    def compare_hint(node: n.Compare, lt: str, rt: str) -> str | None:
         if DURATION in (lt, rt) and NUMBER in (lt, rt):
             return "write the duration with a unit, such as `3d`"
-        if NUMBER in (lt, rt) and TEXT in (lt, rt):
+        quoted = [side for side in (node.left, node.right) if isinstance(side, n.Str)]
+        if NUMBER in (lt, rt) and TEXT in (lt, rt) and quoted and v.to_number(quoted[0].value) is not v.BAD:
             return "numbers are written without quotes"
         return None
 
     def time_literal(self, node: n.Str):
+        if self.report.has_errors_at(node):     # a bad string, already reported
+            return ERROR_EXPR
         value = v.to_date(node.value)
         if value is v.BAD:
             value = v.parse_iso_time(node.value)

@@ -39,6 +39,7 @@ CODES = {
     "E-tiers": "tier thresholds that do not increase strictly",
     "E-arm": "a table arm whose values do not have the type of its `by` expression",
     "E-model-header": "`model` that is not the first item of the file",
+    "E-nesting": "an expression nested more deeply than the front end accepts",
     "W-unreachable-arm": "a table arm that no value can reach",
     "W-decay-unused": "`decay` on a rule that reads no events",
     "W-first-tier-threshold": "a threshold on the first tier, which takes everything below the next",
@@ -62,6 +63,14 @@ class Diagnostic:
     @property
     def column(self) -> int:
         return self.span.column
+
+    @property
+    def end_line(self) -> int:
+        return self.span.end_line
+
+    @property
+    def end_column(self) -> int:
+        return self.span.end_column
 
     @property
     def is_error(self) -> bool:
@@ -119,8 +128,27 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     by_fold = {c.casefold(): c for c in pool}
     if name.casefold() in by_fold and by_fold[name.casefold()] != name:
         return f"did you mean `{by_fold[name.casefold()]}`?"
+    # a typo of a short name (`ulr` for `url`) is too far for difflib's ratio
+    limit = max(1, len(name) // 3)
+    near = [(d, c) for c in pool
+            if (d := edit_distance(name.casefold(), c.casefold())) <= limit and d < len(name)]
+    if near:
+        return f"did you mean `{min(near)[1]}`?"
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.7)
     return f"did you mean `{close[0]}`?" if close else None
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) that turn `a` into `b`."""
+    before, row = None, list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, row = row, current
+    return row[-1]
 
 
 def render_text(diagnostic: Diagnostic, source: Source | None) -> str:

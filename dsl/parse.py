@@ -4,10 +4,11 @@ turns Lark's exceptions into diagnostics a rule author can act on."""
 from __future__ import annotations
 
 import functools
+import math
 import re
 from importlib import resources
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lark import PostLex
 
@@ -55,7 +56,7 @@ class ReserveKeywords(PostLex):
 def parser() -> Lark:
     grammar = resources.files("leadscore.grammar").joinpath("score.lark").read_text("utf-8")
     return Lark(grammar, parser="lalr", lexer="contextual", postlex=ReserveKeywords(),
-                propagate_positions=True, maybe_placeholders=False, cache=False)
+                propagate_positions=True, maybe_placeholders=False, cache=True)
 
 
 # ---- tokens as a person reads them -----------------------------------------------
@@ -144,7 +145,12 @@ def unescape(body: str) -> str:
                 continue
         out.append(ch)
         i += 1
-    return "".join(out)
+    # `\ud83d\ude00` is one character written as a UTF-16 surrogate pair; a lone
+    # surrogate stays one, for `ToAst._str` to report
+    return "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _token_span(source: Source, token: Token) -> Span:
@@ -170,20 +176,43 @@ class ToAst(Transformer):
     def _name(self, token: Token) -> n.Name:
         return n.Name(str(token), span=self._tok(token))
 
+    def _str(self, token: Token) -> n.Str:
+        value = unescape(token[1:-1])
+        if LONE_SURROGATE.search(value):
+            self.reporter.error(self._tok(token), "E-string",
+                                "a `\\uXXXX` escape in this string is half of a surrogate pair, not a character",
+                                "write the character itself, or both halves (`\\ud83d\\ude00`)")
+            value = LONE_SURROGATE.sub("\ufffd", value)
+        return n.Str(value, span=self._tok(token))
+
     # literals
     def STRING(self, token):
         return token
 
     @v_args(meta=True)
     def string(self, meta, children):
-        return n.Str(unescape(children[0][1:-1]), span=self._tok(children[0]))
+        return self._str(children[0])
 
     @v_args(meta=True)
     def number(self, meta, children):
-        return n.Num(_number(children[0]), span=self._tok(children[0]))
+        return n.Num(self._value(children[0]), span=self._tok(children[0]))
 
     def _num(self, token) -> n.Num:
-        return n.Num(_number(token), span=self._tok(token))
+        return n.Num(self._value(token), span=self._tok(token))
+
+    def _value(self, token: Token, text: str | None = None) -> int | float:
+        """A number token's value; one too large for a float is reported, and read as 0."""
+        value = _number(str(token) if text is None else text)
+        try:
+            if math.isfinite(float(value)):
+                return value
+        except OverflowError:
+            pass
+        self._too_large(token)
+        return 0
+
+    def _too_large(self, token: Token) -> None:
+        self.reporter.error(self._tok(token), "E-number", f"`{token}` is too large a number")
 
     @v_args(meta=True)
     def true(self, meta, children):
@@ -196,30 +225,37 @@ class ToAst(Transformer):
     def _duration(self, token) -> n.Duration:
         text = str(token)
         unit = "mo" if text.endswith("mo") else text[-1]
-        amount = float(text[: -len(unit)].replace("_", ""))
-        return n.Duration(amount * UNIT_SECONDS[unit], text, span=self._tok(token))
+        seconds = float(text[: -len(unit)].replace("_", "")) * UNIT_SECONDS[unit]
+        if not math.isfinite(seconds * 1e6):    # kept in whole microseconds
+            self._too_large(token)
+            seconds = 1.0
+        return n.Duration(seconds, text, span=self._tok(token))
 
     @v_args(meta=True)
     def duration(self, meta, children):
         return self._duration(children[0])
 
     def _percent(self, token) -> n.Percent:
-        return n.Percent(float(str(token)[:-1].replace("_", "")), span=self._tok(token))
+        value = float(str(token)[:-1].replace("_", ""))
+        if not math.isfinite(value):
+            self._too_large(token)
+            value = 100.0
+        return n.Percent(value, span=self._tok(token))
 
     def _points(self, token) -> n.Points:
-        return n.Points(_number(str(token).lstrip("+")), str(token), span=self._tok(token))
+        return n.Points(self._value(token, str(token).lstrip("+")), str(token), span=self._tok(token))
 
     @v_args(meta=True)
     def closed_range(self, meta, children):
-        return n.Range(_number(children[0]), _number(children[2]), span=self._span(meta))
+        return n.Range(self._value(children[0]), self._value(children[2]), span=self._span(meta))
 
     @v_args(meta=True)
     def at_least(self, meta, children):
-        return n.Range(_number(children[0]), None, span=self._span(meta))
+        return n.Range(self._value(children[0]), None, span=self._span(meta))
 
     @v_args(meta=True)
     def at_most(self, meta, children):
-        return n.Range(None, _number(children[1]), span=self._span(meta))
+        return n.Range(None, self._value(children[1]), span=self._span(meta))
 
     @v_args(meta=True)
     def list_literal(self, meta, children):
@@ -238,15 +274,15 @@ class ToAst(Transformer):
 
     @v_args(meta=True)
     def model_header(self, meta, children):
-        name = n.Str(unescape(children[0][1:-1]), span=self._tok(children[0]))
-        version = _number(children[1]) if len(children) > 1 else None
+        name = self._str(children[0])
+        version = self._value(children[1]) if len(children) > 1 else None
         return n.ModelHeader(name.value, version, span=self._span(meta))
 
     def type(self, children):
         return str(children[0])
 
     def from_column(self, children):
-        return n.Str(unescape(children[0][1:-1]), span=self._tok(children[0]))
+        return self._str(children[0])
 
     def sentinels(self, children):
         return tuple(children)
@@ -273,7 +309,7 @@ class ToAst(Transformer):
 
     @v_args(meta=True)
     def list_file(self, meta, children):
-        path = n.Str(unescape(children[1][1:-1]), span=self._tok(children[1]))
+        path = self._str(children[1])
         return n.ListDecl(self._name(children[0]), None, path, span=self._span(meta))
 
     @v_args(meta=True)
@@ -333,8 +369,7 @@ class ToAst(Transformer):
 
     @v_args(meta=True)
     def because_option(self, meta, children):
-        return n.BecauseOption(n.Str(unescape(children[0][1:-1]), span=self._tok(children[0])),
-                               span=self._span(meta))
+        return n.BecauseOption(self._str(children[0]), span=self._span(meta))
 
     @v_args(meta=True)
     def half_life(self, meta, children):
@@ -519,6 +554,8 @@ class ToAst(Transformer):
 OPENERS = {"{": "}", "(": ")", "[": "]"}
 CLOSER_TERMINALS = {"}": "RBRACE", ")": "RPAR", "]": "RSQB"}
 RULE_OPTIONS = {"MAX", "DISTINCT", "DECAY", "TAG", "BECAUSE"}
+ITEM_KEYWORDS = {"MODEL", "FIELD", "EVENT", "LIST", "CLAMP", "RULE", "GROUP", "CAMPAIGN", "ACCOUNT",
+                 "TIERS", "QUALIFY", "DISQUALIFY"}
 NUMBER_LIKE = re.compile(r"[0-9][0-9A-Za-z_]*(\.[0-9][0-9A-Za-z_]*)?%?")
 
 
@@ -527,10 +564,18 @@ def unclosed_bracket(text: str, upto: int) -> tuple[str, int] | None:
 
     Strings and comments are skipped, so a `{` inside them does not count.
     """
+    stack = scan_brackets(text, upto)
+    return stack[-1] if stack else None
+
+
+def scan_brackets(text: str, upto: int, balanced_lines: list | None = None) -> list[tuple[str, int]]:
+    """The brackets open at `upto`; collects the line starts outside every bracket."""
     stack: list[tuple[str, int]] = []
     i = 0
     while i < upto:
         ch = text[i]
+        if ch == "\n" and balanced_lines is not None and not stack:
+            balanced_lines.append(i + 1)
         if ch == "#":
             end = text.find("\n", i)
             i = upto if end < 0 else end
@@ -544,7 +589,7 @@ def unclosed_bracket(text: str, upto: int) -> tuple[str, int] | None:
         elif ch in OPENERS.values() and stack and OPENERS[stack[-1][0]] == ch:
             stack.pop()
         i += 1
-    return stack[-1] if stack else None
+    return stack
 
 
 def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Reporter) -> None:
@@ -559,7 +604,7 @@ def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Report
             span = source.span(pos, len(text) if end < 0 else end)
             reporter.error(span, "E-string", "this string is not closed on its line",
                            "add the closing `\"`")
-        elif char.isdigit():
+        elif char in "0123456789":
             word = NUMBER_LIKE.match(text, pos).group()
             reporter.error(source.span(pos, pos + len(word)), "E-lex",
                            f"`{word}` is not a number, a duration or a percentage",
@@ -581,7 +626,10 @@ def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Report
 
     opened = unclosed_bracket(text, pos)
     closers = {CLOSER_TERMINALS[OPENERS[opened[0]]]} if opened else set()
-    if opened and (at_end or closers & expected):
+    # the closer is expected, and what came instead cannot go on inside the brackets
+    # (after a rule in a group `}` is expected too, but so is the rest of the rule)
+    if opened and (at_end or (closers & expected and (
+            expected <= closers or kind in ITEM_KEYWORDS or kind in CLOSER_TERMINALS.values()))):
         bracket, where = opened
         reporter.error(source.span(where, where + 1), "E-unclosed",
                        f"`{bracket}` is never closed" +
@@ -592,7 +640,7 @@ def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Report
         reporter.error(span, "E-model-header", "`model` must be the first item of the file, and given once",
                        "move the `model` line to the top of the file")
         return
-    if kind in KEYWORD_TERMINALS and "NAME" in expected:
+    if kind in KEYWORD_TERMINALS and "NAME" in expected and not (kind in ITEM_KEYWORDS and "STRING" in expected):
         word = KEYWORD_TERMINALS[kind]
         reporter.error(span, "E-reserved", f"`{word}` is a reserved keyword and cannot be used as a name",
                        f"choose another name, such as `{word}_`; a column named `{word}` is bound with `from \"{word}\"`")
@@ -620,14 +668,72 @@ def describe_found(token: Token) -> str:
     return f"`{token}`"
 
 
+#: A line that starts a top-level item: where parsing resumes after a syntax error.
+RESYNC = re.compile(r"^(?:field|event|list|clamp|rule|group|campaign|account|tiers|qualify|disqualify)\b",
+                    re.MULTILINE)
+MAX_SYNTAX_ERRORS = 20
+
+
 def parse(source: Source, reporter: Reporter) -> n.Model | None:
-    """Parse one source; on a syntax error report it and return None."""
+    """Parse one source; on syntax errors report them and return None."""
     try:
         tree = parser().parse(source.text)
     except UnexpectedInput as error:
         report_syntax_error(error, source, reporter)
+        report_later_syntax_errors(error, source, reporter)
         return None
     except LarkError as error:  # pragma: no cover - Lark's other failures
         reporter.error(source.span(0, 1), "E-syntax", f"cannot parse: {error}")
         return None
+    deep = too_deep(tree)
+    if deep is not None:
+        reporter.error(source.span(deep.meta.start_pos, deep.meta.end_pos), "E-nesting",
+                       f"this expression is nested too deeply (more than {MAX_NESTING} levels)",
+                       "split it into several rules, or test membership with `x in [...]`")
+        return None
     return ToAst(source, reporter).transform(tree)
+
+
+#: The deepest parse tree accepted. The transformer, the checker and the
+#: compilers recurse over expressions; this keeps them far from Python's
+#: recursion limit (and generated code from its 200 nested parentheses).
+MAX_NESTING = 100
+
+
+def too_deep(tree: Tree) -> Tree | None:
+    """The first subtree, left to right, at a depth beyond MAX_NESTING (found without recursion)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return node
+        stack.extend((child, depth + 1) for child in reversed(node.children) if isinstance(child, Tree))
+    return None
+
+
+def report_later_syntax_errors(error: UnexpectedInput, source: Source, reporter: Reporter) -> None:
+    """Report the syntax errors after the first one, so one run shows them all.
+
+    Parsing resumes at the next line that starts a top-level item (a keyword
+    in column 1, outside any bracket) after the error, with the text before
+    it blanked out so that lines and columns stay those of the file.
+    """
+    text = source.text
+    balanced = [0]
+    scan_brackets(text, len(text), balanced)
+    balanced = set(balanced)
+    for _ in range(MAX_SYNTAX_ERRORS - 1):
+        token = getattr(error, "token", None)
+        at = error.pos_in_stream if token is None else token.start_pos
+        if at is None or (token is not None and token.type == "$END"):
+            return
+        resume = next((m.start() for m in RESYNC.finditer(text, at) if m.start() in balanced), None)
+        if resume is None:
+            return
+        rest = Source(re.sub(r"[^\n]", " ", text[:resume]) + text[resume:], source.filename)
+        try:
+            parser().parse(rest.text)
+            return
+        except UnexpectedInput as later:
+            report_syntax_error(later, rest, reporter)
+            error = later

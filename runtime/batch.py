@@ -22,6 +22,8 @@ from .eventstore import EventStore
 from .io import BadRow, ReadError, Row, detect_format, id_problem, read_rows
 from .model import Model
 from .schema import EventProblem, Lead, sort_events
+from .scoring import Account, account_key
+from .scoring import score as score_lead
 from .values import format_time
 
 
@@ -70,7 +72,7 @@ class Batch:
     def __init__(self, model: Model, now: int, rejects, *, id_column: str = "id",
                  event_lead_column: str = "lead_id", strict: bool = False,
                  delimiter: str | None = None, line_ids: bool = False, stdin=None,
-                 progress=None):
+                 progress=None, keep_raw: bool = True):
         self.model = model
         self.now = now
         self.rejects = rejects
@@ -86,6 +88,9 @@ class Batch:
         self.late_rejects: dict[int, str] = {}
         self.held_rows: dict[int, dict] = {}
         self.progress = progress or _no_progress
+        self.keep_raw = keep_raw
+        self.deferred = model.has_account
+        self.inline_events: dict[str, list] = {}
 
     def reject(self, file: str, line: int, reason: str, row) -> None:
         self.rejects.reject(file, line, reason, row)
@@ -260,7 +265,15 @@ class Batch:
         if lead.warnings and self.strict:
             refuse("lead: " + "; ".join(lead.warnings), lead_id)
             return None
-        events = index.take(lead_id, s, lead.warnings) if index is not None else []
+        if index is None:
+            events = []
+        elif self.deferred:
+            # an account model: the lead's file events stay in the store until
+            # its account is scored; its key is found from a peek at them
+            events = index.peek(lead_id)
+        else:
+            events = index.take(lead_id, s, lead.warnings)
+        inline_events = []
         if inline:
             s.events_read += len(inline)
             raw_events = []
@@ -270,9 +283,51 @@ class Batch:
                 else:
                     s.events_rejected += 1
                     self.reject(path, item.line, "inline event: an event must be an object", event)
-            events += self.convert_events(raw_events, lead)
-        lead.events = sort_events(events)
+            inline_events = self.convert_events(raw_events, lead)
+        lead.events = sort_events(events + inline_events)
+        if self.deferred:
+            lead.key = account_key(self.model.plan, lead, self.now)
+            if inline_events:
+                self.inline_events[lead_id] = inline_events
+            lead.events = ()
+            lead.pack()
+            if not self.keep_raw:
+                lead.raw = None
         return lead
+
+    def score_accounts(self, held: list, index: EventStore | None) -> Iterator[tuple]:
+        """Score held leads in input order; an account's events are made when its first
+        lead is scored and let go after its last, so only open accounts are in memory."""
+        members: dict = {}
+        for lead in held:
+            if lead.key is not None:
+                members.setdefault(lead.key, []).append(lead)
+        remaining = {key: len(group) for key, group in members.items()}
+        open_accounts: dict = {}
+        for position, lead in enumerate(held):
+            held[position] = None        # from here on only its result keeps it alive
+            key = lead.key
+            if key is None:
+                self.materialize(lead, index)
+                result = score_lead(self.model.plan, lead, self.now)
+            else:
+                account = open_accounts.get(key)
+                if account is None:
+                    for member in members[key]:
+                        self.materialize(member, index)
+                    account = open_accounts[key] = Account(
+                        key, members[key], sort_events(e for m in members[key] for e in m.events))
+                result = score_lead(self.model.plan, lead, self.now, account)
+                remaining[key] -= 1
+                if not remaining[key]:
+                    del open_accounts[key], members[key]
+            yield lead, result
+
+    def materialize(self, lead: Lead, index: EventStore | None) -> None:
+        """Give a held lead back its values and all its events (file and inline)."""
+        lead.unpack()
+        events = index.take(lead.id, self.summary, lead.warnings) if index is not None else []
+        lead.events = sort_events(events + list(self.inline_events.pop(lead.id, ())))
 
     def _is_field(self, column: str) -> bool:
         return any(f.column == column for f in self.model.fields)
@@ -293,10 +348,10 @@ class Batch:
         gc.freeze()
         try:
             leads = self.leads(leads_path, index)
-            if self.model.has_account:
+            if self.deferred:
                 held = list(leads)
                 gc.freeze()
-                pairs = zip(held, self.model.score_prepared(held, self.now))
+                pairs = self.score_accounts(held, index)
             else:
                 pairs = ((lead, self.model.score_prepared([lead], self.now)[0]) for lead in leads)
             tick = self.progress("leads scored")

@@ -117,23 +117,30 @@ class EventStore:
         positions.reverse()
         return positions
 
-    def take(self, lead_id: str, counts, warnings: list) -> list:
+    def peek(self, lead_id: str) -> list:
+        """A lead's usable events, leaving them held: nothing is counted or removed."""
+        return self.take(lead_id, None, None)
+
+    def take(self, lead_id: str, counts, warnings: list | None) -> list:
         """A lead's usable events (typed, file order); ignored ones are counted in `counts`.
 
         The lead's events leave the index, so what remains at the end belongs
-        to no scored lead.
+        to no scored lead. With `counts` None they stay (see `peek`).
         """
         positions = self.chain(lead_id)
-        self.heads.pop(lead_id, None)
+        keep = counts is None
+        if not keep:
+            self.heads.pop(lead_id, None)
         events = []
         kinds, ats, firsts, values = self.kind, self.at, self.first, self.values
         for index in positions:
             kind = kinds[index]
-            if kind == UNDECLARED:
-                counts.events_undeclared += 1
-                continue
-            if kind == AFTER_NOW:
-                counts.events_after_now += 1
+            if kind < 0:
+                if not keep:
+                    if kind == UNDECLARED:
+                        counts.events_undeclared += 1
+                    else:
+                        counts.events_after_now += 1
                 continue
             folded, stripped = {}, {}
             position = firsts[index]
@@ -143,10 +150,11 @@ class EventStore:
                     folded[name], stripped[name] = value
                 else:
                     folded[name] = value
-            if index in self.warnings:
+            if not keep and index in self.warnings:
                 warnings.extend(self.warnings.pop(index))
             events.append(Event(self.names[kind], ats[index], folded, stripped))
-        counts.events_used += len(events)
+        if not keep:
+            counts.events_used += len(events)
         return events
 
     def leftover(self) -> dict[int, str]:

@@ -46,7 +46,7 @@ class EventType:
 class Lead:
     """One lead's typed values. `values[name]` is folded text for text fields."""
 
-    __slots__ = ("id", "values", "stripped", "raw", "warnings", "events", "line")
+    __slots__ = ("id", "values", "stripped", "raw", "warnings", "events", "line", "key")
 
     def __init__(self, id, values, stripped, raw, warnings, events=(), line=None):
         self.id = id
@@ -56,6 +56,17 @@ class Lead:
         self.warnings = warnings
         self.events = events
         self.line = line
+        self.key = None              # the account key, once known
+
+    def pack(self) -> None:
+        """Hold the values as tuples while the lead waits to be scored (a batch with accounts)."""
+        self.values = (tuple(self.values), tuple(self.values.values()))
+        self.stripped = tuple(self.stripped.items())
+
+    def unpack(self) -> None:
+        names, values = self.values
+        self.values = dict(zip(names, values))
+        self.stripped = dict(self.stripped)
 
 
 class Event:
