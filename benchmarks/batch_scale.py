@@ -100,6 +100,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--events-per-lead", type=int, default=10)
     parser.add_argument("--data", default=os.path.join(HERE, "data"))
+    parser.add_argument("--model", default=MODEL, help="the model to score (default: examples/b2b.score)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -110,11 +111,11 @@ def main() -> None:
     exe = os.path.join(os.path.dirname(python), "leadscore")
 
     read_time, read_rss, _ = run([python, "-c", READ_ONLY, leads_path, events_path])
-    score_time, score_rss, summary = run([exe, "score", MODEL, "--leads", leads_path, "--events", events_path,
+    score_time, score_rss, summary = run([exe, "score", args.model, "--leads", leads_path, "--events", events_path,
                                           "--now", NOW, "-o", os.devnull, "--rejects", os.devnull])
     events = args.leads * args.events_per_lead
     figures = {
-        "leads": args.leads, "events": events,
+        "model": os.path.relpath(args.model, ROOT), "leads": args.leads, "events": events,
         "read_seconds": round(read_time, 2), "score_seconds": round(score_time, 2),
         "ratio": round(score_time / read_time, 2),
         "leads_per_second": round(args.leads / score_time), "events_per_second": round(events / score_time),

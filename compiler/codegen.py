@@ -727,7 +727,7 @@ def line_ranges(line_map: dict) -> tuple:
     """`{line: origin}` → `((first, last, file, line, column, what), ...)`, one entry per run."""
     ranges: list = []
     for line, origin in sorted(line_map.items()):
-        if ranges and ranges[-1][1] == line - 1 and ranges[-1][2:] == origin:
+        if ranges and ranges[-1][1] == line - 1 and tuple(ranges[-1][2:]) == tuple(origin):
             ranges[-1][1] = line
         else:
             ranges.append([line, line, *origin])

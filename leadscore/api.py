@@ -44,11 +44,31 @@ def compile_analysis(analysis: Analysis, backend: str = DEFAULT_BACKEND) -> Mode
                  checked.events, source=analysis.source.filename)
 
 
+def without_gc(function):
+    """Loading builds many objects that all live on; the cyclic collector would walk
+    them again and again (superlinear in model size), so it pauses meanwhile."""
+    import functools
+    import gc
+
+    @functools.wraps(function)
+    def paused(*args, **kwargs):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+    return paused
+
+
+@without_gc
 def load(path: str | os.PathLike, backend: str = DEFAULT_BACKEND) -> Model:
     """Load a `.score` file; raises ModelError listing every diagnostic if it is invalid."""
     return compile_analysis(analyze_file(path), backend)
 
 
+@without_gc
 def loads(text: str, name: str | None = None, *, base_dir: str | os.PathLike | None = None,
           backend: str = DEFAULT_BACKEND) -> Model:
     """Load `.score` text; `name` is used as the file name in diagnostics (and as the model's default name)."""

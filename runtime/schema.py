@@ -257,7 +257,15 @@ def sort_events(events) -> list:
     Content is compared only where time and type tie, which is rare.
     """
     ordered = sorted(events, key=_time_and_type)
-    for a, b in zip(ordered, ordered[1:]):
-        if a.at == b.at and a.type == b.type:
-            return sorted(ordered, key=lambda e: e.order)
+    start = 0
+    for k in range(1, len(ordered) + 1):
+        if k < len(ordered) and _time_and_type(ordered[k]) == _time_and_type(ordered[start]):
+            continue
+        if k - start > 1:
+            ordered[start:k] = sorted(ordered[start:k], key=_content)
+        start = k
     return ordered
+
+
+def _content(event: Event) -> tuple:
+    return event.order

@@ -1,0 +1,31 @@
+"""`benchmarks/run.py --quick` runs end to end: every cross-check passes and the tables print.
+
+No timing is asserted: the figures of a quick run on a shared machine mean nothing.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN = os.path.join(ROOT, "benchmarks", "run.py")
+
+
+def test_quick_run_prints_the_tables(tmp_path):
+    figures = tmp_path / "figures.json"
+    done = subprocess.run([sys.executable, RUN, "--quick", "--json", str(figures)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    out = done.stdout
+    for heading in ("## (a) The fit task", "## (b) The engagement model", "## (c) Load time", "## Targets:"):
+        assert heading in out, out
+    for row in ("hand-written Python with leadscore's semantics", "leadscore codegen, generated `total(lead)`",
+                "leadscore closures, `model.score(lead)`", "leadscore codegen, `model.score(lead, events, now)`",
+                "loads codegen s"):
+        assert row in out, out
+    assert "| PASS" in out or "| MISS" in out
+    assert "CROSS-CHECK FAILED" not in out
+    report = json.loads(figures.read_text())
+    assert {"a", "b", "c", "targets", "machine"} <= set(report)
+    assert all(row["us_per_lead"] > 0 for row in report["a"]["rows"])
