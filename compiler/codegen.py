@@ -414,8 +414,10 @@ class Generator:
         """Functions for qualify/disqualify conditions; name lists per scope."""
         out = {"qualify": [], "disqualify": [], "campaigns": {}}
 
+        numbers = itertools.count()
+
         def write(stage, kind) -> str:
-            name = f"_{kind}_{len(out['qualify']) + len(out['disqualify']) + sum(map(len, out['campaigns'].values()))}"
+            name = f"_{kind}_{next(numbers)}"
             with self.w.mapped(self.origin(stage.span, f"{kind} {stage.name}")):
                 self.predicate(name, stage.condition)
             return f"({stage.name!r}, {name}, {stage.text!r})"
@@ -671,6 +673,8 @@ class Generator:
         if isinstance(node, ir.NotOp):
             return self.truth(node.operand, item, not want)
         if isinstance(node, ir.IsKnown):
+            if never_unknown(node.operand):
+                return repr(node.known == want)
             holds = "is not None" if node.known == want else "is None"
             return f"({self.value(node.operand, item)} {holds})"
         if isinstance(node, ir.Const):

@@ -413,6 +413,9 @@ class Checker:
                 elif kind != "each":
                     self.report.error(option.span, "E-option", "`max N per D` belongs to each-rules only",
                                       "count events with `+N each STREAM`, or use `max N`")
+                elif stream is not None and stream.is_leads:
+                    self.report.error(option.span, "E-option", "leads have no time, so `max N per D` does not apply to them",
+                                      "use `max N`")
                 else:
                     found["max_per"] = (limit, self.duration(option.per))
             elif isinstance(option, n.DistinctOption):

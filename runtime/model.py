@@ -76,6 +76,7 @@ class Model:
                     counts: EventCounts | None = None) -> list:
         """Typed events of one lead, in canonical order; the rest counted and skipped."""
         counts = counts if counts is not None else EventCounts()
+        lead_warnings, warnings = warnings, []
         events = []
         for row in rows:
             if not isinstance(row, dict):
@@ -97,6 +98,8 @@ class Model:
             else:
                 counts.used += 1
                 events.append(event)
+        # sorted, so the order events are given in never shows (LANGUAGE.md §9)
+        lead_warnings.extend(sorted(warnings))
         return sort_events(events)
 
     # ---- scoring -------------------------------------------------------------------
