@@ -501,10 +501,11 @@ class Generator:
         w.line()
         w.line("def total(lead, events=(), now=None):")
         with w.indent():
-            w.line('"""The lead\'s score alone (the `score` of `score(...)`), computed without building a result."""')
             if m.streams or m.account is not None:
+                w.line('"""The lead\'s score alone (the `score` of `score(...)`); this model reads events, so it is scored in full."""')
                 w.line("return MODEL.score(lead, events, now).score")
                 return
+            w.line('"""The lead\'s score alone (the `score` of `score(...)`), computed without building a result."""')
             body = Writer()
             body.depth = w.depth
             self.w, self.field_names = body, {f.name: f"f_{k}" for k, f in enumerate(m.fields)}

@@ -73,8 +73,9 @@ def validate(models, fmt, strict):
         if diagnostics:
             click.echo(render_all(diagnostics, sources))
             click.echo()
-        click.echo(f"{len(models)} model(s) checked: {errors} error(s), {warnings} warning(s)",
-                   err=bool(diagnostics))
+        unread = f", {len(models) - len(sources)} could not be read" if unreadable else ""
+        click.echo(f"{len(sources)} model(s) checked: {errors} error(s), {warnings} warning(s){unread}",
+                   err=bool(diagnostics) or unreadable)
     failed = unreadable or errors or (strict and warnings)
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
