@@ -253,6 +253,13 @@ class Generator:
         w.line("return 0.0")
 
     def table_rule(self, rule: ir.Rule) -> None:
+        self.table_points(rule)
+        self.finish(rule, rule.counted)
+        self.w.line("return points")
+
+    def table_points(self, rule: ir.Rule) -> None:
+        """`points = ...` from the first arm that takes the `by` value (unknown: the first
+        `unknown` or `else` arm; no match: 0)."""
         w = self.w
         value = self.temp()
         w.line(f"{value} = {self.value(rule.by)}")
@@ -272,8 +279,7 @@ class Generator:
         w.line("else:")
         with w.indent():
             w.line(f"points = {fallback!r}")
-        self.finish(rule, rule.counted)
-        w.line("return points")
+
 
     def arm_test(self, arm: ir.Arm, value: str) -> str:
         tests = [f"{value} in {self.constant(_set(arm.values))}"] if arm.values else []
@@ -571,24 +577,7 @@ class Generator:
                     from ..runtime.streams import cap
                     w.line(f"{into} += {cap(rule.points, rule.max_total)!r}")
             return
-        value = self.temp()
-        w.line(f"{value} = {self.value(rule.by)}")
-        unknown = next((a.points for a in rule.arms if a.kind in ("unknown", "else")), 0.0)
-        w.line(f"if {value} is None:")
-        with w.indent():
-            w.line(f"points = {unknown!r}")
-        fallback = 0.0
-        for arm in rule.arms:
-            if arm.kind == "else":
-                fallback = arm.points
-                break
-            if arm.kind == "values":
-                w.line(f"elif {self.arm_test(arm, value)}:")
-                with w.indent():
-                    w.line(f"points = {arm.points!r}")
-        w.line("else:")
-        with w.indent():
-            w.line(f"points = {fallback!r}")
+        self.table_points(rule)
         self.cap("points", rule.max_total)
         w.line(f"{into} += points")
 

@@ -149,3 +149,18 @@ def test_generated_module_names_the_score_line_it_came_from():
     assert where is not None and where[0] == "hostile.score" and where[3].startswith("rule ")
     # runs of lines from one rule are merged, not listed line by line
     assert len(ranges) < len(generated.line_map)
+
+
+def test_total_fast_path_equals_the_full_score():
+    """`total()` (inlined fields and rules for a model without events) gives `score().score`."""
+    from leadscore.compiler.codegen import load_generated
+    from leadscore.runtime.io import read_rows
+    analysis = leadscore.dsl.analyze_file("examples/x-education.score")
+    generated = generate(analysis.model)
+    module = load_generated(generated, "<x-education>")
+    body = generated.source.split("def total(", 1)[1].split("\ndef ", 1)[0]
+    assert "read = lead.get" in body        # the specialized body, not the fallback
+    rows = [row.data for row in read_rows("examples/data/x-education-sample.csv")]
+    rows += [{}, {"TotalVisits": "lots", "Lead Origin": "  API  "}, {"Total Time Spent on Website": 10**6}]
+    for row in rows:
+        assert module.total(row, now=NOW) == module.score(row, now=NOW).score
