@@ -8,3 +8,4 @@ from . import backtest  # noqa: F401,E402
 from . import fmt  # noqa: F401,E402
 from . import test  # noqa: F401,E402
 from . import diff  # noqa: F401,E402
+from . import calibrate  # noqa: F401,E402
