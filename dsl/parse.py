@@ -73,12 +73,18 @@ TOKEN_DESCRIPTIONS = {
 }
 
 
-def describe_token(name: str) -> str:
-    if name in TOKEN_DESCRIPTIONS:
-        return TOKEN_DESCRIPTIONS[name]
-    if name in KEYWORD_TERMINALS:
-        return f"`{KEYWORD_TERMINALS[name]}`"
-    term = _terminals().get(name)
+def describe_token(name: str, descriptions: dict = TOKEN_DESCRIPTIONS,
+                   keywords: dict = KEYWORD_TERMINALS, terminals=None) -> str:
+    """A terminal as a person reads it: `=>`, `when`, "a number" — never `__ANON_3`.
+
+    The defaults describe the `.score` grammar; another grammar (test files)
+    passes its own tables and terminal map.
+    """
+    if name in descriptions:
+        return descriptions[name]
+    if name in keywords:
+        return f"`{keywords[name]}`"
+    term = (terminals if terminals is not None else _terminals()).get(name)
     if term is not None and term.pattern.type == "str":
         return f"`{term.pattern.value}`"
     return name.lower()

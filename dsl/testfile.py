@@ -19,6 +19,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lark import PostLex
 
+from .parse import describe_token as describe_score_token
 from .diagnostics import Reporter, did_you_mean
 from .parse import (NUMBER_LIKE, OPENERS, UNIT_SECONDS, expected_terminals, scan_brackets, unclosed_bracket,
                     unescape)
@@ -180,14 +181,7 @@ TOKEN_DESCRIPTIONS = {
 
 
 def describe_token(name: str) -> str:
-    if name in TOKEN_DESCRIPTIONS:
-        return TOKEN_DESCRIPTIONS[name]
-    if name.lower() in KEYWORDS:
-        return f"`{name.lower()}`"
-    term = _terminals().get(name)
-    if term is not None and term.pattern.type == "str":
-        return f"`{term.pattern.value}`"
-    return name.lower()
+    return describe_score_token(name, TOKEN_DESCRIPTIONS, {k.upper(): k for k in KEYWORDS}, _terminals())
 
 
 @functools.lru_cache(maxsize=1)

@@ -135,6 +135,18 @@ def data_options(command):
     return command
 
 
+def emit(text: str, output: str | None) -> None:
+    """A report to `-o FILE`, or to standard output."""
+    if not output:
+        click.echo(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    except OSError as error:
+        fail(f"cannot write {output}: {error.strerror or error}")
+
+
 def fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_FAILED)

@@ -7,7 +7,7 @@ import os
 
 import click
 
-from ..cli import data_options, evaluation_time, fail, load_model, main, make_batch, rejects_path
+from ..cli import emit, data_options, evaluation_time, fail, load_model, main, make_batch, rejects_path
 
 
 @main.command()
@@ -99,14 +99,7 @@ def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, r
               "leads_read": batch.summary.leads_read, "leads_rejected": batch.summary.leads_rejected})
 
     text = json.dumps(result.to_dict(), indent=2) if fmt == "json" else result.text()
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-        except OSError as error:
-            fail(f"cannot write {output}: {error.strerror or error}")
-    else:
-        click.echo(text)
+    emit(text, output)
     if render is not None:
         try:
             render(result, report_path)

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from ..cli import EXIT_FAILED, EXIT_OK, data_options, evaluation_time, fail, main, make_batch, read_model
+from ..cli import emit, EXIT_FAILED, EXIT_OK, data_options, evaluation_time, fail, main, make_batch, read_model
 
 
 def _leads_optional(command):
@@ -86,14 +86,7 @@ def diff(old, new, leads_path, events_path, now, fmt, top, exit_code, output, **
         text = json.dumps(report, indent=2)
     else:
         text = _text(old, new, old_analysis.model, new_analysis.model, changes, impact, modeldiff)
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-        except OSError as error:
-            fail(f"cannot write {output}: {error.strerror or error}")
-    else:
-        click.echo(text)
+    emit(text, output)
     if summaries is not None:
         for side, path, summary in zip(("old", "new"), (old, new), summaries):
             click.echo(f"{side} model ({path}):", err=True)
