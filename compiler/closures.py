@@ -20,8 +20,8 @@ import re2
 
 from ..dsl import ir
 from ..runtime.streams import cap, distinct_newest, newest_known, sum_known
-from ..runtime.values import format_duration
-from ..runtime.scoring import Env, PlanRule, PlanGroup, PlanCampaign, Plan, decay_function
+from ..runtime.values import US_PER_DAY, domain_of, format_duration
+from ..runtime.scoring import PlanRule, PlanGroup, PlanCampaign, Plan, decay_function
 
 COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt,
                "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -193,20 +193,10 @@ class Compiler:
 
     def inputs(self, rule: ir.Rule):
         """env → [(label, value)] for the fields and aggregates the rule reads."""
-        root = rule.condition if rule.kind == "condition" else rule.by
-        readers = []
-        if root is not None:
-            seen = set()
-            for node in ir.walk(root):
-                label = input_label(node)
-                if label is None or label in seen:
-                    continue
-                seen.add(label)
-                shown = attrs.evolve(node, stripped=True) if isinstance(node, ir.FieldRef) and node.type == "text" else node
-                readers.append((label, self.expr(shown), node))
+        readers = [(label, self.expr(node), node) for label, node in input_nodes(rule)]
         if rule.kind == "each":
             get = self.stream(rule.stream)
-            readers.append(("events counted", lambda env, item: len(get(env)), None))
+            readers.append(("events counted", lambda env, item: float(len(get(env))), None))
         return tuple(readers)
 
     # ---- streams -------------------------------------------------------------------
@@ -386,12 +376,10 @@ class Compiler:
         return difference
 
     def x_Domain(self, node: ir.Domain):
-        from ..runtime.values import domain_of
         argument = self.expr(node.argument)
         return lambda env, item: domain_of(argument(env, item))
 
     def x_DaysSince(self, node: ir.DaysSince):
-        from ..runtime.values import US_PER_DAY
         argument = self.expr(node.argument)
 
         def days_since(env, item):
@@ -436,6 +424,24 @@ def arm_matcher(arm: ir.Arm):
     if not tests:
         return lambda x: x in values
     return lambda x: x in values or any(t(x) for t in tests)
+
+
+def input_nodes(rule: ir.Rule) -> list:
+    """(label, node) for each field and aggregate a rule reads, once each, in reading order.
+
+    Text fields are shown as written (stripped), not case-folded.
+    """
+    root = rule.condition if rule.kind == "condition" else rule.by
+    found, seen = [], set()
+    for node in (ir.walk(root) if root is not None else ()):
+        label = input_label(node)
+        if label is None or label in seen:
+            continue
+        seen.add(label)
+        if isinstance(node, ir.FieldRef) and node.type == "text":
+            node = attrs.evolve(node, stripped=True)
+        found.append((label, node))
+    return found
 
 
 def input_label(node) -> str | None:

@@ -24,7 +24,7 @@ import itertools
 import attrs
 
 from ..dsl import ir
-from ..runtime.values import US_PER_DAY, format_duration
+from ..runtime.values import US_PER_DAY
 
 #: What a generated function binds at its start, when its body reads the name.
 PROLOGUE = (("now", "env.now"), ("lead", "env.lead.values"), ("stripped", "env.lead.stripped"))
@@ -368,18 +368,8 @@ class Generator:
 
     def inputs(self, rule: ir.Rule) -> str:
         """Functions for the values a rule read; returns the tuple expression for PlanRule."""
-        from .closures import input_label
-        w = self.w
-        readers, seen = [], set()
-        root = rule.condition if rule.kind == "condition" else rule.by
-        nodes = list(ir.walk(root)) if root is not None else []
-        for node in nodes:
-            label = input_label(node)
-            if label is None or label in seen:
-                continue
-            seen.add(label)
-            shown = attrs.evolve(node, stripped=True) if isinstance(node, ir.FieldRef) and node.type == "text" else node
-            readers.append((label, shown))
+        from .closures import input_nodes
+        readers = input_nodes(rule)
         if rule.kind == "each":
             readers.append(("events counted", None))
         entries = []
@@ -774,10 +764,6 @@ def _words(text: str) -> set:
 def _doc(text: str) -> str:
     """Text safe inside the module docstring: no quotes or backslashes can close it."""
     return text.replace("\\", "\\\\").replace('"', "'")
-
-
-def describe_duration(us: int) -> str:
-    return format_duration(us)
 
 
 def load_generated(generated: Generated, filename: str):

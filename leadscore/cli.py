@@ -15,11 +15,7 @@ from .dsl.diagnostics import render_all
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class Group(click.Group):
-    """Usage errors exit 2 (click's default too); everything else is ours."""
-
-
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="leadscore")
 def main():
     """leadscore: lead-scoring models as reviewable, testable text.
