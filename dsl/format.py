@@ -9,10 +9,11 @@ Two entry points:
 - `format_tree(tree, source)` lays out an AST, taking from the `source` it
   was parsed from what the AST does not keep: comments, blank lines,
   parentheses, and literals as written. The tree may be edited first (with
-  `attrs.evolve`, so that every other node keeps its span; `map_points`
-  does this for points): changing a rule's points and formatting again
-  changes only the lines that hold those points. Nothing in the layout
-  depends on the width of points.
+  `attrs.evolve`, so that every other node keeps its span; `map_points`,
+  `map_caps` and `map_thresholds` do this for points, `max N` caps and
+  tier and stage thresholds): changing them and formatting again changes
+  only the lines that hold them. Nothing in the layout depends on the
+  width of a number.
 
 The canonical layout (docs/format.md says the same, with examples):
 
@@ -237,6 +238,73 @@ def map_points(tree: n.Model, change: Callable[[str, str, "int | None", n.Points
             body = attrs.evolve(body, points=points(scope, rule, None, body.points))
         return attrs.evolve(rule, body=body)
 
+    return map_rules(tree, rule_of)
+
+
+def map_caps(tree: n.Model, change: Callable[[str, str, bool, "float | int"], "float | int | None"]) -> n.Model:
+    """A copy of `tree` with some rules' caps changed, as `map_points` changes points.
+
+    `change(scope, rule, per, limit)` is called for every `max N` (`per`
+    False) and `max N per D` (`per` True) of a rule; it returns the new N,
+    or None to keep it.
+    """
+    def option_of(option, scope: str, rule: n.Rule):
+        if not isinstance(option, n.MaxOption):
+            return option
+        value = change(scope, rule.name.id, option.per is not None, option.limit.value)
+        return option if value is None else attrs.evolve(option, limit=_num(option.limit, value))
+
+    def rule_of(rule: n.Rule, scope: str) -> n.Rule:
+        return attrs.evolve(rule, options=tuple(option_of(o, scope, rule) for o in rule.options))
+
+    return map_rules(tree, rule_of)
+
+
+def map_thresholds(tree: n.Model, change: Callable[[str, tuple, "float | int"], "float | int | None"]) -> n.Model:
+    """A copy of `tree` with some tier and stage thresholds changed, as `map_points` changes points.
+
+    `change(scope, line, value)` is called for every threshold of a `tiers`
+    line, `line` being `("tiers", GROUP or None, i)` for its i-th threshold
+    (0-based: the one that starts the second tier is 0), and for every
+    `qualify NAME when X >= N` (or `>`, X a name or `score`), `line` being
+    `("qualify", NAME)`; `scope` is `global` or `campaign NAME`. It returns
+    the new value, or None to keep it.
+    """
+    def tiers_of(node: n.Tiers, scope: str) -> n.Tiers:
+        group = node.group.id if node.group is not None else None
+        tiers = list(node.tiers)
+        for i, tier in enumerate(tiers[1:]):
+            if tier.threshold is not None:
+                value = change(scope, ("tiers", group, i), tier.threshold.value)
+                if value is not None:
+                    tiers[i + 1] = attrs.evolve(tier, threshold=_num(tier.threshold, value))
+        return attrs.evolve(node, tiers=tuple(tiers))
+
+    def qualify_of(node: n.Qualify, scope: str) -> n.Qualify:
+        cond = node.condition
+        if not (isinstance(cond, n.Compare) and cond.op in (">=", ">") and isinstance(cond.right, n.Num)
+                and isinstance(cond.left, (n.ScoreRef, n.Name))):
+            return node
+        value = change(scope, ("qualify", node.name.id), cond.right.value)
+        if value is None:
+            return node
+        return attrs.evolve(node, condition=attrs.evolve(cond, right=_num(cond.right, value)))
+
+    def item_of(item, scope: str):
+        if isinstance(item, n.Tiers):
+            return tiers_of(item, scope)
+        if isinstance(item, n.Qualify):
+            return qualify_of(item, scope)
+        if isinstance(item, n.Campaign):
+            label = f"campaign {item.name.id}"
+            return attrs.evolve(item, items=tuple(item_of(x, label) for x in item.items))
+        return item
+
+    return attrs.evolve(tree, items=tuple(item_of(x, "global") for x in tree.items))
+
+
+def map_rules(tree: n.Model, rule_of: Callable[[n.Rule, str], n.Rule]) -> n.Model:
+    """A copy of `tree` with every rule replaced by `rule_of(rule, scope label)`."""
     def group_of(group: n.Group, prefix: str) -> n.Group:
         label = f"{prefix}/{group.name.id}" if prefix else group.name.id
         return attrs.evolve(group, rules=tuple(rule_of(r, label) for r in group.rules))
@@ -261,6 +329,14 @@ def map_points(tree: n.Model, change: Callable[[str, str, "int | None", n.Points
             item = attrs.evolve(item, items=tuple(inner))
         items.append(item)
     return attrs.evolve(tree, items=tuple(items))
+
+
+def _num(node: n.Num, value: float | int) -> n.Num:
+    """`node` with a new value; its span is kept, so the layout writes the value
+    canonically unless it is the same number as the text there."""
+    if value == node.value and type(value) is type(node.value):
+        return node
+    return attrs.evolve(node, value=value)
 
 
 # ---- canonical literals (for nodes with no source text) -----------------------------

@@ -34,8 +34,8 @@ from leadscore.cli import main
 from leadscore.dsl import analyze
 from leadscore.dsl import ir
 from leadscore.dsl import nodes as n
-from leadscore.dsl.format import (FormatError, comment_texts, format_source, format_tree, map_points,
-                                  normalized, parse_tree, points_text)
+from leadscore.dsl.format import (FormatError, comment_texts, format_source, format_tree, map_caps, map_points,
+                                  map_thresholds, normalized, parse_tree, points_text)
 from leadscore.dsl.source import Source
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -355,6 +355,32 @@ def test_changing_points_changes_only_their_lines():
     assert all(only_points_differ(x, y) for x, y in diff)
     assert any("rule exec_sponsor:     +101 when" in y for _, y in diff)
     assert any('"VP", "Director" => +101' in y for _, y in diff)
+    assert format_source(after) == after
+    assert normalized(tree(after)) == normalized(edited)
+
+
+def test_caps_and_thresholds_change_only_their_lines():
+    path = ROOT / "examples" / "b2b.score"
+    source = Source(path.read_text("utf-8"), str(path))
+    parsed = parse_tree(source)
+    before = format_tree(parsed, source)
+    seen = []
+
+    def threshold(scope, line, value):
+        seen.append((scope, line))
+        return value + 2.5 if scope == "global" and line in (("tiers", None, 1), ("qualify", "mql")) else None
+    edited = map_thresholds(map_caps(parsed, lambda scope, rule, per, limit: limit * 3 if rule == "clicks" else None),
+                            threshold)
+    after = format_tree(edited, source)
+    diff = changed_lines(before, after)
+    assert [y.strip() for _, y in diff] == [
+        "rule clicks: +5 each email_click within 30d, max 60",
+        "tiers: cold, warm >= 40, hot >= 72.5        # on the total",        # comments keep their column
+        "qualify mql when score >= 67.5              # marketing-qualified"]
+    # every threshold is offered once, except the compound `sql` stage
+    assert ("global", ("qualify", "sql")) not in seen
+    assert ("campaign webinar_q3", ("tiers", "roadmap_interest", 0)) in seen
+    assert ("global", ("tiers", "fit", 2)) in seen and len(seen) == 10   # 6 global, 4 in the campaign
     assert format_source(after) == after
     assert normalized(tree(after)) == normalized(edited)
 

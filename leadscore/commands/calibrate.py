@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 
 import click
 
@@ -24,44 +26,54 @@ from ..cli import data_options, evaluation_time, fail, load_model, main, make_ba
 @click.option("--scale", type=float, help="points per unit of log-odds (default: keep the highest possible total)")
 @click.option("--decimals", default=0, show_default=True, type=click.IntRange(0, 6),
               help="decimal places of the new points")
+@click.option("--thresholds", "thresholds", is_flag=True,
+              help="also move the `tiers` and `qualify` thresholds so that as many leads reach them as today")
+@click.option("--mql-volume", "mql_volume", metavar="N|P%",
+              help="the volume the first `qualify` stage keeps: a number of leads or a share of those used "
+                   "(implies --thresholds)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="the report on standard output: text for people, json for scripts")
 @click.option("--rejects", "rejects", help="rejects file, JSON Lines (default: rejects.jsonl beside -o)")
 def calibrate(model, leads_path, events_path, now, outcome_column, output, keep, only, min_support, folds,
-              scale, decimals, rejects, **options):
+              scale, decimals, thresholds, mql_volume, fmt, rejects, **options):
     """Fit MODEL's points to leads whose outcome is known and write the same model with new points.
 
     Prints a cross-validated report: AUC and per-tier conversion before and
-    after, and each rule's old and new points with its evidence. Needs the
-    `calibrate` extra (scikit-learn).
+    after, each threshold's volume and conversion, and each rule's old and
+    new points with its evidence. With --thresholds (or --mql-volume) the
+    thresholds written are moved too. Needs the `calibrate` extra
+    (scikit-learn).
 
     \b
     Example:
       leadscore calibrate examples/x-education.score \\
           --leads /work/shared/data/x-education-leads/Leads.csv \\
-          --id-column "Prospect ID" --outcome Converted -o x-education.calibrated.score
+          --id-column "Prospect ID" --outcome Converted --thresholds -o x-education.calibrated.score
     """
     try:
         import sklearn  # noqa: F401
     except ImportError:
         fail("calibrate needs scikit-learn: pip install 'leadscore[calibrate]'")
     from ..api import ModelError, loads
+    from ..dsl import analyze_file
     from ..dsl.format import FormatError
-    from ..runtime.calibrate import CalibrationError, calibrate as run, collect, probe_text, rewrite, select
+    from ..runtime.calibrate import CalibrationError, calibrate as run, collect, probe_text, rewrite, select, verify
     from ..runtime.io import DataError, RejectsWriter
 
     at = evaluation_time(now)
     loaded = load_model(model)
-    from ..dsl import analyze_file
     ir_model = analyze_file(model).model   # the checked model: rules, arms, groups, scopes
     with open(model, encoding="utf-8") as handle:
         text = handle.read()
-    features, kept = select(ir_model, keep, only)
     unknown = set(keep) - {r.name for r, _ in ir_model.all_rules()}
     if unknown:
         fail(f"--keep: no rule named {', '.join(sorted(unknown))}")
+    features, kept = select(ir_model, keep, only)
     if not features:
-        fail("no rule to fit (see the rules kept: each-rules, decay, --keep, --only)")
+        fail("no rule to fit (see the rules kept: account and campaign rules, --keep, --only)")
+    base_dir = os.path.dirname(os.path.abspath(model))
     try:
-        probe = loads(probe_text(text, model, features), model, base_dir=os.path.dirname(os.path.abspath(model)))
+        probe = loads(probe_text(text, model, features), model, base_dir=base_dir)
     except (FormatError, ModelError) as error:
         fail(f"internal error: cannot build the probe model: {error}")
     try:
@@ -71,23 +83,60 @@ def calibrate(model, leads_path, events_path, now, outcome_column, output, keep,
             data, read, missing = collect(real.run_pairs(leads_path, events_path),
                                           probing.run_pairs(leads_path, events_path),
                                           features, ir_model, outcome_column)
-        points, report = run(data, features, kept, ir_model, folds=folds, scale=scale, decimals=decimals,
-                             min_support=min_support, leads_read=read, missing=missing)
+        expected, report = run(data, features, kept, ir_model, folds=folds, scale=scale, decimals=decimals,
+                               min_support=min_support, leads_read=read, missing=missing,
+                               thresholds=thresholds, mql_volume=mql_volume)
+        out_text = rewrite(text, model, features, report.targets if report.suggested else ())
+        try:
+            written = loads(out_text, output, base_dir=base_dir)
+        except ModelError as error:
+            fail(f"internal error: the calibrated model does not validate: {error}")
+        with RejectsWriter(None) as ignored:
+            report.add_rescored(*verify(make_batch(written, at, ignored, options).run_pairs(leads_path, events_path),
+                                        data, expected))
+        report.warnings.extend(file_warnings(text, out_text, model, output))
     except CalibrationError as error:
         fail(str(error))
     except (DataError, ValueError, OSError) as error:
         fail(str(error))
-    new = {f.key: f.new for f in features if f.fitted}
-    out_text = rewrite(text, model, new)
-    try:
-        loads(out_text, output, base_dir=os.path.dirname(os.path.abspath(output)))
-    except ModelError as error:
-        fail(f"internal error: the calibrated model does not validate: {error}")
     try:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(out_text)
     except OSError as error:
         fail(f"cannot write {output}: {error.strerror or error}")
-    click.echo(report.text())
+    click.echo(json.dumps(report.to_dict(), indent=2) if fmt == "json" else report.text())
     click.echo(real.summary.text(), err=True)
     click.echo(f"wrote {os.path.normpath(output)}", err=True)
+    click.echo(f"review it: {review_command(model, output, leads_path, events_path, now, options)}", err=True)
+
+
+def file_warnings(text: str, out_text: str, model: str, output: str) -> list:
+    """What the user should know about the file written: a layout changed, `list … from` files not beside it."""
+    from ..api import ModelError, loads
+    from ..dsl.format import format_source
+    warnings = []
+    if format_source(text, model, verify=False) != text:
+        warnings.append(f"{model} is not in `leadscore fmt` layout, so {output} is laid out anew "
+                        "(run `leadscore fmt` on the model first to see only points and thresholds change)")
+    out_dir = os.path.dirname(os.path.abspath(output))
+    if out_dir != os.path.dirname(os.path.abspath(model)):
+        try:
+            loads(out_text, output, base_dir=out_dir)
+        except ModelError:
+            warnings.append(f"{output} does not validate where it is written: its `list … from` files "
+                            "are read beside it; copy them there")
+    return warnings
+
+
+def review_command(model, output, leads_path, events_path, now, options) -> str:
+    """The `leadscore diff` command that shows what the calibrated model changes, on the same leads."""
+    words = ["leadscore", "diff", model, output, "--leads", leads_path]
+    if events_path:
+        words += ["--events", events_path]
+    if now:
+        words += ["--now", now]
+    if options.get("line_ids"):
+        words.append("--line-ids")
+    elif options.get("id_column") not in (None, "id"):
+        words += ["--id-column", options["id_column"]]
+    return " ".join(shlex.quote(str(w)) for w in words)
