@@ -126,6 +126,12 @@ def data_options(command):
         click.option("--strict", is_flag=True,
                      help="reject rows with a value that does not convert, instead of warning"),
     ]
+    if command.__name__ in ENGINE_COMMANDS:
+        options += [
+            click.option("--engine", type=click.Choice(ENGINES), default="python", show_default=True,
+                         help="who scores: the Python runtime, embedded DuckDB, or Spark (same results)"),
+            click.option("--master", help="Spark master URL (--engine spark; default: local[*])"),
+        ]
     for option in reversed(options):
         command = option(command)
     return command
@@ -167,12 +173,27 @@ def evaluation_time(now: str | None) -> int:
         raise click.BadParameter(str(error), param_hint="--now")
 
 
+ENGINES = ("python", "duckdb", "spark")
+ENGINE_COMMANDS = ("score", "backtest")
+
+
 def make_batch(model, now: int, rejects, options: dict):
-    from .runtime.batch import Batch
-    return Batch(model, now, rejects, id_column=options["id_column"],
-                 event_lead_column=options["event_lead_column"], strict=options["strict"],
-                 delimiter=options["delimiter"], line_ids=options["line_ids"],
-                 progress=terminal_progress() if sys.stderr.isatty() else None)
+    """The batch that reads and scores the files: the Python runtime's, or an SQL engine's."""
+    settings = dict(id_column=options["id_column"], event_lead_column=options["event_lead_column"],
+                    strict=options["strict"], delimiter=options["delimiter"], line_ids=options["line_ids"],
+                    progress=terminal_progress() if sys.stderr.isatty() else None)
+    engine = options.get("engine") or "python"
+    if engine == "python":
+        from .runtime.batch import Batch
+        return Batch(model, now, rejects, **settings)
+    from .dsl import analyze_file
+    from .runtime.enginebatch import EngineBatch
+    from .runtime.sqlengine import EngineError, open_engine
+    try:
+        runner = open_engine(engine, master=options.get("master"))
+    except EngineError as error:
+        fail(str(error))
+    return EngineBatch(model, analyze_file(options["model_path"]).model, runner, now, rejects, **settings)
 
 
 def terminal_progress():
@@ -228,6 +249,7 @@ def score(model, leads_path, events_path, now, fmt, output, explain, rejects, **
     from .runtime.output import ResultWriter
     at = evaluation_time(now)
     loaded = load_model(model)
+    options["model_path"] = model
     try:
         with RejectsWriter(rejects_path(rejects, output)) as rejected:
             batch = make_batch(loaded, at, rejected, options)

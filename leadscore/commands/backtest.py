@@ -67,6 +67,7 @@ def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, r
     records = []
     try:
         with RejectsWriter(rejects_path(rejects, output)) as rejected:
+            options["model_path"] = model
             batch = make_batch(loaded, at, rejected, options)
             for order, (lead, result) in enumerate(batch.run_pairs(leads_path, events_path)):
                 # each lead keeps its raw row: its outcome is read from there

@@ -1,0 +1,195 @@
+"""Raw `leads` and `events` relations → the converted form the scoring query reads.
+
+The SQL twin of runtime/schema.py (LANGUAGE.md §3, §10; INTERFACE.md §3–§4):
+every value is read as text, stripped of the whitespace Python strips, and
+then blank (unknown), a sentinel (unknown, no warning), converted, or not
+convertible (unknown; for fields, the raw text is kept in `w{i}` so the
+engine can report the same warning the Python runtime does). Lead ids are
+stripped text; a row without one is dropped, and of rows sharing an id the
+first (by `__pos`) is kept. Event rows keep their lead id, stripped type and
+time in µs; the scoring query drops what the language ignores.
+
+Differences from the Python readers that cannot be closed in SQL are in
+docs/sql.md ("Input conversion"): case-folding is LOWER (not Unicode
+casefold), and non-text input values (a Parquet double, a JSON number) are
+read through the engine's text form of them.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..dsl import ir
+from .sql import (DATE_PATTERN, FALSE_WORDS, NUMBER_PATTERN, TIME_PATTERN, TRUE_WORDS, and_, case, col,
+                  ident, num, table)
+from .sqldialect import lit
+
+
+class Stager:
+    def __init__(self, builder):
+        self.b = builder
+        self.d = builder.d
+        self.model = builder.model
+
+    # ---- one value ------------------------------------------------------------------
+
+    def raw(self, column: str, source_alias: str | None = None) -> exp.Expression:
+        if self.b.present is not None and column not in self.b.present:
+            return exp.Cast(this=exp.Null(), to=self.d.text_type())
+        return exp.Cast(this=col(column, source_alias), to=self.d.text_type())
+
+    def stripped(self, raw: exp.Expression) -> exp.Expression:
+        return exp.Nullif(this=self.d.strip(raw), expression=lit(""))
+
+    def converted(self, r: exp.Expression, type_: str) -> exp.Expression:
+        """The typed value of stripped, non-blank text `r`; NULL when it does not convert."""
+        if type_ == ir.TEXT:
+            return r
+        if type_ == ir.NUMBER:
+            return case((self.d.full_match(r, NUMBER_PATTERN), self.d.to_double(r)))
+        if type_ == ir.BOOL:
+            word = exp.Lower(this=r)
+            return case((exp.In(this=word, expressions=[lit(w) for w in TRUE_WORDS]), exp.true()),
+                        (exp.In(this=word.copy(), expressions=[lit(w) for w in FALSE_WORDS]), exp.false()))
+        pattern = DATE_PATTERN if type_ == ir.DATE else TIME_PATTERN
+        return case((self.d.full_match(r, pattern), self.d.epoch_us(self.d.parse_time(r))))
+
+    def sentinel(self, r: exp.Expression, field) -> exp.Expression | None:
+        tests = []
+        if field.sentinel_texts:
+            tests.append(exp.In(this=exp.Lower(this=r), expressions=[lit(t) for t in sorted(field.sentinel_texts)]))
+        if field.sentinel_numbers:
+            number = case((self.d.full_match(r, NUMBER_PATTERN), self.d.to_double(r)))
+            tests.append(exp.In(this=number, expressions=[num(x) for x in sorted(field.sentinel_numbers)]))
+        if not tests:
+            return None
+        out = tests[0]
+        for t in tests[1:]:
+            out = exp.Or(this=exp.Paren(this=out), expression=exp.Paren(this=t))
+        return out
+
+    # ---- the CTEs ---------------------------------------------------------------------
+
+    def add_to(self, layers) -> None:
+        leads, events = self.b.sources
+        layers.add("raw_leads", self.raw_leads(leads))
+        layers.add("staged_leads", self.staged_leads())
+        layers.add("staged_events", self.staged_events(events))
+
+    def raw_leads(self, source: str) -> exp.Select:
+        position = (col(self.b.position) if self.b.position else
+                    exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[
+                        exp.Ordered(this=self.raw(self.b.id_column))])))
+        columns = [exp.alias_(position, ident("__pos")),
+                   exp.alias_(self.stripped(self.raw(self.b.id_column)), ident("__id"))]
+        for i, f in enumerate(self.model.fields):
+            columns.append(exp.alias_(self.raw(f.column), ident(f"raw{i}")))
+            columns.append(exp.alias_(self.stripped(self.raw(f.column)), ident(f"r{i}")))
+        return exp.select(*columns).from_(table(source))
+
+    def staged_leads(self) -> exp.Select:
+        columns = [col("__pos"), col("__id")]
+        for i, f in enumerate(self.model.fields):
+            r = col(f"r{i}")
+            value = self.converted(r, f.type)
+            sentinel = self.sentinel(r, f)
+            if sentinel is not None:
+                value = case((sentinel, exp.Cast(this=exp.Null(), to=self._sql_type(f.type))), default=value)
+            text = f.type == ir.TEXT
+            columns.append(exp.alias_(exp.Lower(this=value) if text else value, ident(f"f{i}")))
+            if text:
+                columns.append(exp.alias_(value.copy(), ident(f"s{i}")))
+            bad = and_(exp.Not(this=exp.Is(this=r.copy(), expression=exp.null())),
+                       exp.Is(this=exp.Paren(this=value.copy()), expression=exp.null()))
+            columns.append(exp.alias_(case((bad, col(f"raw{i}"))), ident(f"w{i}")))
+        numbered = exp.Window(this=exp.RowNumber(), partition_by=[col("__id")],
+                              order=exp.Order(expressions=[exp.Ordered(this=col("__pos"))]))
+        converted = (exp.select(*columns, exp.alias_(numbered, ident("__dup")))
+                     .from_(table("raw_leads"))
+                     .where(exp.Not(this=exp.Is(this=col("__id"), expression=exp.null()))))
+        return (exp.select(exp.Star()).from_(exp.alias_(converted.subquery(), ident("c"), table=True))
+                .where(exp.EQ(this=col("__dup"), expression=exp.Literal.number(1))))
+
+    def _sql_type(self, type_: str) -> exp.DataType:
+        if type_ == ir.TEXT:
+            return self.d.text_type()
+        if type_ == ir.NUMBER:
+            return self.d.double()
+        if type_ == ir.BOOL:
+            return exp.DataType.build("BOOLEAN")
+        return self.d.bigint()
+
+    def staged_events(self, source: str) -> exp.Select:
+        kind = self.stripped(self.raw("type"))
+        at = self.stripped(self.raw("at"))
+        columns = [exp.alias_(self.stripped(self.raw(self.b.lead_column)), ident("__lead")),
+                   exp.alias_(kind, ident("__type")),
+                   exp.alias_(self.converted(at, ir.TIME), ident("__at"))]
+        for (name, type_), j in self.b.names.attributes.items():
+            whens = []
+            for event in self.model.events:
+                attribute = event.attribute(name)
+                if attribute is None or attribute.type != type_:
+                    continue
+                r = self.stripped(self.raw(attribute.column))
+                whens.append((exp.EQ(this=kind.copy(), expression=lit(event.name)), self.converted(r, type_)))
+            value = case(*whens)
+            columns.append(exp.alias_(exp.Lower(this=value) if type_ == ir.TEXT else value, ident(f"a{j}")))
+            if type_ == ir.TEXT:
+                columns.append(exp.alias_(value.copy(), ident(f"t{j}")))
+        return exp.select(*columns).from_(table(source))
+
+
+def checked_events(builder, source: str) -> exp.Select:
+    """Every raw event row with its fate (`__status`) and, where it is used, its converted values.
+
+    `__status` is `used`, `undeclared`, `after_now`, or the rejects-file reason of a
+    rejected row, decided in the order runtime/batch.py decides it: lead id,
+    type, time, then whether the lead was scored (tables `scored_ids` and
+    `rejected_ids`, one `__id` column each), then the reasons to ignore.
+    `eb{j}` holds the raw text of an attribute that did not convert.
+    """
+    stager = Stager(builder)
+    d, m = stager.d, stager.model
+    staged = stager.staged_events(source)
+    at_raw = stager.stripped(stager.raw("at"))
+    staged = staged.select(col("__epos"), exp.alias_(at_raw, ident("__at_text")), copy=False)
+    for (name, type_), j in builder.names.attributes.items():
+        whens = []
+        for event in m.events:
+            attribute = event.attribute(name)
+            if attribute is None or attribute.type != type_:
+                continue
+            r = stager.stripped(stager.raw(attribute.column))
+            bad = and_(exp.Not(this=exp.Is(this=r, expression=exp.null())),
+                       exp.Is(this=exp.Paren(this=stager.converted(r.copy(), type_)), expression=exp.null()))
+            kind = stager.stripped(stager.raw("type"))
+            whens.append((and_(exp.EQ(this=kind, expression=lit(event.name)), bad), stager.raw(attribute.column)))
+        staged = staged.select(exp.alias_(case(*whens), ident(f"eb{j}")), copy=False)
+
+    def missing(column):
+        return exp.Is(this=col(column), expression=exp.null())
+
+    def in_table(name):
+        return col("__lead").isin(query=exp.select(col("__id")).from_(table(name)))
+
+    lead_reason = exp.DPipe(this=exp.DPipe(this=lit("event: its lead `"), expression=col("__lead"), safe=True),
+                            expression=lit("` was rejected"), safe=True)
+    no_lead = exp.DPipe(this=exp.DPipe(this=lit("event: no lead with id `"), expression=col("__lead"), safe=True),
+                        expression=lit("`"), safe=True)
+    bad_time = exp.DPipe(this=exp.DPipe(this=lit("event: cannot read event time `at` '"),
+                                        expression=col("__at_text"), safe=True),
+                         expression=lit("' as an ISO-8601 time"), safe=True)
+    declared = [lit(e.name) for e in m.events] or [lit("")]
+    status = case(
+        (missing("__lead"), lit(f"event: missing lead id (column `{builder.lead_column}`)")),
+        (missing("__type"), lit("event: missing event `type`")),
+        (missing("__at_text"), lit("event: missing event time `at`")),
+        (missing("__at"), bad_time),
+        (in_table("rejected_ids"), lead_reason),
+        (exp.Not(this=in_table("scored_ids")), no_lead),
+        (exp.Not(this=exp.In(this=col("__type"), expressions=declared)), lit("undeclared")),
+        (exp.GT(this=col("__at"), expression=builder.now), lit("after_now")),
+        default=lit("used"))
+    return exp.select(exp.Star(), exp.alias_(status, ident("__status"))).from_(
+        exp.alias_(staged.subquery(), ident("s"), table=True))

@@ -1,0 +1,322 @@
+"""`score --engine duckdb|spark`: the batch of runtime/batch.py, scored by an SQL engine.
+
+Who does what (docs/sql.md, "Engines"):
+
+- Leads are read, checked and converted by the Python readers, exactly as
+  `--engine python` does (same rejects, lines, warnings, `--strict`, inline
+  events); they reach the engine as the prepared relation, through a
+  temporary CSV file with declared column types.
+- Events are read by the engine itself from CSV or Parquet (other formats
+  go through the Python readers first, as raw text). One SQL pass
+  (`compiler.sqlstage.checked_events`) gives every row its fate — used,
+  ignored (undeclared type, after now) or rejected with the same reason the
+  Python batch gives — and converts the used ones. Event attribute warnings
+  are reported on their lead as the Python runtime words them.
+- The model's query (compiler/sql.py, prepared form) scores everything at
+  once; its rows come back in input order as `ScoreResult`s.
+
+Lines in the rejects file for rows the engine read are row-based (header
+line 1, one line per row): exact unless a quoted value spans lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+import time
+
+from sqlglot import exp
+
+from ..compiler.sql import col, ident, table
+from ..dsl import ir
+from . import values as v
+from .batch import Batch
+from .io.readers import BadRow, detect_format, read_rows
+from .sqlengine import RowReader, prepared_columns, prepared_rows
+from .values import format_time
+
+
+class _RecordingIndex:
+    """Stands in for the event store while leads are read: remembers which lead ids were rejected."""
+
+    def __init__(self):
+        self.rejected: set = set()
+
+    def release(self, lead_id) -> list:
+        self.rejected.add(lead_id)
+        return []
+
+    def take(self, lead_id, summary, warnings) -> list:
+        return []
+
+
+def write_prepared_csv(path: str, rows: list) -> None:
+    """Typed rows as CSV the engines read back with declared types: None is an empty cell."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        for row in rows:
+            out.writerow(["" if x is None else (("true" if x else "false") if isinstance(x, bool)
+                                                else repr(x) if isinstance(x, float) else x) for x in row])
+
+
+class EngineBatch:
+    def __init__(self, model, checked: ir.Model, engine, now: int, rejects, *, id_column="id",
+                 event_lead_column="lead_id", strict=False, delimiter=None, line_ids=False, stdin=None,
+                 progress=None):
+        self.model, self.checked, self.engine, self.now = model, checked, engine, now
+        self.rejects, self.strict, self.delimiter, self.stdin = rejects, strict, delimiter, stdin
+        self.lead_column = event_lead_column
+        self.batch = Batch(model, now, rejects, id_column=id_column, event_lead_column=event_lead_column,
+                           strict=strict, delimiter=delimiter, line_ids=line_ids, stdin=stdin, progress=progress)
+        self.batch.deferred = False
+        self.summary = self.batch.summary
+
+    def run(self, leads_path: str, events_path: str | None = None):
+        """The results, in input order; the summary and rejects are complete when it is exhausted."""
+        for _lead, result in self.run_pairs(leads_path, events_path):
+            yield result
+
+    def run_pairs(self, leads_path: str, events_path: str | None = None):
+        """(lead, result) for each scored lead, in input order (the lead keeps its raw row)."""
+        started = time.perf_counter()
+        index = _RecordingIndex()
+        leads = list(self.batch.leads(leads_path, index))
+        with tempfile.TemporaryDirectory(prefix="leadscore-") as scratch:
+            self.load_leads(leads, index.rejected, scratch)
+            file_warnings = self.load_events(events_path, scratch) if events_path else {}
+            results = self.score(leads, file_warnings)
+        by_id = {lead.id: lead for lead in leads}
+        self.summary.seconds = time.perf_counter() - started
+        for result in results:
+            self.summary.leads_scored += 1
+            self.summary.warnings += len(result.warnings)
+            yield by_id[result.id], result
+
+    # ---- input -----------------------------------------------------------------------
+
+    def load_leads(self, leads: list, rejected: set, scratch: str) -> None:
+        lead_cols, event_cols = prepared_columns(self.checked)
+        lead_rows, inline_rows = prepared_rows(self.checked, leads)
+        self.summary.events_used += len(inline_rows)
+        for name, columns, rows in (("prepared_leads", lead_cols, lead_rows),
+                                    ("inline_events", event_cols, inline_rows)):
+            path = os.path.join(scratch, name + ".csv")
+            write_prepared_csv(path, rows)
+            self.engine.load_typed_csv(name, path, columns)
+        ids = os.path.join(scratch, "ids.csv")
+        for name, values in (("scored_ids", [lead.id for lead in leads]), ("rejected_ids", sorted(rejected))):
+            write_prepared_csv(ids, [[x] for x in values])
+            self.engine.load_typed_csv(name, ids, [("__id", "VARCHAR")])
+
+    def load_events(self, path: str, scratch: str) -> dict:
+        """Read, check and convert the events file; returns lead id → warnings of its file events."""
+        fmt = "jsonl" if path == "-" else detect_format(path)[0]
+        native = fmt in self.engine.native_formats and path != "-" and not detect_format(path)[1]
+        if native:
+            refused = self.engine.load_raw(path, fmt, "raw_events", self.delimiter)
+            lines = _LineMap(path, self.delimiter, fmt, refused)
+        else:
+            lines = _LineMap(path, None, None, 0, self.raw_through_python(path, scratch))
+        for row in lines.bad_rows():
+            self.summary.events_read += 1
+            self.summary.events_rejected += 1
+            self.rejects.add(row)
+        return self.check_events(path, lines)
+
+    def raw_through_python(self, path: str, scratch: str) -> list:
+        """Events the engine cannot read itself: parsed by the Python readers, handed over as text."""
+        bad, rows, columns = [], [], {}
+        for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
+            if isinstance(item, BadRow):
+                bad.append(item)
+                continue
+            columns.update(dict.fromkeys(item.data))
+            rows.append(item)
+        names = list(columns)
+        table = [[item.line] + [_as_text(item.data.get(c)) for c in names] for item in rows]
+        target = os.path.join(scratch, "raw_events.csv")
+        write_prepared_csv(target, table)
+        self.engine.load_typed_csv("raw_events", target, [("__epos", "BIGINT")] + [(c, "VARCHAR") for c in names])
+        return bad
+
+    def check_events(self, path: str, lines: "_LineMap") -> dict:
+        from ..compiler.sql import QueryBuilder
+        from ..compiler.sqldialect import dialect
+        from ..compiler.sqlstage import checked_events
+        present = set(self.engine.columns("raw_events"))
+        builder = QueryBuilder(self.checked, dialect(self.engine.dialect), self.now, prepared=True,
+                               lead_column=self.lead_column, columns_present=present)
+        self.engine.materialize("checked_events", checked_events(builder, "raw_events"))
+        s = self.summary
+        counts = dict(self.engine.fetch(
+            exp.select(col("__status"), exp.alias_(exp.Count(this=exp.Star()), ident("n")))
+            .from_(table("checked_events")).group_by(col("__status"))))
+        s.events_read += sum(counts.values())
+        s.events_undeclared += counts.pop("undeclared", 0)
+        s.events_after_now += counts.pop("after_now", 0)
+        used = counts.pop("used", 0)
+        s.events_used += used
+        raw_columns = [c for c in self.engine.columns("raw_events") if c != "__epos"]
+        fates = [exp.Literal.string(x) for x in ("used", "undeclared", "after_now")]
+        rejected_query = (exp.select(col("__epos", "c"), col("__status", "c"), *[col(c, "r") for c in raw_columns])
+                          .from_(exp.alias_(table("checked_events"), ident("c"), table=True))
+                          .join(exp.alias_(table("raw_events"), ident("r"), table=True),
+                                on=exp.EQ(this=col("__epos", "c"), expression=col("__epos", "r")))
+                          .where(exp.Not(this=exp.In(this=col("__status", "c"), expressions=fates)))
+                          .order_by(col("__epos", "c")))
+        rejected = self.engine.fetch(rejected_query)
+        lines.need(row[0] for row in rejected)
+        for row in rejected:
+            s.events_rejected += 1
+            self.rejects.reject(path, lines.line(row[0]), row[1], _raw_row(raw_columns, row[2:]))
+        warnings = self.attribute_warnings(path, lines, raw_columns)
+        self.engine.materialize("events_used", self.used_events_query())
+        return warnings
+
+    def attribute_warnings(self, path: str, lines, raw_columns: list) -> dict:
+        """Warnings of used events whose attributes did not convert; `--strict` rejects those events."""
+        from ..compiler.sql import Columns
+        names = Columns.of(self.checked)
+        bad_cols = [(name, type_, j) for (name, type_), j in names.attributes.items()]
+        if not bad_cols:
+            return {}
+        any_bad = exp.or_(*[exp.Not(this=exp.Is(this=col(f"eb{j}"), expression=exp.null()))
+                            for _, _, j in bad_cols], wrap=True)
+        query = (exp.select(*[col(c) for c in ("__epos", "__lead", "__type", "__at")],
+                            *[col(f"eb{j}") for _, _, j in bad_cols])
+                 .from_(table("checked_events"))
+                 .where(exp.and_(exp.EQ(this=col("__status"), expression=exp.Literal.string("used")),
+                                 exp.Paren(this=any_bad)))
+                 .order_by(col("__epos")))
+        by_lead: dict = {}
+        strict_rejects = []
+        for row in self.engine.fetch(query):
+            epos, lead_id, kind, at, raws = row[0], row[1], row[2], row[3], row[4:]
+            found = [f"event `{kind}` at {format_time(at)}: attribute `{name}`: cannot read "
+                     f"{_describe(raw)} as {type_}" for (name, type_, _), raw in zip(bad_cols, raws)
+                     if raw is not None]
+            if self.strict:
+                strict_rejects.append((epos, "event: " + "; ".join(found)))
+            else:
+                by_lead.setdefault(lead_id, []).extend(found)
+        if strict_rejects:
+            lines.need(p for p, _ in strict_rejects)
+            self.reject_strict(path, lines, strict_rejects, raw_columns)
+        return by_lead
+
+    def reject_strict(self, path, lines, rejected: list, raw_columns: list) -> None:
+        s = self.summary
+        positions = [exp.Literal.number(int(p)) for p, _ in rejected]
+        self.engine.materialize("strict_rejected", exp.select(col("__epos")).from_(table("checked_events"))
+                                .where(exp.In(this=col("__epos"), expressions=positions)))
+        rows = {row[0]: row[1:] for row in self.engine.fetch(
+            exp.select(col("__epos"), *[col(c) for c in raw_columns]).from_(table("raw_events"))
+            .where(exp.In(this=col("__epos"), expressions=[p.copy() for p in positions])))}
+        for epos, reason in rejected:
+            s.events_used -= 1
+            s.events_rejected += 1
+            self.rejects.reject(path, lines.line(epos), reason, _raw_row(raw_columns, rows[epos]))
+
+    def used_events_query(self) -> exp.Expression:
+        _, event_cols = prepared_columns(self.checked)
+        names = [c for c, _ in event_cols]
+        where = exp.EQ(this=col("__status"), expression=exp.Literal.string("used"))
+        if self.strict and "strict_rejected" in self.engine.tables():
+            where = exp.and_(where, exp.Not(this=col("__epos").isin(query=exp.select(col("__epos"))
+                                                         .from_(table("strict_rejected")))))
+        used = exp.select(*[col(c) for c in names]).from_(table("checked_events")).where(where)
+        return exp.union(used, exp.select(*[col(c) for c in names]).from_(table("inline_events")), distinct=False)
+
+    # ---- scoring ---------------------------------------------------------------------
+
+    def score(self, leads: list, file_warnings: dict) -> list:
+        from ..compiler.sql import to_sql
+        events = "events_used" if "events_used" in self.engine.tables() else "inline_events"
+        sql = to_sql(self.checked, self.engine.dialect, self.now, prepared=True, pretty=False,
+                     leads="prepared_leads", events=events)
+        reader = RowReader(self.checked, self.now)
+        by_id = {lead.id: lead for lead in leads}
+        results = []
+        for row in self.engine.rows(sql):
+            lead = by_id[row["id"]]
+            results.append(reader.result(row, _merge_warnings(lead.warnings, file_warnings.get(row["id"], ()))))
+        return results
+
+
+def _merge_warnings(lead_warnings: list, file_event_warnings) -> tuple:
+    """Field warnings, then the file's event warnings, then inline events' (the Python batch's order)."""
+    fields = [w for w in lead_warnings if w.startswith("field ")]
+    inline = [w for w in lead_warnings if not w.startswith("field ")]
+    return tuple(fields + list(file_event_warnings) + inline)
+
+
+class _LineMap:
+    """Row position in the engine's table → the line of the file where the row starts.
+
+    The engine numbers the rows it read (`__epos`); the rejects file wants
+    lines. Only when some row is refused or rejected is the file scanned once
+    more by the Python reader, which knows where every row starts (quoted
+    newlines included) and words a refused row's reason as `--engine python`
+    does; the rows it finds unparseable are the ones the engine skipped.
+    """
+
+    def __init__(self, path: str, delimiter, fmt, refused: int, bad: list | None = None):
+        self.path, self.delimiter, self.fmt, self.refused = path, delimiter, fmt, refused
+        self.known: dict = {}
+        self.bad = bad
+        self.wanted: set = set()
+
+    def need(self, positions) -> None:
+        self.wanted.update(int(p) for p in positions)
+        if self.fmt is not None and self.wanted - set(self.known):
+            self.scan()
+
+    def scan(self) -> None:
+        if self.fmt == "parquet":
+            self.known.update({p: p + 1 for p in self.wanted})
+            return
+        position, bad = 0, []
+        for item in read_rows(self.path, delimiter=self.delimiter):
+            if isinstance(item, BadRow):
+                bad.append(item)
+                continue
+            if position in self.wanted:
+                self.known[position] = item.line
+            position += 1
+        self.bad = bad
+
+    def bad_rows(self) -> list:
+        if self.bad is None:
+            self.bad = []
+            if self.refused:
+                self.scan()
+        return self.bad
+
+    def line(self, position) -> int:
+        position = int(position)
+        if self.fmt is None:
+            return position                  # read by the Python readers: already a line
+        return self.known[position]
+
+
+def _as_text(value):
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return v.number_text(value) if value == value else ""
+    if isinstance(value, int):
+        return str(value)
+    import json
+    return json.dumps(value, default=str)
+
+
+def _describe(raw) -> str:
+    from .schema import describe_raw
+    return repr(describe_raw(raw))
+
+
+def _raw_row(columns: list, values) -> dict:
+    return {c: x for c, x in zip(columns, values)}

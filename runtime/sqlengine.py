@@ -1,0 +1,254 @@
+"""Running the SQL backend (compiler/sql.py) in an embedded engine, and reading its rows back.
+
+`DuckDBEngine` and `SparkEngine` take the checked model, load the input
+(files read by the engine itself, or typed rows already converted by the
+Python readers), run the model's query, and turn each output row into the
+same `ScoreResult` the Python runtime returns: the row carries every score,
+tier, stage, group, campaign and each rule's points (`rule.*` columns) and
+table arm (`arm.*`), so explanations need no second pass.
+
+Both engines are optional: DuckDB in the `duckdb` extra, PySpark in
+`spark`; without them, a one-line error names the extra.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from ..dsl import ir
+from . import values as v
+from .results import CampaignResult, Contribution, ScoreResult
+from .schema import describe_raw
+
+ENGINES = ("python", "duckdb", "spark")
+
+
+class EngineError(Exception):
+    """The engine is not installed, or could not run the query."""
+
+
+def rule_column(rule) -> str:
+    from ..compiler.sql import rule_column as name
+    return name(rule)
+
+
+# ---- prepared (typed) relations ------------------------------------------------------
+
+def prepared_columns(model: ir.Model) -> tuple[list, list]:
+    """(lead columns, event columns) of the prepared relations, as (name, SQL type) pairs."""
+    from ..compiler.sql import Columns
+    names = Columns.of(model)
+    sql_type = {ir.TEXT: "VARCHAR", ir.NUMBER: "DOUBLE", ir.BOOL: "BOOLEAN", ir.DATE: "BIGINT",
+                ir.TIME: "BIGINT"}
+    leads = [("__id", "VARCHAR"), ("__pos", "BIGINT")]
+    for f in model.fields:
+        leads.append((names.field(f.name), sql_type[f.type]))
+        if f.type == ir.TEXT:
+            leads.append((names.field(f.name, stripped=True), "VARCHAR"))
+    events = [("__lead", "VARCHAR"), ("__type", "VARCHAR"), ("__at", "BIGINT")]
+    for (name, type_), j in names.attributes.items():
+        events.append((f"a{j}", sql_type[type_]))
+        if type_ == ir.TEXT:
+            events.append((f"t{j}", "VARCHAR"))
+    return leads, events
+
+
+def prepared_rows(model: ir.Model, leads: list) -> tuple[list, list]:
+    """Typed `Lead`s (with their usable events) → rows of the prepared relations."""
+    from ..compiler.sql import Columns
+    names = Columns.of(model)
+    lead_rows, event_rows = [], []
+    for pos, lead in enumerate(leads):
+        row = [lead.id, pos]
+        for f in model.fields:
+            row.append(lead.values.get(f.name))
+            if f.type == ir.TEXT:
+                row.append(lead.stripped.get(f.name))
+        lead_rows.append(row)
+        for event in lead.events:
+            erow = [lead.id, event.type, event.at]
+            for (name, type_), _j in names.attributes.items():
+                declared = model.event_type(event.type)
+                attribute = declared.attribute(name) if declared else None
+                mine = attribute is not None and attribute.type == type_
+                erow.append(event.values.get(name) if mine else None)
+                if type_ == ir.TEXT:
+                    erow.append(event.stripped.get(name) if mine else None)
+            event_rows.append(erow)
+    return lead_rows, event_rows
+
+
+# ---- rows → results ---------------------------------------------------------------------
+
+@attrs.frozen
+class RowReader:
+    """Turns the query's output rows (dicts by column name) into `ScoreResult`s."""
+
+    model: ir.Model
+    now: int
+
+    def names(self, text) -> tuple:
+        return tuple(text.split(";")) if text else ()
+
+    def result(self, row: dict, warnings: tuple = ()) -> ScoreResult:
+        m = self.model
+        groups = {g.name: float(row[f"group.{g.name}"]) for g in m.groups}
+        group_tiers = {t.group: row[f"group_tier.{t.group}"] for t in m.group_tiers}
+        campaigns = {}
+        for c in m.campaigns:
+            prefix = f"campaign.{c.name}"
+            campaigns[c.name] = CampaignResult(
+                score=float(row[f"{prefix}.score"]), tier=row[f"{prefix}.tier"],
+                qualified=self.names(row[f"{prefix}.qualified"]),
+                groups={g.name: float(row[f"{prefix}.group.{g.name}"]) for g in c.groups},
+                group_tiers={t.group: row[f"{prefix}.group_tier.{t.group}"] for t in c.group_tiers},
+                tags=self.names(row[f"{prefix}.tags"]))
+        if warnings == () and any(k.startswith("warning.") for k in row):
+            warnings = self.field_warnings(row)
+        return ScoreResult(
+            id=row["id"], score=float(row["score"]), tier=row["tier"], groups=groups, group_tiers=group_tiers,
+            qualified=self.names(row["qualified"]), disqualified=self.names(row["disqualified"]),
+            tags=self.names(row["tags"]), campaigns=campaigns, clamped=bool(row["clamped"]),
+            warnings=tuple(warnings), now=v.format_time(self.now), contributions=self.contributions(row))
+
+    def contributions(self, row: dict) -> tuple:
+        found = []
+        for rule, _group in self.model.all_rules():
+            points = row[rule_column(rule)]
+            if points is None or points == 0:
+                continue
+            reason = rule.reason
+            if rule.kind == "table" and not rule.reason_given:
+                arm = row["arm." + rule_column(rule)[len("rule."):]]
+                if arm is not None:
+                    reason = f"{rule.reason}: {rule.arms[int(arm)].text}"
+            found.append((rule.index, Contribution(rule.name, rule.scope.label, float(points), reason)))
+        found.sort(key=lambda pair: pair[0])
+        return tuple(c for _, c in found)
+
+    def field_warnings(self, row: dict) -> tuple:
+        out = []
+        for f in self.model.fields:
+            raw = row.get(f"warning.{f.name}")
+            if raw is not None:
+                out.append(f"field `{f.name}`: cannot read {describe_raw(raw)!r} as {f.type}")
+        return tuple(out)
+
+
+# ---- DuckDB ---------------------------------------------------------------------------
+
+def import_duckdb():
+    try:
+        import duckdb
+    except ImportError:
+        raise EngineError("the duckdb engine needs DuckDB: pip install 'leadscore[duckdb]'") from None
+    return duckdb
+
+
+class SqlEngine:
+    """What runtime/enginebatch.py needs of an engine; queries are sqlglot trees or SQL text."""
+
+    dialect = "duckdb"
+    native_formats: tuple = ()
+
+    def sql(self, query) -> str:
+        return query if isinstance(query, str) else query.sql(dialect=self.dialect)
+
+
+class DuckDBEngine(SqlEngine):
+    """An embedded, in-memory DuckDB with the session time zone pinned to UTC."""
+
+    dialect = "duckdb"
+    native_formats = ("csv", "parquet")
+
+    def __init__(self, threads: int | None = None):
+        duckdb = import_duckdb()
+        self.error = duckdb.Error
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+
+    # ---- tables ----------------------------------------------------------------------
+
+    def load_typed_csv(self, name: str, path: str, columns: list) -> None:
+        """A headerless CSV written by us (enginebatch.write_prepared_csv), with declared types."""
+        self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM read_csv($1, header=false, '
+                         "columns=$2, nullstr='', quote='\"', escape='\"', delim=',', auto_detect=false)",
+                         [path, dict(columns)])
+
+    def load_raw(self, path: str, fmt: str, name: str, delimiter: str | None) -> int:
+        """A user's CSV or Parquet file as text columns plus `__epos`; returns how many rows it refused."""
+        from .io.readers import _normalize_delimiter, sniff_delimiter
+        if fmt == "parquet":
+            self.con.execute(f'CREATE OR REPLACE TABLE "{name}_file" AS SELECT * FROM read_parquet($1)', [path])
+            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT rowid AS "__epos", * FROM "{name}_file"')
+            return 0
+        if delimiter:
+            delim = _normalize_delimiter(delimiter)
+        else:
+            with open(path, encoding="utf-8-sig", errors="replace") as handle:
+                delim = sniff_delimiter(handle.readline())
+        self.con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+        self.con.execute(f'CREATE OR REPLACE TABLE "{name}_file" AS SELECT * FROM read_csv($1, header=true, '
+                         "all_varchar=true, store_rejects=true, nullstr=$2, quote='\"', escape='\"', "
+                         "delim=$3, strict_mode=true)", [path, "\x00", delim])
+        self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT rowid AS "__epos", * FROM "{name}_file"')
+        return self.con.execute("SELECT COUNT(DISTINCT line) FROM reject_errors").fetchone()[0]
+
+    def columns(self, name: str) -> list:
+        return [row[0] for row in self.con.execute(f'DESCRIBE "{name}"').fetchall()]
+
+    def tables(self) -> set:
+        return {row[0] for row in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+    def materialize(self, name: str, query) -> None:
+        self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS ' + self.sql(query))
+
+    def fetch(self, query) -> list:
+        return self.con.execute(self.sql(query)).fetchall()
+
+    def rows(self, query):
+        """The output rows as dicts, in order, fetched in batches."""
+        cursor = self.con.execute(self.sql(query))
+        columns = [d[0] for d in cursor.description]
+        while True:
+            batch = cursor.fetchmany(10_000)
+            if not batch:
+                return
+            for values in batch:
+                yield dict(zip(columns, values))
+
+    def load_prepared(self, model: ir.Model, leads: list, names=("leads", "events")) -> None:
+        """Typed leads (from the Python readers) as the prepared relations."""
+        import os
+        import tempfile
+        from .enginebatch import write_prepared_csv
+        lead_cols, event_cols = prepared_columns(model)
+        lead_rows, event_rows = prepared_rows(model, leads)
+        with tempfile.TemporaryDirectory(prefix="leadscore-") as scratch:
+            for name, columns, rows in ((names[0], lead_cols, lead_rows), (names[1], event_cols, event_rows)):
+                path = os.path.join(scratch, name + ".csv")
+                write_prepared_csv(path, rows)
+                self.load_typed_csv(name, path, columns)
+
+
+def score_prepared(model: ir.Model, leads: list, now: int, engine=None) -> list:
+    """Score typed leads (an account per shared key, as `Model.score_prepared`) through SQL."""
+    from ..compiler.sql import to_sql
+    engine = engine or DuckDBEngine()
+    engine.load_prepared(model, leads)
+    sql = to_sql(model, engine.dialect, now, prepared=True, pretty=False)
+    reader = RowReader(model, now)
+    by_id = {lead.id: lead for lead in leads}
+    return [reader.result(row, tuple(by_id[row["id"]].warnings)) for row in engine.rows(sql)]
+
+
+def open_engine(name: str, master: str | None = None):
+    """The engine `--engine NAME` asks for, ready to load tables. Raises EngineError."""
+    if name == "duckdb":
+        return DuckDBEngine()
+    if name == "spark":
+        from .sparkengine import SparkEngine
+        return SparkEngine(master)
+    raise EngineError(f"unknown engine `{name}`; choose one of: {', '.join(ENGINES)}")
