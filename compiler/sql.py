@@ -489,17 +489,23 @@ class QueryBuilder:
         if kind == "count":
             return exp.Sum(this=case((p, big(1)), default=big(0)))
         if kind == "sum":
-            attr = col(self.names.attribute(spec[2], ir.NUMBER))
+            attr = self._item_column(stream, spec[2])
             known = and_(p, exp.Not(this=exp.Is(this=attr, expression=exp.null())))
-            return self.d.ordered_sum(attr.copy(), col("__at"), known, num(0.0))
+            return self.d.ordered_sum(attr.copy(), self._order(stream), known, num(0.0))
         if kind == "weights":
             return self.d.ordered_sum(self.weight(stream, spec[2]), self._order(stream), p, num(0.0))
         if kind == "max_at_known":
-            attr = col(self.names.attribute(spec[2], ir.NUMBER))
+            attr = self._item_column(stream, spec[2])
             return exp.Max(this=case((and_(p, exp.Not(this=exp.Is(this=attr, expression=exp.null()))),
                                       col("__at"))))
         moment = case((p, col("__at")))
         return exp.Min(this=moment) if kind == "min_at" else exp.Max(this=moment)
+
+    def _item_column(self, stream, name: str) -> exp.Column:
+        """A number attribute of the stream's rows: an event attribute, or a member lead's field."""
+        if stream.is_leads:
+            return col(self.names.field(name))
+        return col(self.names.attribute(name, ir.NUMBER))
 
     @staticmethod
     def _order(stream) -> exp.Expression:

@@ -154,6 +154,19 @@ class SqlEngine:
     def sql(self, query) -> str:
         return query if isinstance(query, str) else query.sql(dialect=self.dialect)
 
+    def load_prepared(self, model: ir.Model, leads: list, names=("leads", "events")) -> None:
+        """Typed leads (from the Python readers) as the prepared relations."""
+        import os
+        import tempfile
+        from .enginebatch import write_prepared_csv
+        lead_cols, event_cols = prepared_columns(model)
+        lead_rows, event_rows = prepared_rows(model, leads)
+        with tempfile.TemporaryDirectory(prefix="leadscore-") as scratch:
+            for name, columns, rows in ((names[0], lead_cols, lead_rows), (names[1], event_cols, event_rows)):
+                path = os.path.join(scratch, name + ".csv")
+                write_prepared_csv(path, rows)
+                self.load_typed_csv(name, path, columns)
+
 
 class DuckDBEngine(SqlEngine):
     """An embedded, in-memory DuckDB with the session time zone pinned to UTC."""
@@ -218,20 +231,6 @@ class DuckDBEngine(SqlEngine):
                 return
             for values in batch:
                 yield dict(zip(columns, values))
-
-    def load_prepared(self, model: ir.Model, leads: list, names=("leads", "events")) -> None:
-        """Typed leads (from the Python readers) as the prepared relations."""
-        import os
-        import tempfile
-        from .enginebatch import write_prepared_csv
-        lead_cols, event_cols = prepared_columns(model)
-        lead_rows, event_rows = prepared_rows(model, leads)
-        with tempfile.TemporaryDirectory(prefix="leadscore-") as scratch:
-            for name, columns, rows in ((names[0], lead_cols, lead_rows), (names[1], event_cols, event_rows)):
-                path = os.path.join(scratch, name + ".csv")
-                write_prepared_csv(path, rows)
-                self.load_typed_csv(name, path, columns)
-
 
 def score_prepared(model: ir.Model, leads: list, now: int, engine=None) -> list:
     """Score typed leads (an account per shared key, as `Model.score_prepared`) through SQL."""

@@ -1,0 +1,79 @@
+"""`--engine spark`: the model's SQL run by Spark (local mode by default, `--master` for a cluster).
+
+The same engine interface as `sqlengine.DuckDBEngine`, over Spark SQL temp
+views: the prepared leads and every event row reach Spark as CSV files
+written by runtime/enginebatch.py (events parsed by the Python readers, so
+every bad row is found and worded as the Python batch does), and the
+model's query runs as Spark SQL. The session is pinned to UTC; ANSI mode
+stays on (the query only ever casts with TRY_CAST and never divides by a
+value from the data). For data already in a cluster's tables, print the
+query with `leadscore sql --dialect spark` instead (docs/sql.md).
+"""
+
+from __future__ import annotations
+
+from .sqlengine import EngineError, SqlEngine
+
+TYPES = {"VARCHAR": "string", "DOUBLE": "double", "BOOLEAN": "boolean", "BIGINT": "bigint"}
+
+
+def import_pyspark():
+    try:
+        import pyspark  # noqa: F401
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError("the spark engine needs PySpark (and Java 17+): pip install 'leadscore[spark]'") from None
+    return SparkSession
+
+
+class SparkEngine(SqlEngine):
+    dialect = "spark"
+    native_formats: tuple = ()
+
+    def __init__(self, master: str | None = None):
+        SparkSession = import_pyspark()
+        builder = (SparkSession.builder.appName("leadscore").master(master or "local[*]")
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.shuffle.partitions", "4" if not master else "200"))
+        try:
+            self.spark = builder.getOrCreate()
+        except Exception as error:       # Java missing, master unreachable: one clear line
+            raise EngineError(f"cannot start Spark: {str(error).splitlines()[0] if str(error) else error}") from None
+        self.spark.sparkContext.setLogLevel("ERROR")
+        self.cached: list = []
+
+    def load_typed_csv(self, name: str, path: str, columns: list) -> None:
+        schema = ", ".join(f"`{c}` {TYPES[t]}" for c, t in columns)
+        frame = self.spark.read.csv(path, schema=schema, header=False, nullValue="", quote='"', escape='"',
+                                    multiLine=True, mode="FAILFAST")
+        self._keep(name, frame)
+
+    def _keep(self, name: str, frame) -> None:
+        frame = frame.cache()
+        frame.count()                    # read now: the files it came from are temporary
+        frame.createOrReplaceTempView(name)
+        self.cached.append(frame)
+
+    def columns(self, name: str) -> list:
+        return list(self.spark.table(f"`{name}`").columns)
+
+    def tables(self) -> set:
+        return {t.name for t in self.spark.catalog.listTables()}
+
+    def materialize(self, name: str, query) -> None:
+        self._keep(name, self.spark.sql(self.sql(query)))
+
+    def fetch(self, query) -> list:
+        return [tuple(row) for row in self.spark.sql(self.sql(query)).collect()]
+
+    def rows(self, query):
+        frame = self.spark.sql(self.sql(query))
+        for row in frame.toLocalIterator():
+            yield row.asDict()
+
+    def close(self) -> None:
+        for frame in self.cached:
+            frame.unpersist()
+        self.cached = []
