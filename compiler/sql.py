@@ -521,8 +521,7 @@ class QueryBuilder:
         """Points of an each-rule with `distinct` or `max N per D`, per owner, before `max N`."""
         stream = rule.stream
         inner = exp.select(col(owner), exp.alias_(self.weight(stream, rule.decay), ident("__w")), copy=False)
-        if not stream.is_leads:
-            inner = inner.select(col("__at"), copy=False)
+        inner = inner.select(self._order(stream), copy=False)
         where = self.predicate(stream)
         if rule.distinct is not None:
             attr = (col(self.names.field(rule.distinct)) if stream.is_leads else

@@ -23,7 +23,7 @@ DIALECTS = ("duckdb", "spark", "snowflake", "bigquery", "postgres")
 WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 
 
-class SqlUnsupported(Exception):
+class SqlUnsupported(ValueError):
     """A model, or a part of one, that a dialect cannot score as the language says."""
 
 

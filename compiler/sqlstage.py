@@ -91,16 +91,19 @@ class Stager:
         columns = [col("__pos"), col("__id")]
         for i, f in enumerate(self.model.fields):
             r = col(f"r{i}")
-            value = self.converted(r, f.type)
+            converted = self.converted(r, f.type)
             sentinel = self.sentinel(r, f)
+            value = converted
             if sentinel is not None:
-                value = case((sentinel, exp.Cast(this=exp.Null(), to=self._sql_type(f.type))), default=value)
+                value = case((sentinel, exp.Cast(this=exp.Null(), to=self._sql_type(f.type))), default=converted)
             text = f.type == ir.TEXT
             columns.append(exp.alias_(exp.Lower(this=value) if text else value, ident(f"f{i}")))
             if text:
                 columns.append(exp.alias_(value.copy(), ident(f"s{i}")))
             bad = and_(exp.Not(this=exp.Is(this=r.copy(), expression=exp.null())),
-                       exp.Is(this=exp.Paren(this=value.copy()), expression=exp.null()))
+                       exp.Is(this=exp.Paren(this=converted.copy()), expression=exp.null()),
+                       *([exp.Not(this=exp.Coalesce(this=exp.Paren(this=sentinel.copy()),
+                                                    expressions=[exp.false()]))] if sentinel is not None else []))
             columns.append(exp.alias_(case((bad, col(f"raw{i}"))), ident(f"w{i}")))
         numbered = exp.Window(this=exp.RowNumber(), partition_by=[col("__id")],
                               order=exp.Order(expressions=[exp.Ordered(this=col("__pos"))]))

@@ -104,8 +104,9 @@ class EngineBatch:
             path = os.path.join(scratch, name + ".csv")
             write_prepared_csv(path, rows)
             self.engine.load_typed_csv(name, path, columns)
-        ids = os.path.join(scratch, "ids.csv")
         for name, values in (("scored_ids", [lead.id for lead in leads]), ("rejected_ids", sorted(rejected))):
+            # one file per table: Spark would serve a second read of the same path from its cache
+            ids = os.path.join(scratch, name + ".csv")
             write_prepared_csv(ids, [[x] for x in values])
             self.engine.load_typed_csv(name, ids, [("__id", "VARCHAR")])
 

@@ -23,7 +23,7 @@ from .schema import describe_raw
 ENGINES = ("python", "duckdb", "spark")
 
 
-class EngineError(Exception):
+class EngineError(ValueError):
     """The engine is not installed, or could not run the query."""
 
 

@@ -31,6 +31,7 @@ if os.environ.get("NO_SHRINK"):            # while debugging: report the first f
 pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
+from leadscore.compiler.sqldialect import SqlUnsupported  # noqa: E402
 from leadscore.runtime import sqlengine  # noqa: E402
 
 ENGINE = None
@@ -55,7 +56,7 @@ def check(text: str, checked, prepared: list, given_) -> None:
                               f"\n--- reference ---\n{want!r}")
 
 
-@settings(max_examples=int(os.environ.get("SQL_EXAMPLES", 300)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("SQL_EXAMPLES", 200)), **SETTINGS)
 @given(S.cases(max_leads=3, max_rules=8, max_events=10))
 def test_duckdb_agrees_with_reference(case):
     gen, pairs = case
@@ -65,7 +66,7 @@ def test_duckdb_agrees_with_reference(case):
         check(gen.text, checked, prepared, (lead, events))
 
 
-@settings(max_examples=int(os.environ.get("SQL_EXAMPLES", 150)), **SETTINGS)
+@settings(max_examples=int(os.environ.get("SQL_EXAMPLES", 100)), **SETTINGS)
 @given(S.batches(max_leads=6, max_rules=7))
 def test_duckdb_accounts_agree_with_reference(batch):
     gen, leads, events = batch
@@ -75,3 +76,44 @@ def test_duckdb_accounts_agree_with_reference(batch):
                             S.NOW_US, lead_id=lead["id"])
                 for lead in leads]
     check(gen.text, checked, prepared, leads)
+
+
+# ---- Spark: a smaller sample (its session takes ~15 s to start and each query seconds) ----------
+
+def spark_available() -> bool:
+    import shutil
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("java") is not None
+
+
+SPARK = None
+
+
+def spark_engine():
+    global SPARK
+    if SPARK is None:
+        SPARK = sqlengine.open_engine("spark", master="local[2]")
+    return SPARK
+
+
+@pytest.mark.skipif(not spark_available(), reason="PySpark or Java not installed")
+@settings(max_examples=int(os.environ.get("SPARK_EXAMPLES", 4)), **SETTINGS)
+@given(S.batches(max_leads=5, max_rules=6))
+def test_spark_agrees_with_reference(batch):
+    gen, leads, events = batch
+    checked = S.checked(gen.text).model
+    prepared = [ref.prepare(checked, lead,
+                            [e for e in events if isinstance(e, dict) and e.get("lead_id") == lead["id"]],
+                            S.NOW_US, lead_id=lead["id"])
+                for lead in leads]
+    expected = ref.reference_score(checked, prepared, S.NOW_US)
+    try:
+        results = sqlengine.score_prepared(checked, prepared, S.NOW_US, spark_engine())
+    except SqlUnsupported:
+        return
+    for result, want in zip(results, expected):
+        problems = compare(result.to_dict(explain=True), want)
+        assert not problems, "spark disagrees with the reference:\n  " + "\n  ".join(problems) + f"\n{gen.text}"
