@@ -186,6 +186,13 @@ def table(name: str) -> exp.Table:
     return exp.Table(this=ident(name))
 
 
+def source_table(name: str) -> exp.Table:
+    """A relation the user names, maybe qualified (`crm.leads`, `db.crm.leads`): each part quoted."""
+    parts = [ident(p) for p in name.split(".")]
+    return exp.Table(this=parts[-1], db=parts[-2] if len(parts) > 1 else None,
+                     catalog=parts[-3] if len(parts) > 2 else None)
+
+
 @attrs.frozen
 class Columns:
     """How the prepared relations name things: fields `f{i}`, attribute columns `a{j}`."""
@@ -595,9 +602,9 @@ class QueryBuilder:
 
     def inputs(self) -> None:
         if self.prepared:
-            self.layers.add("staged_leads", exp.select(exp.Star()).from_(table(self.sources[0])))
+            self.layers.add("staged_leads", exp.select(exp.Star()).from_(source_table(self.sources[0])))
             leads_source = "staged_leads"
-            self.layers.add("staged_events", exp.select(exp.Star()).from_(table(self.sources[1])))
+            self.layers.add("staged_events", exp.select(exp.Star()).from_(source_table(self.sources[1])))
         else:
             from .sqlstage import Stager
             stager = Stager(self)

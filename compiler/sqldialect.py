@@ -113,7 +113,8 @@ class Dialect:
 
         The session time zone must be UTC (the engines set it; docs/sql.md says so for warehouses).
         """
-        kind = {"spark": "TIMESTAMP", "bigquery": "TIMESTAMP"}.get(self.name, "TIMESTAMPTZ")
+        # sqlglot prints TIMESTAMPTZ as BigQuery's TIMESTAMP (an instant); its TIMESTAMP would be DATETIME
+        kind = "TIMESTAMP" if self.name == "spark" else "TIMESTAMPTZ"
         return self.try_cast(text, exp.DataType.build(kind))
 
     def current_time(self) -> exp.Expression:
@@ -162,8 +163,16 @@ class Dialect:
         return exp.Coalesce(this=summed, expressions=[zero.copy()])
 
     def int_div(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
-        """Floor division of non-negative BIGINTs."""
-        return exp.IntDiv(this=exp.Paren(this=a), expression=exp.Paren(this=b))
+        """Floor division of non-negative BIGINTs, exact.
+
+        Snowflake's division keeps 6 decimals, so `a / b` near a whole number
+        could round up; `(a - a mod b) / b` divides exactly.
+        """
+        a, b = exp.Paren(this=a), exp.Paren(this=b)
+        if self.name == "snowflake":
+            whole = exp.Sub(this=a, expression=exp.Mod(this=a.copy(), expression=b))
+            return exp.Cast(this=exp.Div(this=exp.Paren(this=whole), expression=b.copy()), to=self.bigint())
+        return exp.IntDiv(this=a, expression=b)
 
 
 def dialect(name: str) -> Dialect:

@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from ..dsl import ir
 from .sql import (DATE_PATTERN, FALSE_WORDS, NUMBER_PATTERN, TIME_PATTERN, TRUE_WORDS, and_, case, col,
-                  ident, num, table)
+                  ident, num, source_table, table)
 from .sqldialect import lit
 
 
@@ -85,7 +85,7 @@ class Stager:
         for i, f in enumerate(self.model.fields):
             columns.append(exp.alias_(self.raw(f.column), ident(f"raw{i}")))
             columns.append(exp.alias_(self.stripped(self.raw(f.column)), ident(f"r{i}")))
-        return exp.select(*columns).from_(table(source))
+        return exp.select(*columns).from_(source_table(source))
 
     def staged_leads(self) -> exp.Select:
         columns = [col("__pos"), col("__id")]
@@ -140,23 +140,60 @@ class Stager:
             columns.append(exp.alias_(exp.Lower(this=value) if type_ == ir.TEXT else value, ident(f"a{j}")))
             if type_ == ir.TEXT:
                 columns.append(exp.alias_(value.copy(), ident(f"t{j}")))
-        return exp.select(*columns).from_(table(source))
+        return exp.select(*columns).from_(source_table(source))
 
 
-def checked_events(builder, source: str) -> exp.Select:
+#: Time text every engine reads exactly as Python's `datetime.fromisoformat` does (checked by tests).
+STRICT_TIME = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+               r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?")
+NON_ASCII = r"[^\x00-\x7F]"
+
+
+def needs_python(stager, at_text: exp.Expression) -> exp.Expression:
+    """Rows the SQL reading might read differently from the Python readers (docs/sql.md, "Engines").
+
+    A time in a form outside `STRICT_TIME` (Python and the engines accept
+    different exotic forms), and a text or bool attribute with a non-ASCII
+    character (LOWER is not Python's casefold). The engine hands these rows
+    to the Python readers, so `--engine` never changes a result.
+    """
+    d, m = stager.d, stager.model
+    tests = [and_(exp.Not(this=exp.Is(this=at_text, expression=exp.null())),
+                  exp.Not(this=exp.Paren(this=d.full_match(at_text.copy(), STRICT_TIME))))]
+    kind = stager.stripped(stager.raw("type"))
+    for event in m.events:
+        for attribute in event.attributes:
+            r = stager.stripped(stager.raw(attribute.column))
+            if attribute.type in (ir.TEXT, ir.BOOL):
+                odd = d.regex_search(r, NON_ASCII)
+            elif attribute.type == ir.TIME:
+                odd = exp.Not(this=exp.Paren(this=d.full_match(r, STRICT_TIME)))
+            else:
+                continue
+            tests.append(and_(exp.EQ(this=kind.copy(), expression=lit(event.name)), odd))
+    out = tests[0]
+    for t in tests[1:]:
+        out = exp.Or(this=exp.Paren(this=out), expression=exp.Paren(this=t))
+    return case((out, exp.true()), default=exp.false())
+
+
+def checked_events(builder, source: str, exact: bool = False) -> exp.Select:
     """Every raw event row with its fate (`__status`) and, where it is used, its converted values.
 
     `__status` is `used`, `undeclared`, `after_now`, or the rejects-file reason of a
     rejected row, decided in the order runtime/batch.py decides it: lead id,
     type, time, then whether the lead was scored (tables `scored_ids` and
     `rejected_ids`, one `__id` column each), then the reasons to ignore.
-    `eb{j}` holds the raw text of an attribute that did not convert.
+    `eb{j}` holds the raw text of an attribute that did not convert. With
+    `exact`, rows `needs_python` picks get the status `python` instead.
     """
     stager = Stager(builder)
     d, m = stager.d, stager.model
     staged = stager.staged_events(source)
     at_raw = stager.stripped(stager.raw("at"))
     staged = staged.select(col("__epos"), exp.alias_(at_raw, ident("__at_text")), copy=False)
+    if exact:
+        staged = staged.select(exp.alias_(needs_python(stager, at_raw.copy()), ident("__python")), copy=False)
     for (name, type_), j in builder.names.attributes.items():
         whens = []
         for event in m.events:
@@ -186,6 +223,7 @@ def checked_events(builder, source: str) -> exp.Select:
     declared = [lit(e.name) for e in m.events] or [lit("")]
     status = case(
         (missing("__lead"), lit(f"event: missing lead id (column `{builder.lead_column}`)")),
+        *([(col("__python"), lit("python"))] if exact else []),
         (missing("__type"), lit("event: missing event `type`")),
         (missing("__at_text"), lit("event: missing event time `at`")),
         (missing("__at"), bad_time),

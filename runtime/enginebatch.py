@@ -30,8 +30,7 @@ from sqlglot import exp
 
 from ..compiler.sql import col, ident, table
 from ..dsl import ir
-from . import values as v
-from .batch import Batch
+from .batch import Batch, _id_of
 from .io.readers import BadRow, detect_format, read_rows
 from .sqlengine import RowReader, prepared_columns, prepared_rows
 from .values import format_time
@@ -71,6 +70,7 @@ class EngineBatch:
                            strict=strict, delimiter=delimiter, line_ids=line_ids, stdin=stdin, progress=progress)
         self.batch.deferred = False
         self.summary = self.batch.summary
+        self.held_back: list = []        # (line, row) of event rows only the Python reader reads exactly
 
     def run(self, leads_path: str, events_path: str | None = None):
         """The results, in input order; the summary and rejects are complete when it is exhausted."""
@@ -96,6 +96,8 @@ class EngineBatch:
     # ---- input -----------------------------------------------------------------------
 
     def load_leads(self, leads: list, rejected: set, scratch: str) -> None:
+        self.scratch = scratch
+        self.scored_ids, self.rejected_ids = {lead.id for lead in leads}, rejected
         lead_cols, event_cols = prepared_columns(self.checked)
         lead_rows, inline_rows = prepared_rows(self.checked, leads)
         self.summary.events_used += len(inline_rows)
@@ -126,16 +128,23 @@ class EngineBatch:
         return self.check_events(path, lines)
 
     def raw_through_python(self, path: str, scratch: str) -> list:
-        """Events the engine cannot read itself: parsed by the Python readers, handed over as text."""
+        """Events the engine cannot read itself: parsed by the Python readers, handed over as text.
+
+        A row holding a value that is not text (a JSON number, a Parquet
+        timestamp) is kept back for `read_in_python`: its text form could
+        read differently.
+        """
         bad, rows, columns = [], [], {}
         for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
             if isinstance(item, BadRow):
                 bad.append(item)
-                continue
-            columns.update(dict.fromkeys(item.data))
-            rows.append(item)
+            elif all(x is None or x.__class__ is str for x in item.data.values()):
+                columns.update(dict.fromkeys(item.data))
+                rows.append(item)
+            else:
+                self.held_back.append((item.line, item.data))
         names = list(columns)
-        table = [[item.line] + [_as_text(item.data.get(c)) for c in names] for item in rows]
+        table = [[item.line] + [item.data.get(c) for c in names] for item in rows]
         target = os.path.join(scratch, "raw_events.csv")
         write_prepared_csv(target, table)
         self.engine.load_typed_csv("raw_events", target, [("__epos", "BIGINT")] + [(c, "VARCHAR") for c in names])
@@ -148,7 +157,7 @@ class EngineBatch:
         present = set(self.engine.columns("raw_events"))
         builder = QueryBuilder(self.checked, dialect(self.engine.dialect), self.now, prepared=True,
                                lead_column=self.lead_column, columns_present=present)
-        self.engine.materialize("checked_events", checked_events(builder, "raw_events"))
+        self.engine.materialize("checked_events", checked_events(builder, "raw_events", exact=True))
         s = self.summary
         counts = dict(self.engine.fetch(
             exp.select(col("__status"), exp.alias_(exp.Count(this=exp.Star()), ident("n")))
@@ -158,8 +167,9 @@ class EngineBatch:
         s.events_after_now += counts.pop("after_now", 0)
         used = counts.pop("used", 0)
         s.events_used += used
+        s.events_read -= counts.pop("python", 0)         # counted again by read_in_python
         raw_columns = [c for c in self.engine.columns("raw_events") if c != "__epos"]
-        fates = [exp.Literal.string(x) for x in ("used", "undeclared", "after_now")]
+        fates = [exp.Literal.string(x) for x in ("used", "undeclared", "after_now", "python")]
         rejected_query = (exp.select(col("__epos", "c"), col("__status", "c"), *[col(c, "r") for c in raw_columns])
                           .from_(exp.alias_(table("checked_events"), ident("c"), table=True))
                           .join(exp.alias_(table("raw_events"), ident("r"), table=True),
@@ -172,7 +182,61 @@ class EngineBatch:
             s.events_rejected += 1
             self.rejects.reject(path, lines.line(row[0]), row[1], _raw_row(raw_columns, row[2:]))
         warnings = self.attribute_warnings(path, lines, raw_columns)
+        for lead_id, found in self.read_in_python(path, lines, raw_columns).items():
+            warnings.setdefault(lead_id, []).extend(found)
+        for found in warnings.values():
+            found.sort(key=lambda pair: pair[0])
         self.engine.materialize("events_used", self.used_events_query())
+        return {lead_id: [w for _, w in found] for lead_id, found in warnings.items()}
+
+    def read_in_python(self, path: str, lines, raw_columns: list) -> dict:
+        """The rows `needs_python` picked, read by the Python reader: lead id → [(position, warning)]."""
+        from .schema import EventProblem
+        query = (exp.select(col("__epos", "c"), *[col(c, "r") for c in raw_columns])
+                 .from_(exp.alias_(table("checked_events"), ident("c"), table=True))
+                 .join(exp.alias_(table("raw_events"), ident("r"), table=True),
+                       on=exp.EQ(this=col("__epos", "c"), expression=col("__epos", "r")))
+                 .where(exp.EQ(this=col("__status", "c"), expression=exp.Literal.string("python")))
+                 .order_by(col("__epos", "c")))
+        rows = self.engine.fetch(query)
+        lines.need(row[0] for row in rows)
+        picked = [(row[0], _raw_row(raw_columns, row[1:])) for row in rows] + self.held_back
+        s, reader, warnings, used = self.summary, self.model.event_reader, {}, []
+        for epos, data in picked:
+            lead_id, problem = _id_of(data.get(self.lead_column))
+            if problem:
+                s.events_read += 1
+                s.events_rejected += 1
+                self.rejects.reject(path, lines.line(epos), f"event: {problem.replace('id', 'lead id', 1)} "
+                                                            f"(column `{self.lead_column}`)", data)
+                continue
+            s.events_read += 1
+            found: list = []
+            try:
+                event = reader.read(data, found)
+                reason = (f"event: its lead `{lead_id}` was rejected" if lead_id in self.rejected_ids
+                          else f"event: no lead with id `{lead_id}`" if lead_id not in self.scored_ids
+                          else None)
+            except EventProblem as error:
+                event, reason = None, f"event: {error}"
+            if reason is None and found and self.strict and event is not None and event.at <= self.now:
+                reason = "event: " + "; ".join(found)
+            if reason is not None:
+                s.events_rejected += 1
+                self.rejects.reject(path, lines.line(epos), reason, data)
+            elif event is None:
+                s.events_undeclared += 1
+            elif event.at > self.now:
+                s.events_after_now += 1
+            else:
+                s.events_used += 1
+                event_lead = _EventOwner(lead_id, [event])
+                used.extend(prepared_rows(self.checked, [event_lead])[1])
+                warnings.setdefault(lead_id, []).extend((epos, w) for w in found)
+        _, event_cols = prepared_columns(self.checked)
+        target = os.path.join(self.scratch, "python_events.csv")
+        write_prepared_csv(target, used)
+        self.engine.load_typed_csv("python_events", target, event_cols)
         return warnings
 
     def attribute_warnings(self, path: str, lines, raw_columns: list) -> dict:
@@ -200,7 +264,7 @@ class EngineBatch:
             if self.strict:
                 strict_rejects.append((epos, "event: " + "; ".join(found)))
             else:
-                by_lead.setdefault(lead_id, []).extend(found)
+                by_lead.setdefault(lead_id, []).extend((epos, w) for w in found)
         if strict_rejects:
             lines.need(p for p, _ in strict_rejects)
             self.reject_strict(path, lines, strict_rejects, raw_columns)
@@ -227,7 +291,9 @@ class EngineBatch:
             where = exp.and_(where, exp.Not(this=col("__epos").isin(query=exp.select(col("__epos"))
                                                          .from_(table("strict_rejected")))))
         used = exp.select(*[col(c) for c in names]).from_(table("checked_events")).where(where)
-        return exp.union(used, exp.select(*[col(c) for c in names]).from_(table("inline_events")), distinct=False)
+        for other in ("python_events", "inline_events"):
+            used = exp.union(used, exp.select(*[col(c) for c in names]).from_(table(other)), distinct=False)
+        return used
 
     # ---- scoring ---------------------------------------------------------------------
 
@@ -243,6 +309,13 @@ class EngineBatch:
             lead = by_id[row["id"]]
             results.append(reader.result(row, _merge_warnings(lead.warnings, file_warnings.get(row["id"], ()))))
         return results
+
+
+class _EventOwner:
+    """Just enough of a Lead for `prepared_rows`: an id and events."""
+
+    def __init__(self, lead_id, events):
+        self.id, self.events, self.values, self.stripped = lead_id, events, {}, {}
 
 
 def _merge_warnings(lead_warnings: list, file_event_warnings) -> tuple:
@@ -299,19 +372,6 @@ class _LineMap:
         if self.fmt is None:
             return position                  # read by the Python readers: already a line
         return self.known[position]
-
-
-def _as_text(value):
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return v.number_text(value) if value == value else ""
-    if isinstance(value, int):
-        return str(value)
-    import json
-    return json.dumps(value, default=str)
 
 
 def _describe(raw) -> str:

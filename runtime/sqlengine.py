@@ -172,7 +172,7 @@ class DuckDBEngine(SqlEngine):
     """An embedded, in-memory DuckDB with the session time zone pinned to UTC."""
 
     dialect = "duckdb"
-    native_formats = ("csv", "parquet")
+    native_formats = ("csv",)        # Parquet's typed values go through the Python reader (enginebatch)
 
     def __init__(self, threads: int | None = None):
         duckdb = import_duckdb()
