@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 from .io import CsvWriter, JsonlWriter, ParquetWriter
@@ -9,14 +10,22 @@ from .io import CsvWriter, JsonlWriter, ParquetWriter
 FORMATS = ("jsonl", "csv", "parquet")
 
 
-def flat_columns(plan) -> list:
-    """The CSV columns for a model's plan (any backend's): fixed before the first row is written."""
+def flat_columns(plan, explain: bool = False) -> list:
+    """The CSV columns for a model's plan (any backend's): fixed before the first row is written.
+
+    With `explain`, a last column `contributions` holds the JSON list of
+    INTERFACE.md §5's `--explain` (an extension: §5 defines it for JSON Lines).
+    """
     columns = ["id", "score", "tier", "qualified", "disqualified", "tags"]
     columns += [f"group.{planned.group.name}" for planned in plan.groups]
     for planned in plan.campaigns:
         name = planned.ir.name
         columns += [f"campaign.{name}.score", f"campaign.{name}.qualified"]
-    return columns
+    return columns + (["contributions"] if explain else [])
+
+
+def contributions_text(result) -> str:
+    return json.dumps([c.to_dict() for c in result.contributions], ensure_ascii=False, separators=(",", ":"))
 
 
 def flat_record(result) -> dict:
@@ -43,17 +52,24 @@ class ResultWriter:
         if fmt == "parquet":
             if path is None:
                 raise ValueError("--format parquet needs an output file (-o PATH)")
-            columns = flat_columns(plan)
+            columns = flat_columns(plan, explain)
             types = {c: ("number" if c.startswith("group.") or c.endswith(".score") else
                          "list" if c.endswith(".qualified") else PARQUET_TYPES.get(c, "text"))
                      for c in columns}
             self.writer = ParquetWriter(path, columns, types=types)
             return
         self._stream = open(path, "w", encoding="utf-8", newline="") if path else sys.stdout
-        self.writer = CsvWriter(self._stream, flat_columns(plan)) if fmt == "csv" else JsonlWriter(self._stream)
+        self.writer = (CsvWriter(self._stream, flat_columns(plan, explain)) if fmt == "csv"
+                       else JsonlWriter(self._stream))
 
     def write(self, result) -> None:
-        self.writer.write(flat_record(result) if self.flat else result.to_dict(explain=self.explain))
+        if not self.flat:
+            self.writer.write(result.to_dict(explain=self.explain))
+            return
+        record = flat_record(result)
+        if self.explain:
+            record["contributions"] = contributions_text(result)
+        self.writer.write(record)
 
     def close(self) -> None:
         self.writer.close()

@@ -145,6 +145,15 @@ def test_explain_adds_contributions(b2b_api):
     assert seen == scopes
 
 
+def test_explain_with_csv_adds_a_contributions_column(b2b_api):
+    result = b2b("--explain", "--format", "csv")
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == CSV_COLUMNS + ["contributions"]
+    for row in rows:
+        assert json.loads(row["contributions"]) == [c.to_dict() for c in b2b_api[row["id"]].contributions]
+
+
 def test_summary_counts_add_up_and_match_the_files(b2b_jsonl):
     counts = summary(b2b_jsonl.stderr)
     leads, events = read_csv(LEADS), read_csv(EVENTS)
