@@ -271,7 +271,8 @@ def score(model, leads_path, events_path, now, fmt, output, explain, rejects, **
 @data_options
 @click.option("--lead", "lead_id", required=True, help="the id of the lead to explain")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def explain(model, leads_path, events_path, now, lead_id, fmt, **options):
+@click.option("-o", "--output", help="write the explanation here (default: standard output)")
+def explain(model, leads_path, events_path, now, lead_id, fmt, output, **options):
     """Explain one lead's score: every rule that contributed, and the thresholds met or missed.
 
     \b
@@ -292,10 +293,7 @@ def explain(model, leads_path, events_path, now, lead_id, fmt, **options):
         fail(str(error))
     if found is None:
         fail(f"no scored lead with id `{lead_id}` in {leads_path}")
-    if fmt == "json":
-        click.echo(json.dumps(found.to_dict(explain=True), indent=2))
-    else:
-        click.echo(found.explain())
+    emit(json.dumps(found.to_dict(explain=True), indent=2) if fmt == "json" else found.explain(), output)
 
 
 def entry() -> None:

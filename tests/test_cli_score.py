@@ -496,3 +496,12 @@ def test_installed_executable(b2b_jsonl):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     proc = subprocess.run([str(EXECUTABLE), "score", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "Example" in proc.stdout
+
+
+def test_explain_writes_to_output_file(tmp_path):
+    target = tmp_path / "explained.txt"
+    result = CliRunner().invoke(main, ["explain", str(MODEL), "--leads", str(LEADS), "--events", str(EVENTS),
+                                       "--now", NOW, "--lead", "L7", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert target.read_text().startswith("lead L7: score")
