@@ -159,8 +159,14 @@ DURATION_UNITS = (("y", 365 * US_PER_DAY), ("mo", 30 * US_PER_DAY), ("w", 7 * US
 
 
 def format_duration(us: int) -> str:
-    """A duration as the language writes it: the largest unit that divides it (`30d`, `12h`)."""
+    """A duration as people write it: whole years, else whole days, else hours (`1y`, `30d`, `12h`).
+
+    Months and weeks are left out on purpose: `30d` would read back as `1mo`
+    and `14d` as `2w`, which is not what rule authors write.
+    """
     for unit, size in DURATION_UNITS:
+        if unit in ("mo", "w"):
+            continue
         if us % size == 0:
             return f"{us // size}{unit}"
     return f"{number_text(us / (3600 * US_PER_SECOND))}h"
