@@ -243,8 +243,7 @@ class Scope:
 class QueryBuilder:
     def __init__(self, model: ir.Model, dialect: Dialect, now: int | None, *, prepared: bool = False,
                  leads: str = "leads", events: str = "events", id_column: str = "id",
-                 lead_column: str = "lead_id", position: str | None = None, columns_present=None,
-                 warnings: bool = False):
+                 lead_column: str = "lead_id", position: str | None = None, columns_present=None):
         self.model = model
         self.d = dialect
         self.now = dialect.now_us(now)
@@ -252,7 +251,6 @@ class QueryBuilder:
         self.sources = (leads, events)
         self.id_column, self.lead_column, self.position = id_column, lead_column, position
         self.present = columns_present
-        self.warnings = warnings
         self.names = Columns.of(model)
         self.lead_aggs = Aggregates("g")
         self.account_aggs = Aggregates("h")
@@ -631,13 +629,8 @@ class QueryBuilder:
         self._join(joined, "__id", "__lead", "leads_with_aggregates")
 
     def join_account_aggregates(self, each: list) -> None:
+        """Each account's events (every member's) and leads, aggregated per key, joined back to each lead."""
         keyed = self.layers.last
-        member_events = (exp.select(exp.Star(), col("__key", "k"))
-                         .from_(exp.alias_(table("usable_events"), ident("e"), table=True))
-                         .join(exp.alias_(exp.select(col("__id"), col("__key")).from_(table(keyed))
-                                          .where(exp.Not(this=exp.Is(this=col("__key"), expression=exp.null()))).subquery(),
-                                          ident("k"), table=True),
-                               on=exp.EQ(this=col("__lead", "e"), expression=col("__id", "k")), join_type="inner"))
         member_events = (exp.select(*[col(c, "e") for c in self._event_columns()], col("__key", "k"))
                          .from_(exp.alias_(table("usable_events"), ident("e"), table=True))
                          .join(exp.alias_(table(keyed), ident("k"), table=True),
@@ -672,10 +665,10 @@ class QueryBuilder:
         return names
 
     def _join(self, joined: list, left_key: str, right_key: str, name: str) -> None:
+        """A layer: the last one LEFT JOINed to each (CTE, columns[, new name]) on its key."""
         if not joined:
             return
         base = self.layers.last
-        select = exp.select(exp.Star(), copy=False) if False else None
         projections = [exp.Column(this=exp.Star(), table=ident("b"))]
         query = exp.select(*projections).from_(exp.alias_(table(base), ident("b"), table=True))
         for i, item in enumerate(joined):
@@ -827,9 +820,6 @@ class QueryBuilder:
             out.append((rule_column(rule), col(self.rule_columns[id(rule)])))
             if id(rule) in self.arm_columns:
                 out.append(("arm." + rule_column(rule)[len("rule."):], col(self.arm_columns[id(rule)])))
-        if self.warnings and not self.prepared:
-            for i, f in enumerate(m.fields):
-                out.append((f"warning.{f.name}", col(f"w{i}")))
         select = exp.select(*[exp.alias_(e, ident(name)) for name, e in out], copy=False)
         select = select.from_(table(self.layers.last), copy=False).order_by(col("__pos"), copy=False)
         for name, cte in self.layers.ctes:

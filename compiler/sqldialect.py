@@ -58,8 +58,19 @@ class Dialect:
     # ---- text ------------------------------------------------------------------------
 
     def strip(self, text: exp.Expression) -> exp.Expression:
-        """Python's `str.strip()`: every Unicode whitespace character, both ends."""
-        return exp.Trim(this=text, expression=lit(WHITESPACE), position="BOTH")
+        """Python's `str.strip()`: every Unicode whitespace character, both ends.
+
+        TRIM with all 29 characters is several times slower than TRIM of
+        spaces, so that comes first: when what is left begins and ends with
+        a printable ASCII character (no whitespace), it is the answer.
+        """
+        spaces = exp.Trim(this=text, position="BOTH")
+        printable = [exp.Between(this=side(this=spaces.copy(), expression=exp.Literal.number(1)),
+                                 low=lit("!"), high=lit("~")) for side in (exp.Left, exp.Right)]
+        clean = exp.Or(this=exp.EQ(this=spaces.copy(), expression=lit("")),
+                       expression=exp.Paren(this=exp.And(this=printable[0], expression=printable[1])))
+        full = exp.Trim(this=text.copy(), expression=lit(WHITESPACE), position="BOTH")
+        return exp.Case(ifs=[exp.If(this=clean, true=spaces)], default=full)
 
     def regex_search(self, text: exp.Expression, pattern: str) -> exp.Expression:
         """Does `pattern` (RE2 syntax) match somewhere in `text`, ignoring case?"""
@@ -142,12 +153,11 @@ class Dialect:
         """
         a, b = exp.to_identifier("a"), exp.to_identifier("b")
         if self.name == "duckdb":
-            listed = exp.ArrayAgg(this=exp.Order(this=value, expressions=[exp.Ordered(this=order)]))
+            # an ordered aggregate feeds SUM's state one value at a time, in `order`
+            summed = exp.Sum(this=exp.Order(this=value, expressions=[exp.Ordered(this=order)]))
             if where is not None:
-                listed = exp.Filter(this=listed, expression=exp.Where(this=where))
-            folded = exp.Anonymous(this="list_reduce", expressions=[
-                listed, exp.Lambda(this=exp.Add(this=a, expression=b), expressions=[a.copy(), b.copy()]), zero])
-            return exp.Coalesce(this=folded, expressions=[zero.copy()])
+                summed = exp.Filter(this=summed, expression=exp.Where(this=where))
+            return exp.Coalesce(this=summed, expressions=[zero])
         if self.name == "spark":
             pair = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier("k"), expression=order),
                                            exp.PropertyEQ(this=exp.to_identifier("v"), expression=value)])

@@ -122,25 +122,43 @@ class Stager:
             return exp.DataType.build("BOOLEAN")
         return self.d.bigint()
 
-    def staged_events(self, source: str) -> exp.Select:
-        kind = self.stripped(self.raw("type"))
-        at = self.stripped(self.raw("at"))
+    def event_columns(self) -> list:
+        """The distinct columns event attributes are read from, in order."""
+        return list(dict.fromkeys(a.column for e in self.model.events for a in e.attributes))
+
+    def event_texts(self, source: str, position: bool) -> exp.Subquery:
+        """Each event value as text, stripped once: `__lead`, `__type`, `__at_text`, `c{k}` (raw: `raw{k}`)."""
         columns = [exp.alias_(self.stripped(self.raw(self.b.lead_column)), ident("__lead")),
-                   exp.alias_(kind, ident("__type")),
-                   exp.alias_(self.converted(at, ir.TIME), ident("__at"))]
+                   exp.alias_(self.stripped(self.raw("type")), ident("__type")),
+                   exp.alias_(self.stripped(self.raw("at")), ident("__at_text"))]
+        if position:
+            columns.insert(0, col("__epos"))
+        for k, column in enumerate(self.event_columns()):
+            columns.append(exp.alias_(self.stripped(self.raw(column)), ident(f"c{k}")))
+            columns.append(exp.alias_(self.raw(column), ident(f"raw{k}")))
+        return exp.alias_(exp.select(*columns).from_(source_table(source)).subquery(), ident("x"), table=True)
+
+    def attribute_text(self, attribute) -> exp.Column:
+        return col(f"c{self.event_columns().index(attribute.column)}")
+
+    def staged_events(self, source: str, position: bool = False) -> exp.Select:
+        kind = col("__type")
+        columns = [col("__lead"), kind, exp.alias_(self.converted(col("__at_text"), ir.TIME), ident("__at"))]
+        if position:
+            columns.insert(0, col("__epos"))
         for (name, type_), j in self.b.names.attributes.items():
             whens = []
             for event in self.model.events:
                 attribute = event.attribute(name)
                 if attribute is None or attribute.type != type_:
                     continue
-                r = self.stripped(self.raw(attribute.column))
+                r = self.attribute_text(attribute)
                 whens.append((exp.EQ(this=kind.copy(), expression=lit(event.name)), self.converted(r, type_)))
             value = case(*whens)
             columns.append(exp.alias_(exp.Lower(this=value) if type_ == ir.TEXT else value, ident(f"a{j}")))
             if type_ == ir.TEXT:
                 columns.append(exp.alias_(value.copy(), ident(f"t{j}")))
-        return exp.select(*columns).from_(source_table(source))
+        return exp.select(*columns).from_(self.event_texts(source, position))
 
 
 #: Time text every engine reads exactly as Python's `datetime.fromisoformat` does (checked by tests).
@@ -160,10 +178,10 @@ def needs_python(stager, at_text: exp.Expression) -> exp.Expression:
     d, m = stager.d, stager.model
     tests = [and_(exp.Not(this=exp.Is(this=at_text, expression=exp.null())),
                   exp.Not(this=exp.Paren(this=d.full_match(at_text.copy(), STRICT_TIME))))]
-    kind = stager.stripped(stager.raw("type"))
+    kind = col("__type")
     for event in m.events:
         for attribute in event.attributes:
-            r = stager.stripped(stager.raw(attribute.column))
+            r = stager.attribute_text(attribute)
             if attribute.type in (ir.TEXT, ir.BOOL):
                 odd = d.regex_search(r, NON_ASCII)
             elif attribute.type == ir.TIME:
@@ -188,23 +206,23 @@ def checked_events(builder, source: str, exact: bool = False) -> exp.Select:
     `exact`, rows `needs_python` picks get the status `python` instead.
     """
     stager = Stager(builder)
-    d, m = stager.d, stager.model
-    staged = stager.staged_events(source)
-    at_raw = stager.stripped(stager.raw("at"))
-    staged = staged.select(col("__epos"), exp.alias_(at_raw, ident("__at_text")), copy=False)
+    m = stager.model
+    staged = stager.staged_events(source, position=True)
+    staged = staged.select(col("__at_text"), copy=False)
     if exact:
-        staged = staged.select(exp.alias_(needs_python(stager, at_raw.copy()), ident("__python")), copy=False)
+        staged = staged.select(exp.alias_(needs_python(stager, col("__at_text")), ident("__python")), copy=False)
+    columns = stager.event_columns()
     for (name, type_), j in builder.names.attributes.items():
         whens = []
         for event in m.events:
             attribute = event.attribute(name)
             if attribute is None or attribute.type != type_:
                 continue
-            r = stager.stripped(stager.raw(attribute.column))
+            r = stager.attribute_text(attribute)
             bad = and_(exp.Not(this=exp.Is(this=r, expression=exp.null())),
                        exp.Is(this=exp.Paren(this=stager.converted(r.copy(), type_)), expression=exp.null()))
-            kind = stager.stripped(stager.raw("type"))
-            whens.append((and_(exp.EQ(this=kind, expression=lit(event.name)), bad), stager.raw(attribute.column)))
+            whens.append((and_(exp.EQ(this=col("__type"), expression=lit(event.name)), bad),
+                          col(f"raw{columns.index(attribute.column)}")))
         staged = staged.select(exp.alias_(case(*whens), ident(f"eb{j}")), copy=False)
 
     def missing(column):

@@ -18,18 +18,12 @@ import attrs
 from ..dsl import ir
 from . import values as v
 from .results import CampaignResult, Contribution, ScoreResult
-from .schema import describe_raw
 
 ENGINES = ("python", "duckdb", "spark")
 
 
 class EngineError(ValueError):
     """The engine is not installed, or could not run the query."""
-
-
-def rule_column(rule) -> str:
-    from ..compiler.sql import rule_column as name
-    return name(rule)
 
 
 # ---- prepared (typed) relations ------------------------------------------------------
@@ -86,8 +80,24 @@ class RowReader:
 
     model: ir.Model
     now: int
+    rules: tuple = attrs.field(init=False)       # (index, column, arm column, name, label, reason, arm texts)
+    now_text: str = attrs.field(init=False)
 
-    def names(self, text) -> tuple:
+    def __attrs_post_init__(self):
+        from ..compiler.sql import rule_column
+        rules = []
+        for rule, _group in self.model.all_rules():
+            column = rule_column(rule)
+            by_arm = rule.kind == "table" and not rule.reason_given
+            rules.append((rule.index, column, "arm." + column[len("rule."):] if by_arm else None, rule.name,
+                          rule.scope.label, rule.reason,
+                          tuple(f"{rule.reason}: {arm.text}" for arm in rule.arms) if by_arm else ()))
+        rules.sort(key=lambda r: r[0])
+        object.__setattr__(self, "rules", tuple(rules))
+        object.__setattr__(self, "now_text", v.format_time(self.now))
+
+    @staticmethod
+    def names(text) -> tuple:
         return tuple(text.split(";")) if text else ()
 
     def result(self, row: dict, warnings: tuple = ()) -> ScoreResult:
@@ -103,36 +113,23 @@ class RowReader:
                 groups={g.name: float(row[f"{prefix}.group.{g.name}"]) for g in c.groups},
                 group_tiers={t.group: row[f"{prefix}.group_tier.{t.group}"] for t in c.group_tiers},
                 tags=self.names(row[f"{prefix}.tags"]))
-        if warnings == () and any(k.startswith("warning.") for k in row):
-            warnings = self.field_warnings(row)
         return ScoreResult(
             id=row["id"], score=float(row["score"]), tier=row["tier"], groups=groups, group_tiers=group_tiers,
             qualified=self.names(row["qualified"]), disqualified=self.names(row["disqualified"]),
             tags=self.names(row["tags"]), campaigns=campaigns, clamped=bool(row["clamped"]),
-            warnings=tuple(warnings), now=v.format_time(self.now), contributions=self.contributions(row))
+            warnings=tuple(warnings), now=self.now_text, contributions=self.contributions(row))
 
     def contributions(self, row: dict) -> tuple:
+        """Each rule's non-zero points, in declaration order, with the reason of the arm taken."""
         found = []
-        for rule, _group in self.model.all_rules():
-            points = row[rule_column(rule)]
-            if points is None or points == 0:
+        for _index, column, arm_column, name, label, reason, arm_reasons in self.rules:
+            points = row[column]
+            if not points:
                 continue
-            reason = rule.reason
-            if rule.kind == "table" and not rule.reason_given:
-                arm = row["arm." + rule_column(rule)[len("rule."):]]
-                if arm is not None:
-                    reason = f"{rule.reason}: {rule.arms[int(arm)].text}"
-            found.append((rule.index, Contribution(rule.name, rule.scope.label, float(points), reason)))
-        found.sort(key=lambda pair: pair[0])
-        return tuple(c for _, c in found)
-
-    def field_warnings(self, row: dict) -> tuple:
-        out = []
-        for f in self.model.fields:
-            raw = row.get(f"warning.{f.name}")
-            if raw is not None:
-                out.append(f"field `{f.name}`: cannot read {describe_raw(raw)!r} as {f.type}")
-        return tuple(out)
+            if arm_column is not None and row[arm_column] is not None:
+                reason = arm_reasons[int(row[arm_column])]
+            found.append(Contribution(name, label, float(points), reason))
+        return tuple(found)
 
 
 # ---- DuckDB ---------------------------------------------------------------------------
