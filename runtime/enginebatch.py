@@ -50,13 +50,17 @@ class _RecordingIndex:
         return []
 
 
-def write_prepared_csv(path: str, rows: list) -> None:
-    """Typed rows as CSV the engines read back with declared types: None is an empty cell."""
+def _cells(row) -> list:
+    """A typed row as CSV cells the engines read back with declared types: None is an empty cell."""
+    return ["" if x is None else (("true" if x else "false") if isinstance(x, bool)
+                                  else repr(x) if isinstance(x, float) else x) for x in row]
+
+
+def write_prepared_csv(path: str, rows) -> None:
     with open(path, "w", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle)
         for row in rows:
-            out.writerow(["" if x is None else (("true" if x else "false") if isinstance(x, bool)
-                                                else repr(x) if isinstance(x, float) else x) for x in row])
+            out.writerow(_cells(row))
 
 
 class EngineBatch:
@@ -72,45 +76,57 @@ class EngineBatch:
         self.summary = self.batch.summary
         self.held_back: list = []        # (line, row) of event rows only the Python reader reads exactly
 
-    def run(self, leads_path: str, events_path: str | None = None):
-        """The results, in input order; the summary and rejects are complete when it is exhausted."""
-        for _lead, result in self.run_pairs(leads_path, events_path):
-            yield result
+    def run_pairs(self, leads_path: str, events_path: str | None = None, keep_leads: bool = True):
+        """(lead, result) for each scored lead, in input order (the lead keeps its raw row).
 
-    def run_pairs(self, leads_path: str, events_path: str | None = None):
-        """(lead, result) for each scored lead, in input order (the lead keeps its raw row)."""
+        Leads go to the engine as they are read; what stays in Python is, per
+        lead, its warnings, or the whole lead when `keep_leads` (backtest
+        needs its raw row). Results come back one by one from the engine.
+        """
         started = time.perf_counter()
         index = _RecordingIndex()
-        leads = list(self.batch.leads(leads_path, index))
         with tempfile.TemporaryDirectory(prefix="leadscore-") as scratch:
-            self.load_leads(leads, index.rejected, scratch)
+            kept = self.load_leads(self.batch.leads(leads_path, index), index.rejected, scratch, keep_leads)
             file_warnings = self.load_events(events_path, scratch) if events_path else {}
-            results = self.score(leads, file_warnings)
-        by_id = {lead.id: lead for lead in leads}
+            self.engine.drop("checked_events", "raw_events")
+            for result in self.score(kept, file_warnings):
+                self.summary.leads_scored += 1
+                self.summary.warnings += len(result.warnings)
+                yield (kept[result.id] if keep_leads else None), result
         self.summary.seconds = time.perf_counter() - started
-        for result in results:
-            self.summary.leads_scored += 1
-            self.summary.warnings += len(result.warnings)
-            yield by_id[result.id], result
+
+    def run(self, leads_path: str, events_path: str | None = None):
+        """The results, in input order; the summary and rejects are complete when it is exhausted."""
+        for _lead, result in self.run_pairs(leads_path, events_path, keep_leads=False):
+            yield result
 
     # ---- input -----------------------------------------------------------------------
 
-    def load_leads(self, leads: list, rejected: set, scratch: str) -> None:
+    def load_leads(self, leads, rejected: set, scratch: str, keep_leads: bool) -> dict:
+        """Write the leads to the engine as they are read; lead id → the lead (or its warnings)."""
         self.scratch = scratch
-        self.scored_ids, self.rejected_ids = {lead.id for lead in leads}, rejected
         lead_cols, event_cols = prepared_columns(self.checked)
-        lead_rows, inline_rows = prepared_rows(self.checked, leads)
-        self.summary.events_used += len(inline_rows)
-        for name, columns, rows in (("prepared_leads", lead_cols, lead_rows),
-                                    ("inline_events", event_cols, inline_rows)):
-            path = os.path.join(scratch, name + ".csv")
-            write_prepared_csv(path, rows)
-            self.engine.load_typed_csv(name, path, columns)
-        for name, values in (("scored_ids", [lead.id for lead in leads]), ("rejected_ids", sorted(rejected))):
+        lead_path, inline_path = (os.path.join(scratch, n + ".csv") for n in ("prepared_leads", "inline_events"))
+        kept: dict = {}
+        with open(lead_path, "w", encoding="utf-8", newline="") as lead_file, \
+                open(inline_path, "w", encoding="utf-8", newline="") as inline_file:
+            lead_out, inline_out = csv.writer(lead_file), csv.writer(inline_file)
+            for pos, lead in enumerate(leads):
+                lead_rows, inline_rows = prepared_rows(self.checked, (lead,), pos)
+                lead_out.writerow(_cells(lead_rows[0]))
+                for row in inline_rows:
+                    inline_out.writerow(_cells(row))
+                self.summary.events_used += len(inline_rows)
+                kept[lead.id] = lead if keep_leads else lead.warnings
+        self.engine.load_typed_csv("prepared_leads", lead_path, lead_cols)
+        self.engine.load_typed_csv("inline_events", inline_path, event_cols)
+        self.scored_ids, self.rejected_ids = kept.keys(), rejected
+        for name, values in (("scored_ids", kept), ("rejected_ids", sorted(rejected))):
             # one file per table: Spark would serve a second read of the same path from its cache
             ids = os.path.join(scratch, name + ".csv")
             write_prepared_csv(ids, [[x] for x in values])
             self.engine.load_typed_csv(name, ids, [("__id", "VARCHAR")])
+        return kept
 
     def load_events(self, path: str, scratch: str) -> dict:
         """Read, check and convert the events file; returns lead id → warnings of its file events."""
@@ -297,18 +313,18 @@ class EngineBatch:
 
     # ---- scoring ---------------------------------------------------------------------
 
-    def score(self, leads: list, file_warnings: dict) -> list:
+    def score(self, kept: dict, file_warnings: dict):
+        """The model's query over what was loaded; one `ScoreResult` per row, as the engine returns them."""
         from ..compiler.sql import to_sql
         events = "events_used" if "events_used" in self.engine.tables() else "inline_events"
         sql = to_sql(self.checked, self.engine.dialect, self.now, prepared=True, pretty=False,
                      leads="prepared_leads", events=events)
         reader = RowReader(self.checked, self.now)
-        by_id = {lead.id: lead for lead in leads}
-        results = []
         for row in self.engine.rows(sql):
-            lead = by_id[row["id"]]
-            results.append(reader.result(row, _merge_warnings(lead.warnings, file_warnings.get(row["id"], ()))))
-        return results
+            lead_id = row["id"]
+            own = kept[lead_id]
+            own = own if isinstance(own, list) else own.warnings
+            yield reader.result(row, _merge_warnings(own, file_warnings.get(lead_id, ())))
 
 
 class _EventOwner:

@@ -19,7 +19,6 @@ TYPES = {"VARCHAR": "string", "DOUBLE": "double", "BOOLEAN": "boolean", "BIGINT"
 
 def import_pyspark():
     try:
-        import pyspark  # noqa: F401
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineError("the spark engine needs PySpark (and Java 17+): pip install 'leadscore[spark]'") from None
@@ -61,6 +60,10 @@ class SparkEngine(SqlEngine):
 
     def tables(self) -> set:
         return {t.name for t in self.spark.catalog.listTables()}
+
+    def drop(self, *names: str) -> None:
+        for name in names:
+            self.spark.catalog.dropTempView(name)
 
     def materialize(self, name: str, query) -> None:
         self._keep(name, self.spark.sql(self.sql(query)))

@@ -47,12 +47,12 @@ def prepared_columns(model: ir.Model) -> tuple[list, list]:
     return leads, events
 
 
-def prepared_rows(model: ir.Model, leads: list) -> tuple[list, list]:
-    """Typed `Lead`s (with their usable events) → rows of the prepared relations."""
+def prepared_rows(model: ir.Model, leads, start: int = 0) -> tuple[list, list]:
+    """Typed `Lead`s (with their usable events) → rows of the prepared relations (`__pos` from `start`)."""
     from ..compiler.sql import Columns
     names = Columns.of(model)
     lead_rows, event_rows = [], []
-    for pos, lead in enumerate(leads):
+    for pos, lead in enumerate(leads, start):
         row = [lead.id, pos]
         for f in model.fields:
             row.append(lead.values.get(f.name))
@@ -171,11 +171,16 @@ class DuckDBEngine(SqlEngine):
     dialect = "duckdb"
     native_formats = ("csv",)        # Parquet's typed values go through the Python reader (enginebatch)
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = None, memory_limit: str = "2GB"):
+        """`memory_limit`: what DuckDB may hold before it spills to a temporary directory."""
+        import tempfile
         duckdb = import_duckdb()
         self.error = duckdb.Error
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
+        self.spill = tempfile.TemporaryDirectory(prefix="leadscore-duckdb-")
+        self.con.execute("SET temp_directory = ?", [self.spill.name])
+        self.con.execute("SET memory_limit = ?", [memory_limit])
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
 
@@ -211,6 +216,15 @@ class DuckDBEngine(SqlEngine):
 
     def tables(self) -> set:
         return {row[0] for row in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+    def drop(self, *names: str) -> None:
+        """Free tables no longer needed (a view's table too: `NAME_file`)."""
+        for name in names:
+            for kind, target in (("VIEW", name), ("TABLE", name), ("TABLE", name + "_file")):
+                try:
+                    self.con.execute(f'DROP {kind} IF EXISTS "{target}"')
+                except self.error:
+                    pass
 
     def materialize(self, name: str, query) -> None:
         self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS ' + self.sql(query))
