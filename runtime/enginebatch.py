@@ -30,8 +30,8 @@ from sqlglot import exp
 
 from ..compiler.sql import col, ident, table
 from ..dsl import ir
-from .batch import Batch, _id_of
-from .io.readers import BadRow, detect_format, read_rows
+from .batch import Batch
+from .io.readers import BadRow, detect_format, id_problem, parse_id, read_rows
 from .sqlengine import RowReader, prepared_columns, prepared_rows
 from .values import format_time
 
@@ -219,7 +219,8 @@ class EngineBatch:
         picked = [(row[0], _raw_row(raw_columns, row[1:])) for row in rows] + self.held_back
         s, reader, warnings, used = self.summary, self.model.event_reader, {}, []
         for epos, data in picked:
-            lead_id, problem = _id_of(data.get(self.lead_column))
+            owner = data.get(self.lead_column)
+            lead_id, problem = parse_id(owner), id_problem(owner)
             if problem:
                 s.events_read += 1
                 s.events_rejected += 1
