@@ -5,20 +5,25 @@ lead id (`eventstore.py`); then leads are read, checked, given their events
 and scored in input order. Events still held at the end belong to no scored
 lead; they, and the events of rejected leads, are rejected in one more
 pass over the events file (only their line numbers are kept until then).
-A model with an account scope needs every lead before it can score any, so
-its leads are held until the end; without one, each lead is scored and
-written as soon as it is read.
+
+A model with an account scope needs every lead of an account before it can
+score any of them, so its leads are all read first and held compactly
+(`HeldLeads`); then each is scored in input order, its account built from
+what is held when it is scored and let go after (see `score_held`).
+Without an account scope, each lead is scored and written as soon as it
+is read.
 """
 
 from __future__ import annotations
 
 import gc
 import time
+from array import array
 from typing import Iterator
 
 import attrs
 
-from .eventstore import EventStore
+from .eventstore import EventStore, HeldLeads
 from .io import BadRow, ReadError, Row, detect_format, id_problem, read_rows
 from .model import Model
 from .schema import EventProblem, Lead, sort_events
@@ -90,7 +95,6 @@ class Batch:
         self.progress = progress or _no_progress
         self.keep_raw = keep_raw
         self.deferred = model.has_account
-        self.inline_events: dict[str, list] = {}
 
     def reject(self, file: str, line: int, reason: str, row) -> None:
         self.rejects.reject(file, line, reason, row)
@@ -104,34 +108,37 @@ class Batch:
         self.events_path = path
         keep_rows = path == "-"          # standard input cannot be read twice
         tick = self.progress("events read")
+        column, add, strict = self.event_lead_column, store.add, self.strict
         for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
             s.events_read += 1
             tick()
-            if isinstance(item, BadRow):
+            if item.__class__ is BadRow:
                 s.events_rejected += 1
                 self.rejects.add(item)
                 continue
-            owner = item.data.get(self.event_lead_column)
-            problem = id_problem(owner)
-            if problem:
-                s.events_rejected += 1
-                self.reject(path, item.line, f"event: {problem.replace('id', 'lead id', 1)} "
-                                             f"(column `{self.event_lead_column}`)", item.data)
-                continue
-            lead_id = _id_text(owner)
+            line, data = item
+            owner = data.get(column)
+            # the usual lead id, text with something in it, needs no more checks
+            if owner.__class__ is not str or not (lead_id := owner.strip()):
+                lead_id, problem = _id_of(owner)
+                if problem:
+                    s.events_rejected += 1
+                    self.reject(path, line, f"event: {problem.replace('id', 'lead id', 1)} "
+                                            f"(column `{column}`)", data)
+                    continue
             try:
-                warnings = store.add(lead_id, item.data, item.line)
+                warnings = add(lead_id, data, line)
             except EventProblem as error:
                 s.events_rejected += 1
-                self.reject(path, item.line, f"event: {error}", item.data)
+                self.reject(path, line, f"event: {error}", data)
                 continue
-            if warnings and self.strict:
+            if warnings and strict:
                 store.drop_last(lead_id)
                 s.events_rejected += 1
-                self.reject(path, item.line, "event: " + "; ".join(warnings), item.data)
+                self.reject(path, line, "event: " + "; ".join(warnings), data)
                 continue
             if keep_rows:
-                self.held_rows[item.line] = item.data
+                self.held_rows[line] = data
         return store
 
     def reject_later(self, lines, reason: str) -> None:
@@ -248,11 +255,10 @@ class Batch:
         if self.line_ids:
             lead_id = str(item.line)
         else:
-            problem = id_problem(data.get(self.id_column))
+            lead_id, problem = _id_of(data.get(self.id_column))
             if problem:
                 refuse(f"lead: {problem} (column `{self.id_column}`)")
                 return None
-            lead_id = _id_text(data.get(self.id_column))
         if lead_id in seen:
             refuse(f"lead: duplicate id `{lead_id}` (first on line {seen[lead_id]})")
             return None
@@ -265,69 +271,99 @@ class Batch:
         if lead.warnings and self.strict:
             refuse("lead: " + "; ".join(lead.warnings), lead_id)
             return None
-        if index is None:
-            events = []
-        elif self.deferred:
-            # an account model: the lead's file events stay in the store until
-            # its account is scored; its key is found from a peek at them
-            events = index.peek(lead_id)
-        else:
-            events = index.take(lead_id, s, lead.warnings)
-        inline_events = []
-        if inline:
-            s.events_read += len(inline)
-            raw_events = []
-            for event in inline:
-                if isinstance(event, dict):
-                    raw_events.append(RawEvent(path, item.line, event))
-                else:
-                    s.events_rejected += 1
-                    self.reject(path, item.line, "inline event: an event must be an object", event)
-            inline_events = self.convert_events(raw_events, lead)
-        lead.events = sort_events(events + inline_events)
-        if self.deferred:
-            lead.key = account_key(self.model.plan, lead, self.now)
-            if inline_events:
-                self.inline_events[lead_id] = inline_events
-            lead.events = ()
-            lead.pack()
-            if not self.keep_raw:
-                lead.raw = None
+        # an account model's leads get their file events when they are scored
+        # (`score_held`); until then they carry only their inline events
+        events = index.take(lead_id, s, lead.warnings) if index is not None and not self.deferred else []
+        inline_events = self.inline_events_of(path, item.line, inline, lead) if inline else []
+        lead.events = inline_events if self.deferred else sort_events(events + inline_events)
         return lead
 
-    def score_accounts(self, held: list, index: EventStore | None) -> Iterator[tuple]:
-        """Score held leads in input order; an account's events are made when its first
-        lead is scored and let go after its last, so only open accounts are in memory."""
-        members: dict = {}
-        for lead in held:
-            if lead.key is not None:
-                members.setdefault(lead.key, []).append(lead)
-        remaining = {key: len(group) for key, group in members.items()}
-        open_accounts: dict = {}
-        for position, lead in enumerate(held):
-            held[position] = None        # from here on only its result keeps it alive
-            key = lead.key
-            if key is None:
-                self.materialize(lead, index)
-                result = score_lead(self.model.plan, lead, self.now)
+    def inline_events_of(self, path: str, line: int, inline: list, lead: Lead) -> list:
+        """A JSON lead's typed inline events; the bad ones rejected, the ignored ones counted."""
+        s = self.summary
+        s.events_read += len(inline)
+        raw_events = []
+        for event in inline:
+            if isinstance(event, dict):
+                raw_events.append(RawEvent(path, line, event))
             else:
-                account = open_accounts.get(key)
-                if account is None:
-                    for member in members[key]:
-                        self.materialize(member, index)
-                    account = open_accounts[key] = Account(
-                        key, members[key], sort_events(e for m in members[key] for e in m.events))
-                result = score_lead(self.model.plan, lead, self.now, account)
-                remaining[key] -= 1
-                if not remaining[key]:
-                    del open_accounts[key], members[key]
-            yield lead, result
+                s.events_rejected += 1
+                self.reject(path, line, "inline event: an event must be an object", event)
+        return self.convert_events(raw_events, lead)
 
-    def materialize(self, lead: Lead, index: EventStore | None) -> None:
-        """Give a held lead back its values and all its events (file and inline)."""
-        lead.unpack()
-        events = index.take(lead.id, self.summary, lead.warnings) if index is not None else []
-        lead.events = sort_events(events + list(self.inline_events.pop(lead.id, ())))
+    # ---- accounts ------------------------------------------------------------------
+
+    def hold(self, leads: Iterator[Lead], index: EventStore | None, keep_raw: bool) -> HeldLeads:
+        """Hold every lead of an account model, with its account key; its events stay in the store."""
+        plan, now = self.model.plan, self.now
+        held = HeldLeads(self.model.fields, keep_raw)
+        for lead in leads:
+            inline = lead.events
+            # the key may read the lead's events (all of them, file and inline)
+            lead.events = sort_events((index.peek(lead.id) if index is not None else []) + inline)
+            key = account_key(plan, lead, now)
+            held.add(lead, key, index.claim(lead.id) if index is not None else -1, inline)
+        return held
+
+    def score_held(self, held: HeldLeads, index: EventStore | None) -> Iterator[tuple]:
+        """Score held leads in input order, each with the account it belongs to.
+
+        An account is built from what is held (its leads' values and events)
+        when one of its leads is scored. It is kept for its next lead only
+        when that one comes soon (`OpenAccounts`): when an export spreads an
+        account's leads through the file, the account is built again for
+        each of them, so memory holds only a few accounts whatever the
+        order of the file. What does not change between builds, the order
+        of the account's events, is kept until its last lead (`orders`:
+        4 bytes an event).
+        """
+        plan, now = self.model.plan, self.now
+        accounts = OpenAccounts()
+        orders: dict[int, array] = {}
+        for position in range(len(held)):
+            lead = held.lead(position)
+            file_events = index.use(held.heads[position], self.summary, lead.warnings) if index is not None else []
+            lead.events = sort_events(file_events + held.inline.get(position, []))
+            number = held.account[position]
+            account = None
+            if number >= 0:
+                account = accounts.get(number)
+                if account is None:
+                    account = self.build_account(held, number, position, lead, index, orders)
+                following = held.next[position]
+                accounts.after(number, account, following - position)
+                if following < 0:
+                    orders.pop(number, None)
+            yield lead, score_lead(plan, lead, now, account)
+
+    def build_account(self, held: HeldLeads, number: int, position: int, lead: Lead,
+                      index: EventStore | None, orders: dict) -> Account:
+        """The account `number`, for its lead at `position` (`lead`, which has its events)."""
+        members = held.members(number)
+        if len(members) == 1:
+            return Account(held.keys[number], [lead], lead.events)
+        leads = [lead if member == position else held.lead(member, member=True) for member in members]
+        return Account(held.keys[number], leads, self.account_events(held, number, members, index, orders))
+
+    def account_events(self, held: HeldLeads, number: int, members: list, index: EventStore | None,
+                       orders: dict) -> list:
+        """Every event of an account's leads (`HeldEvent`s, and inline ones), in canonical order."""
+        order = orders.get(number)
+        if order is not None:
+            return index.read_at(order)
+        events, inline = [], False
+        for member in members:
+            if index is not None:
+                events += index.read(held.heads[member])
+            if member in held.inline:
+                events += held.inline[member]
+                inline = True
+        # each lead's events in file order, then its inline ones: sorted together,
+        # as stable as if each lead's events had been sorted first
+        events = sort_events(events)
+        if index is not None and not inline:
+            orders[number] = array("i", [event.index for event in events])
+        return events
 
     def _is_field(self, column: str) -> bool:
         return any(f.column == column for f in self.model.fields)
@@ -336,11 +372,14 @@ class Batch:
 
     def run(self, leads_path: str, events_path: str | None = None) -> Iterator:
         """Yield each scored lead's result in input order; `summary` is complete at the end."""
-        for _lead, result in self.run_pairs(leads_path, events_path):
+        for _lead, result in self.pairs(leads_path, events_path, keep_raw=False):
             yield result
 
     def run_pairs(self, leads_path: str, events_path: str | None = None) -> Iterator[tuple]:
         """Yield (lead, result) for each scored lead, in input order (the lead keeps its raw row)."""
+        return self.pairs(leads_path, events_path, keep_raw=self.keep_raw)
+
+    def pairs(self, leads_path: str, events_path: str | None, keep_raw: bool) -> Iterator[tuple]:
         started = time.perf_counter()
         index = self.index_events(events_path) if events_path else None
         # What is held now lives to the end; freezing it spares the collector
@@ -349,11 +388,12 @@ class Batch:
         try:
             leads = self.leads(leads_path, index)
             if self.deferred:
-                held = list(leads)
+                held = self.hold(leads, index, keep_raw)
                 gc.freeze()
-                pairs = self.score_accounts(held, index)
+                pairs = self.score_held(held, index)
             else:
-                pairs = ((lead, self.model.score_prepared([lead], self.now)[0]) for lead in leads)
+                plan, now = self.model.plan, self.now
+                pairs = ((lead, score_lead(plan, lead, now)) for lead in leads)
             tick = self.progress("leads scored")
             for lead, result in pairs:
                 tick()
@@ -369,6 +409,35 @@ class Batch:
         self.summary.seconds = time.perf_counter() - started
 
 
+class OpenAccounts:
+    """Built accounts kept for their next lead.
+
+    Building an account costs about its size (leads and events). A small
+    one is let go after each lead and built again for the next, unless that
+    one comes within `WINDOW` leads (a file sorted or grouped by account):
+    at most `WINDOW` small accounts are open, each under `LARGE` leads and
+    events. A large one is kept from its first lead to its last, since
+    building it again for each of its many leads would cost far more than
+    holding it; only a model whose accounts are that large holds that much.
+    """
+
+    WINDOW = 1000
+    LARGE = 1000
+
+    def __init__(self):
+        self.accounts: dict[int, Account] = {}
+
+    def get(self, number: int) -> Account | None:
+        return self.accounts.get(number)
+
+    def after(self, number: int, account: Account, gap: int) -> None:
+        """A lead of `account` was scored; its next lead is `gap` leads ahead (≤ 0: none)."""
+        if gap > 0 and (gap <= self.WINDOW or len(account.leads) + len(account.events) >= self.LARGE):
+            self.accounts[number] = account
+        else:
+            self.accounts.pop(number, None)
+
+
 def _no_progress(what: str):
     return _nothing
 
@@ -377,5 +446,9 @@ def _nothing() -> None:
     pass
 
 
-def _id_text(value) -> str:
-    return value.strip() if isinstance(value, str) else str(value)
+def _id_of(value) -> tuple:
+    """(the id, None), or (None, why `value` is not an id): INTERFACE.md §3."""
+    if value.__class__ is str and (text := value.strip()):
+        return text, None
+    problem = id_problem(value)
+    return (None, problem) if problem else (value.strip() if isinstance(value, str) else str(value), None)

@@ -1,9 +1,9 @@
-"""Events of a batch, converted once and held compactly until their lead is read.
+"""What a batch holds until it scores: events, and the leads of an account model.
 
 Events arrive in any order, and a lead is scored as soon as its row is read,
 so every event must be kept until then. Raw rows would cost about a
-kilobyte each; this store keeps each event in parallel typed arrays instead
-(INTERFACE.md §4, docs/batch.md):
+kilobyte each; `EventStore` keeps each event in parallel typed arrays
+instead (INTERFACE.md §4, docs/batch.md):
 
     at       8 bytes   µs since the epoch
     kind     1 byte    declared type, or UNDECLARED / AFTER_NOW
@@ -15,7 +15,12 @@ kilobyte each; this store keeps each event in parallel typed arrays instead
 so about 30 bytes an event plus its attributes: under 500 MB for ten
 million events. Equal attribute values (a URL, a campaign name) are stored
 once. Only a lead's last event is found by id (`heads`); the rest follow
-the chain.
+the chain, and a chain can also be read from its last event alone (what
+`claim` returns), without the id.
+
+A model with an account scope cannot score a lead before every lead of its
+account is known, so all its leads are read first and held in `HeldLeads`:
+one tuple of typed values per lead, again with repeated values stored once.
 """
 
 from __future__ import annotations
@@ -23,10 +28,17 @@ from __future__ import annotations
 from array import array
 
 from . import values as v
-from .schema import TEXT, Event, EventProblem, converter, describe_raw, time_of
+from .schema import TEXT, Event, EventProblem, Lead, converter, describe_raw, time_of
 
 UNDECLARED = -1
 AFTER_NOW = -2
+
+#: Raw attribute texts remembered per type with what they convert to. Most
+#: columns repeat a few values (a URL, a campaign, a duration in seconds); a
+#: column of distinct values stops being remembered when this is reached.
+CACHE_LIMIT = 1 << 16
+
+_UNSEEN = object()
 
 
 class EventStore:
@@ -34,10 +46,6 @@ class EventStore:
         self.now = now
         self.names = [e.name for e in event_types]
         self.codes = {e.name: k for k, e in enumerate(event_types)}
-        pools: dict[str, dict] = {}
-        self.plans = [tuple((a.name, a.column, converter(a.type), a.type == TEXT, a.type,
-                             pools.setdefault(a.type, {}).setdefault)
-                            for a in e.attributes) for e in event_types]
         self.at = array("q")
         self.kind = array("b")
         self.line = array("i")
@@ -46,9 +54,19 @@ class EventStore:
         self.values: list = []
         self.heads: dict[str, int] = {}
         self.warnings: dict[int, list] = {}
+        readers = {}
+        self.plans = [tuple((a.column, *_reader(readers, a.type), a.name, a.type) for a in e.attributes)
+                      for e in event_types]
+        self.typers = [_typer(e.attributes, self.values) for e in event_types]
+        # bound once: `add` runs for every event row
+        self._append_at, self._append_kind, self._append_line, self._append_first, self._append_previous = (
+            column.append for column in (self.at, self.kind, self.line, self.first, self.previous))
+        self._keep_value = self.values.append
 
     def __len__(self) -> int:
         return len(self.at)
+
+    # ---- adding ---------------------------------------------------------------------
 
     def add(self, lead_id: str, row: dict, line: int) -> list | None:
         """Convert and keep one event row. Raises EventProblem for a row to reject.
@@ -69,26 +87,31 @@ class EventStore:
             kind = AFTER_NOW
         else:
             kind = code
-            get = row.get
-            for name, column, convert, is_text, type_, intern in self.plans[code]:
+            get, keep = row.get, self._keep_value
+            for column, known, convert, name, type_ in self.plans[code]:
                 raw = get(column)
-                value = convert(raw) if raw is not None else None
+                if raw.__class__ is str:
+                    value = known.get(raw, _UNSEEN)
+                    if value is _UNSEEN:
+                        value = convert(raw)
+                        if len(known) < CACHE_LIMIT:
+                            known[raw] = value
+                else:
+                    value = convert(raw) if raw is not None else None
                 if value is v.BAD:
                     warnings = warnings or []
                     warnings.append(f"event `{kind_text}` at {v.format_time(at)}: attribute `{name}`: "
                                     f"cannot read {describe_raw(raw)!r} as {type_}")
                     value = None
-                if is_text and value is not None:
-                    value = (value.casefold(), value)
-                # equal values are kept once; zeros are not pooled, so 0.0 and -0.0 stay apart
-                self.values.append(intern(value, value) if value else value)
+                keep(value)
         index = len(self.at)
-        self.at.append(at)
-        self.kind.append(kind)
-        self.line.append(line)
-        self.first.append(first)
-        self.previous.append(self.heads.get(lead_id, -1))
-        self.heads[lead_id] = index
+        self._append_at(at)
+        self._append_kind(kind)
+        self._append_line(line)
+        self._append_first(first)
+        heads = self.heads
+        self._append_previous(heads.get(lead_id, -1))
+        heads[lead_id] = index
         if warnings:
             self.warnings[index] = warnings
         return warnings
@@ -106,67 +129,275 @@ class EventStore:
             column.pop()
         self.warnings.pop(index, None)
 
-    def chain(self, lead_id: str) -> list:
-        """The store positions of a lead's events, in file order."""
+    # ---- reading --------------------------------------------------------------------
+
+    def chain(self, head: int) -> list:
+        """The store positions of a chain (ending at `head`, -1 for none), in file order."""
         positions = []
-        index = self.heads.get(lead_id, -1)
         previous = self.previous
-        while index >= 0:
-            positions.append(index)
-            index = previous[index]
+        while head >= 0:
+            positions.append(head)
+            head = previous[head]
         positions.reverse()
         return positions
 
+    def claim(self, lead_id: str) -> int:
+        """Take a lead's chain out of the index: its last event, or -1 if it has none.
+
+        What is still indexed at the end belongs to no scored lead (`leftover`).
+        """
+        return self.heads.pop(lead_id, -1)
+
     def peek(self, lead_id: str) -> list:
         """A lead's usable events, leaving them held: nothing is counted or removed."""
-        return self.take(lead_id, None, None)
+        return self.read(self.heads.get(lead_id, -1))
 
-    def take(self, lead_id: str, counts, warnings: list | None) -> list:
-        """A lead's usable events (typed, file order); ignored ones are counted in `counts`.
+    def take(self, lead_id: str, counts, warnings: list) -> list:
+        """A lead's usable events (typed, file order), claimed and counted (`use`)."""
+        return self.use(self.claim(lead_id), counts, warnings)
 
-        The lead's events leave the index, so what remains at the end belongs
-        to no scored lead. With `counts` None they stay (see `peek`).
+    def use(self, head: int, counts, warnings: list) -> list:
+        """The usable events of a claimed chain, for the lead it belongs to.
+
+        Used and ignored events are counted in `counts`, and the attribute
+        warnings of the used ones are appended to `warnings`; call it once
+        per chain.
         """
-        positions = self.chain(lead_id)
-        keep = counts is None
-        if not keep:
-            self.heads.pop(lead_id, None)
+        kinds, ats, firsts, typers, names = self.kind, self.at, self.first, self.typers, self.names
+        noted = self.warnings
         events = []
-        kinds, ats, firsts, values = self.kind, self.at, self.first, self.values
-        for index in positions:
+        for index in self.chain(head):
             kind = kinds[index]
             if kind < 0:
-                if not keep:
-                    if kind == UNDECLARED:
-                        counts.events_undeclared += 1
-                    else:
-                        counts.events_after_now += 1
-                continue
-            folded, stripped = {}, {}
-            position = firsts[index]
-            for offset, (name, _column, _convert, is_text, _type, _pool) in enumerate(self.plans[kind]):
-                value = values[position + offset]
-                if is_text and value is not None:
-                    folded[name], stripped[name] = value
+                if kind == UNDECLARED:
+                    counts.events_undeclared += 1
                 else:
-                    folded[name] = value
-            if not keep and index in self.warnings:
-                warnings.extend(self.warnings.pop(index))
-            events.append(Event(self.names[kind], ats[index], folded, stripped))
-        if not keep:
-            counts.events_used += len(events)
+                    counts.events_after_now += 1
+                continue
+            if noted and index in noted:
+                warnings.extend(noted.pop(index))
+            events.append(Event(names[kind], ats[index], *typers[kind](firsts[index])))
+        counts.events_used += len(events)
         return events
 
+    def read(self, head: int) -> list:
+        """The usable events of a chain, in file order, typed when first read (`HeldEvent`).
+
+        Nothing is counted: this is for reading another lead's events, or a
+        lead's events before it is scored.
+        """
+        kinds, ats, names = self.kind, self.at, self.names
+        return [HeldEvent(names[kind], ats[index], self, index)
+                for index in self.chain(head) if (kind := kinds[index]) >= 0]
+
+    def read_at(self, positions) -> list:
+        """`HeldEvent`s of the events at these store positions, in that order."""
+        kinds, ats, names = self.kind, self.at, self.names
+        return [HeldEvent(names[kinds[index]], ats[index], self, index) for index in positions]
+
     def leftover(self) -> dict[int, str]:
-        """Line → lead id of every event still held: their leads were never scored."""
+        """Line → lead id of every event still indexed: their leads were never scored."""
         found = {}
-        for lead_id in list(self.heads):
-            for index in self.chain(lead_id):
+        for lead_id, head in self.heads.items():
+            for index in self.chain(head):
                 found[self.line[index]] = lead_id
         return found
 
     def release(self, lead_id: str) -> list[int]:
         """Forget a lead's events (its row was rejected); return their lines."""
-        lines = [self.line[index] for index in self.chain(lead_id)]
-        self.heads.pop(lead_id, None)
-        return lines
+        return [self.line[index] for index in self.chain(self.claim(lead_id))]
+
+
+def _reader(readers: dict, type_: str) -> tuple:
+    """(remembered raw texts, convert) for an attribute type, shared by every attribute of it.
+
+    `convert` gives what the store keeps: None, `values.BAD`, a number or
+    time, or for text the (folded, stripped) pair, each equal value once.
+    """
+    if type_ not in readers:
+        plain, pool, is_text = converter(type_), {}, type_ == TEXT
+
+        def convert(raw):
+            value = plain(raw)
+            if value is None or value is v.BAD:
+                return value
+            if is_text:
+                value = (value.casefold(), value)
+            # zeros are not pooled, so 0.0 and -0.0 stay apart
+            return pool.setdefault(value, value) if value else value
+        readers[type_] = ({}, convert)
+    return readers[type_]
+
+
+def _typer(attributes: tuple, values: list):
+    """`first → (folded, stripped)`: the attribute dicts of one event type, from `values`."""
+    count = len(attributes)
+    names = tuple(a.name for a in attributes)
+    if not any(a.type == TEXT for a in attributes):
+        def plain(first):
+            return dict(zip(names, values[first:first + count])), {}
+        return plain
+    layout = tuple((a.name, a.type == TEXT) for a in attributes)
+
+    def with_text(first):
+        folded, stripped = {}, {}
+        for (attribute, is_text), value in zip(layout, values[first:first + count]):
+            if is_text and value is not None:
+                folded[attribute], stripped[attribute] = value
+            else:
+                folded[attribute] = value
+        return folded, stripped
+    return with_text
+
+
+_VALUES, _STRIPPED = Event.values, Event.stripped    # the slots a HeldEvent fills when typed
+
+
+class HeldEvent(Event):
+    """An event from the store whose attributes are typed only when first read.
+
+    The events of an account's leads are built each time the account is
+    (`Batch.score_held`), and account rules mostly look only at their time
+    and type (`count(page_view within 30d)`); typing the attributes of just
+    the ones a rule reads makes building an account cheap. It reads like
+    any `Event`; `index` is its place in the store.
+    """
+
+    __slots__ = ("index", "store")
+
+    def __init__(self, type, at, store, index):
+        self.type = type
+        self.at = at
+        self._content = None
+        self.store = store           # None once typed
+        self.index = index
+
+    def _typed(self) -> None:
+        store, index = self.store, self.index
+        folded, stripped = store.typers[store.kind[index]](store.first[index])
+        _VALUES.__set__(self, folded)
+        _STRIPPED.__set__(self, stripped)
+        self.store = None
+
+    @property
+    def values(self) -> dict:
+        if self.store is not None:
+            self._typed()
+        return _VALUES.__get__(self)
+
+    @property
+    def stripped(self) -> dict:
+        if self.store is not None:
+            self._typed()
+        return _STRIPPED.__get__(self)
+
+
+class HeldLeads:
+    """The leads of an account model, held compactly from reading to scoring.
+
+    A lead is one tuple: the typed value of every field (folded, for text),
+    then the stripped text of every text field (None when unknown), as
+    `LeadReader.read` made them; `lead(position)` gives the `Lead` back.
+    Equal values are stored once, except in a field whose values are nearly
+    all distinct (an e-mail address), where the pool would only cost. The
+    raw row is kept only when asked for (`keep_raw`), as its values.
+
+    Accounts are numbered in the order their first lead comes; each lead
+    knows its account and the next lead of it (`next`, -1 after the last).
+    """
+
+    POOL_CHECK = 1 << 14
+
+    def __init__(self, fields: tuple, keep_raw: bool):
+        self.names = tuple(f.name for f in fields)
+        self.text_names = tuple(f.name for f in fields if f.type == TEXT)
+        self.pools: list = [{} for _ in range(len(self.names) + len(self.text_names))]
+        self.ids: list[str] = []
+        self.lines = array("q")
+        self.rows: list[tuple] = []
+        self.heads = array("q")          # the lead's claimed events (EventStore.claim)
+        self.account = array("q")        # its account, -1 for none
+        self.next = array("q")
+        self.warnings: dict[int, list] = {}
+        self.inline: dict[int, list] = {}  # typed inline events (JSON leads)
+        self.raw: list | None = [] if keep_raw else None
+        self.raw_keys: dict[tuple, tuple] = {}
+        self.keys: list = []             # account → its key
+        self.first = array("q")          # account → its first lead
+        self.last = array("q")           # account → its last lead so far
+        self.size = array("q")           # account → how many leads it has
+        self.numbers: dict = {}          # key → account
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, lead: Lead, key, head: int, inline: list) -> None:
+        position = len(self.ids)
+        self.ids.append(lead.id)
+        self.lines.append(lead.line)
+        self.rows.append(self.pack(lead))
+        self.heads.append(head)
+        self.next.append(-1)
+        if lead.warnings:
+            self.warnings[position] = lead.warnings
+        if inline:
+            self.inline[position] = inline
+        if self.raw is not None:
+            names = tuple(lead.raw)
+            self.raw.append((self.raw_keys.setdefault(names, names), tuple(lead.raw.values())))
+        self.account.append(-1 if key is None else self.join(key, position))
+        if position % self.POOL_CHECK == self.POOL_CHECK - 1:
+            self.drop_distinct_pools(position + 1)
+
+    def join(self, key, position: int) -> int:
+        """Add the lead at `position` to the account of `key`; return the account."""
+        number = self.numbers.get(key)
+        if number is None:
+            number = self.numbers[key] = len(self.keys)
+            self.keys.append(key)
+            self.first.append(position)
+            self.last.append(position)
+            self.size.append(1)
+        else:
+            self.next[self.last[number]] = position
+            self.last[number] = position
+            self.size[number] += 1
+        return number
+
+    def pack(self, lead: Lead) -> tuple:
+        stripped = lead.stripped
+        row = [*lead.values.values(), *[stripped.get(name) for name in self.text_names]]
+        for k, pool in enumerate(self.pools):
+            value = row[k]
+            # falsy values are not pooled, so 0.0 and -0.0 stay apart
+            if pool is not None and value:
+                row[k] = pool.setdefault(value, value)
+        return tuple(row)
+
+    def drop_distinct_pools(self, leads: int) -> None:
+        for k, pool in enumerate(self.pools):
+            if pool is not None and len(pool) > leads // 2:
+                self.pools[k] = None
+
+    def lead(self, position: int, *, member: bool = False) -> Lead:
+        """The lead at `position`; a `member` (another lead of an account) without warnings or raw row."""
+        row = self.rows[position]
+        values = dict(zip(self.names, row))
+        stripped = {name: text for name, text in zip(self.text_names, row[len(self.names):])
+                    if text is not None}
+        raw, warnings = None, []
+        if not member:
+            warnings = list(self.warnings.get(position, ()))
+            if self.raw is not None:
+                names, raw_values = self.raw[position]
+                raw = dict(zip(names, raw_values))
+        return Lead(self.ids[position], values, stripped, raw, warnings, line=self.lines[position])
+
+    def members(self, account: int) -> list[int]:
+        """The positions of an account's leads, in input order."""
+        found = []
+        position = self.first[account]
+        while position >= 0:
+            found.append(position)
+            position = self.next[position]
+        return found

@@ -8,14 +8,19 @@ Backends only ever see these.
 
 from __future__ import annotations
 
+import datetime as _dt
+import itertools
 import json
 import math
+import operator
+import re
 
 import attrs
 
 from . import values as v
 
 TEXT = "text"
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 
 
 @attrs.frozen
@@ -217,7 +222,9 @@ class EventReader:
 def time_of(raw) -> int:
     """An event's `at` in µs. A naive datetime object is an error, as in INTERFACE.md §8."""
     if raw.__class__ is str:
-        at = v.parse_iso_time(raw)
+        at = _plain_utc_time(raw)
+        if at is None:
+            at = v.parse_iso_time(raw)
         if at is not None:
             return at
     if v.is_blank(raw):
@@ -228,6 +235,48 @@ def time_of(raw) -> int:
     if at is v.BAD:
         raise EventProblem(f"cannot read event time `at` {describe_raw(raw)!r} as an ISO-8601 time")
     return at
+
+
+_DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
+_days: dict = {}      # "YYYY-MM-DD" → seconds from the epoch to 00:00 UTC that day, None if not a date
+_DAYS_LIMIT = 1 << 16
+_HOURS_MINUTES = {f"{h:02d}:{m:02d}": (h * 60 + m) * 60 for h in range(24) for m in range(60)}
+_SECONDS = {f"{s:02d}": s for s in range(60)}
+_UNSEEN = object()
+
+
+def _plain_utc_time(text: str) -> int | None:
+    """µs for the usual export form `YYYY-MM-DDTHH:MM:SS`, with `Z` or no offset (UTC); else None.
+
+    The same value `values.parse_iso_time` gives, looked up instead of parsed:
+    the days seen so far are remembered, and every valid `HH:MM` and `SS` is
+    known in advance, so ten million events are not each parsed by
+    `datetime`. Any other form, and any text that is not a valid time, is
+    left to `parse_iso_time`.
+    """
+    size = len(text)
+    if not (size == 19 or size == 20 and text[19] == "Z") or text[10] != "T" or text[16] != ":":
+        return None
+    clock = _HOURS_MINUTES.get(text[11:16])
+    second = _SECONDS.get(text[17:19])
+    if clock is None or second is None:
+        return None
+    day = _days.get(text[:10], _UNSEEN)
+    if day is _UNSEEN:
+        day = _day_seconds(text[:10])
+    return None if day is None else (day + clock + second) * v.US_PER_SECOND
+
+
+def _day_seconds(text: str) -> int | None:
+    day = None
+    if _DAY_TEXT(text):
+        try:
+            day = (_dt.date.fromisoformat(text).toordinal() - _EPOCH_ORDINAL) * 86400
+        except ValueError:
+            pass
+    if len(_days) < _DAYS_LIMIT:
+        _days[text] = day
+    return day
 
 
 class NaiveTime(ValueError):
@@ -247,19 +296,22 @@ def _sortable(value):
     return (2, repr(value))
 
 
-def _time_and_type(event: Event) -> tuple:
-    return (event.at, event.type)
+_time_and_type = operator.attrgetter("at", "type")
 
 
 def sort_events(events) -> list:
     """Events in the canonical order of LANGUAGE.md §10: by time, then type, then content.
 
-    Content is compared only where time and type tie, which is rare.
+    Content is compared only where time and type tie, which is rare; whether
+    any do is found without a loop in Python.
     """
     ordered = sorted(events, key=_time_and_type)
+    keys = list(map(_time_and_type, ordered))
+    if not any(map(operator.eq, keys, itertools.islice(keys, 1, None))):
+        return ordered
     start = 0
     for k in range(1, len(ordered) + 1):
-        if k < len(ordered) and _time_and_type(ordered[k]) == _time_and_type(ordered[start]):
+        if k < len(ordered) and keys[k] == keys[start]:
             continue
         if k - start > 1:
             ordered[start:k] = sorted(ordered[start:k], key=_content)
