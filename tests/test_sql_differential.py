@@ -44,14 +44,22 @@ def engine():
     return ENGINE
 
 
-def check(text: str, checked, prepared: list, given_) -> None:
+def prepared_batch(checked, leads: list, events: list) -> list:
+    """A batch's leads with their own events, typed by the Python readers."""
+    return [ref.prepare(checked, lead,
+                        [e for e in events if isinstance(e, dict) and e.get("lead_id") == lead["id"]],
+                        S.NOW_US, lead_id=lead["id"])
+            for lead in leads]
+
+
+def check(text: str, checked, prepared: list, given_, runner=None) -> None:
     expected = ref.reference_score(checked, prepared, S.NOW_US)
-    results = sqlengine.score_prepared(checked, prepared, S.NOW_US, engine())
+    results = sqlengine.score_prepared(checked, prepared, S.NOW_US, runner or engine())
     assert [r.id for r in results] == [p.id for p in prepared]
     for result, want in zip(results, expected):
         actual = result.to_dict(explain=True)
         problems = compare(actual, want)
-        assert not problems, ("duckdb disagrees with the reference:\n  " + "\n  ".join(problems)
+        assert not problems, (f"{(runner or engine()).dialect} disagrees with the reference:\n  " + "\n  ".join(problems)
                               + f"\n--- model ---\n{text}\n--- input ---\n{given_!r}\n--- duckdb ---\n{actual!r}"
                               f"\n--- reference ---\n{want!r}")
 
@@ -71,11 +79,7 @@ def test_duckdb_agrees_with_reference(case):
 def test_duckdb_accounts_agree_with_reference(batch):
     gen, leads, events = batch
     checked = S.checked(gen.text).model
-    prepared = [ref.prepare(checked, lead,
-                            [e for e in events if isinstance(e, dict) and e.get("lead_id") == lead["id"]],
-                            S.NOW_US, lead_id=lead["id"])
-                for lead in leads]
-    check(gen.text, checked, prepared, leads)
+    check(gen.text, checked, prepared_batch(checked, leads, events), leads)
 
 
 # ---- Spark: a smaller sample (its session takes ~15 s to start and each query seconds) ----------
@@ -105,15 +109,7 @@ def spark_engine():
 def test_spark_agrees_with_reference(batch):
     gen, leads, events = batch
     checked = S.checked(gen.text).model
-    prepared = [ref.prepare(checked, lead,
-                            [e for e in events if isinstance(e, dict) and e.get("lead_id") == lead["id"]],
-                            S.NOW_US, lead_id=lead["id"])
-                for lead in leads]
-    expected = ref.reference_score(checked, prepared, S.NOW_US)
     try:
-        results = sqlengine.score_prepared(checked, prepared, S.NOW_US, spark_engine())
-    except SqlUnsupported:
+        check(gen.text, checked, prepared_batch(checked, leads, events), leads, spark_engine())
+    except SqlUnsupported:          # a regex construct Java reads differently: refused, as it must be
         return
-    for result, want in zip(results, expected):
-        problems = compare(result.to_dict(explain=True), want)
-        assert not problems, "spark disagrees with the reference:\n  " + "\n  ".join(problems) + f"\n{gen.text}"
