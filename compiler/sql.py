@@ -20,8 +20,9 @@ language's three-valued logic is SQL's; a condition holds only when it is
 TRUE (`CASE WHEN`), which folds unknown to "does not hold" exactly where
 LANGUAGE.md §5 says so. Every sum over rules is written out left to right
 in the order docs/semantics.md fixes, so per-lead arithmetic gives the same
-floats as the Python runtime; sums over events are SQL SUMs (engine order,
-equal to 1e-9).
+floats as the Python runtime; sums over events are added in time order
+where the engine can (DuckDB, Spark: `Dialect.ordered_sum`), else by SUM
+(equal to 1e-9).
 
 Safe by construction: the tree is built from checked IR nodes only; every
 literal is a sqlglot literal node, every identifier a quoted sqlglot

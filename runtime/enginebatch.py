@@ -6,17 +6,19 @@ Who does what (docs/sql.md, "Engines"):
   `--engine python` does (same rejects, lines, warnings, `--strict`, inline
   events); they reach the engine as the prepared relation, through a
   temporary CSV file with declared column types.
-- Events are read by the engine itself from CSV or Parquet (other formats
-  go through the Python readers first, as raw text). One SQL pass
+- Events are read by the engine itself from CSV (other formats go through
+  the Python readers first, as raw text). One SQL pass
   (`compiler.sqlstage.checked_events`) gives every row its fate — used,
   ignored (undeclared type, after now) or rejected with the same reason the
-  Python batch gives — and converts the used ones. Event attribute warnings
+  Python batch gives — and converts the used ones; rows SQL might read
+  differently (`needs_python`: exotic times, non-ASCII text, non-text
+  values) are read by the Python reader instead. Event attribute warnings
   are reported on their lead as the Python runtime words them.
 - The model's query (compiler/sql.py, prepared form) scores everything at
   once; its rows come back in input order as `ScoreResult`s.
 
-Lines in the rejects file for rows the engine read are row-based (header
-line 1, one line per row): exact unless a quoted value spans lines.
+Rejects-file lines are exact: when a row is rejected, the file is scanned
+once more by the Python reader, which knows where every row starts.
 """
 
 from __future__ import annotations
