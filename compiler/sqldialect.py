@@ -40,10 +40,6 @@ def call(name: str, *args) -> exp.Expression:
 class Dialect:
     name: str
 
-    @property
-    def sqlglot(self) -> str:
-        return self.name
-
     # ---- types -----------------------------------------------------------------------
 
     def double(self) -> exp.DataType:

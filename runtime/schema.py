@@ -51,7 +51,7 @@ class EventType:
 class Lead:
     """One lead's typed values. `values[name]` is folded text for text fields."""
 
-    __slots__ = ("id", "values", "stripped", "raw", "warnings", "events", "line", "key")
+    __slots__ = ("id", "values", "stripped", "raw", "warnings", "events", "line")
 
     def __init__(self, id, values, stripped, raw, warnings, events=(), line=None):
         self.id = id
@@ -61,17 +61,6 @@ class Lead:
         self.warnings = warnings
         self.events = events
         self.line = line
-        self.key = None              # the account key, once known
-
-    def pack(self) -> None:
-        """Hold the values as tuples while the lead waits to be scored (a batch with accounts)."""
-        self.values = (tuple(self.values), tuple(self.values.values()))
-        self.stripped = tuple(self.stripped.items())
-
-    def unpack(self) -> None:
-        names, values = self.values
-        self.values = dict(zip(names, values))
-        self.stripped = dict(self.stripped)
 
 
 class Event:
