@@ -259,6 +259,8 @@ class QueryBuilder:
         self.each_rules: list = []                    # (rule, column, owner)
         self.layers = Layers()
         self.rule_columns: dict = {}                  # id(rule) -> points column
+        self.lead_values: dict = {}                   # column -> expression, computed once per lead
+        self.lead_values_written = False
         self.arm_columns: dict = {}                   # id(rule) -> arm index column
 
     # ---- expressions -------------------------------------------------------------------
@@ -363,7 +365,24 @@ class QueryBuilder:
         return sub(self.expr(node.left, scope), self.expr(node.right, scope))
 
     def x_Domain(self, node, scope):
-        text = self.expr(node.argument, scope)
+        field = self._lead_field(node.argument, scope)
+        name = field is not None and f"dom{self.names.fields[field]}"
+        if not name or (name not in self.lead_values and self.lead_values_written):
+            return self._domain(self.expr(node.argument, scope))
+        if name not in self.lead_values:
+            self.lead_values[name] = self._domain(col(self.names.field(field)))
+        return col(name)
+
+    @staticmethod
+    def _lead_field(node, scope) -> str | None:
+        """The field a lead-level expression reads as is (for values worth computing once per lead)."""
+        if isinstance(node, ir.FieldRef) and scope.item is None and not node.stripped:
+            return node.name
+        if isinstance(node, ir.AttrRef) and scope.item == "lead" and not node.stripped:
+            return node.name
+        return None
+
+    def _domain(self, text) -> exp.Expression:
         reverse = exp.Anonymous(this="REVERSE", expressions=[text])
         at = exp.StrPosition(this=reverse, substr=lit("@"))
         tail = exp.Anonymous(this="REVERSE", expressions=[
@@ -618,6 +637,8 @@ class QueryBuilder:
         self.layers.add("usable_events", exp.select(exp.Star()).from_(table("staged_events"))
                         .where(and_(*usable)))
         self.layers.last = leads_source
+        self.layers.extend("lead_values", list(self.lead_values.items()))
+        self.lead_values_written = True
 
     def join_lead_aggregates(self, each: list) -> None:
         joined = []
