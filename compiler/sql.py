@@ -244,8 +244,10 @@ class Scope:
 class QueryBuilder:
     def __init__(self, model: ir.Model, dialect: Dialect, now: int | None, *, prepared: bool = False,
                  leads: str = "leads", events: str = "events", id_column: str = "id",
-                 lead_column: str = "lead_id", position: str | None = None, columns_present=None):
+                 lead_column: str = "lead_id", position: str | None = None, columns_present=None,
+                 output_form: str = "columns"):
         self.model = model
+        self.output_form = output_form            # "columns", or "json": the id and the JSON text
         self.d = dialect
         self.now = dialect.now_us(now)
         self.prepared = prepared
@@ -785,15 +787,17 @@ class QueryBuilder:
             out = or_(out, f)
         return out
 
-    def tier_expr(self, tiers, score, disqualified=None) -> exp.Expression:
-        whens = [(exp.GTE(this=paren(score), expression=num(t)), lit(name))
+    def tier_expr(self, tiers, score, disqualified=None, render=str) -> exp.Expression:
+        """The tier's name (as `render` writes it) for a score."""
+        whens = [(exp.GTE(this=paren(score), expression=num(t)), lit(render(name)))
                  for t, name in reversed(list(zip(tiers.thresholds, tiers.names[1:])))]
         if disqualified is not None:
-            whens.insert(0, (disqualified, lit(tiers.names[0])))
-        return case(*whens, default=lit(tiers.names[0]))
+            whens.insert(0, (disqualified, lit(render(tiers.names[0]))))
+        return case(*whens, default=lit(render(tiers.names[0])))
 
-    def tags_expr(self, rules: list) -> exp.Expression:
-        """Tags of the rules that contributed, in the order of the first rule giving each."""
+    def tag_pairs(self, rules: list) -> list:
+        """(condition, tag) for the tags of the rules that contributed, in the order of the first
+        rule giving each."""
         pairs = []
         for i, rule in enumerate(rules):
             if rule.tag is None:
@@ -805,48 +809,83 @@ class QueryBuilder:
             for e in earlier:
                 cond = and_(cond, not_(e))
             pairs.append((cond, rule.tag))
-        return concat_names(pairs)
+        return pairs
 
-    def output(self) -> exp.Expression:
+    def result_parts(self, render=str) -> dict:
+        """Every part of a result (INTERFACE.md §5) as an expression; lists as (condition, name)
+        pairs; tier names as `render` writes them."""
         m = self.model
         dq = self.disqualified()
         not_dq = not_(dq)
         floor = num(m.floor)
-        out = [("id", col("__id")),
-               ("score", case((dq, floor), default=col("__final"))),
-               ("tier", self.tier_expr(m.tiers, col("__final"), dq) if m.tiers else exp.Null()),
-               ("qualified", concat_names([(and_(not_dq, col(f"q{i}")), s.name) for i, s in enumerate(m.qualify)])),
-               ("disqualified", concat_names([(col(f"dq{i}"), s.name) for i, s in enumerate(m.disqualify)])),
-               ("tags", self.tags_expr(self._scope_rules(None)))]
-        for group in m.groups:
-            out.append((f"group.{group.name}", self.group_columns[(None, group.name)]))
+        parts = {
+            "score": case((dq, floor), default=col("__final")),
+            "tier": self.tier_expr(m.tiers, col("__final"), dq, render) if m.tiers else None,
+            "groups": {g.name: self.group_columns[(None, g.name)] for g in m.groups},
+            "group_tiers": {t.group: self.tier_expr(t, self.group_columns[(None, t.group)], render=render)
+                            for t in m.group_tiers},
+            "qualified": [(and_(not_dq, col(f"q{i}")), s.name) for i, s in enumerate(m.qualify)],
+            "disqualified": [(col(f"dq{i}"), s.name) for i, s in enumerate(m.disqualify)],
+            "tags": self.tag_pairs(self._scope_rules(None)),
+            "campaigns": {},
+            "clamped": exp.NEQ(this=col("__final"), expression=col("__total")),
+        }
         for c_index, campaign in enumerate(m.campaigns):
-            out.append((f"campaign.{campaign.name}.score", case((dq, floor), default=col(f"c{c_index}score"))))
-            out.append((f"campaign.{campaign.name}.qualified", concat_names(
-                [(and_(not_dq, col(f"c{c_index}q{i}")), s.name) for i, s in enumerate(campaign.qualify)])))
-        out.append(("clamped", exp.NEQ(this=col("__final"), expression=col("__total"))))
-        for t in m.group_tiers:
-            out.append((f"group_tier.{t.group}", self.tier_expr(t, self.group_columns[(None, t.group)])))
-        for c_index, campaign in enumerate(m.campaigns):
-            prefix = f"campaign.{campaign.name}"
             score = col(f"c{c_index}score")
-            out.append((f"{prefix}.tier", self.tier_expr(campaign.tiers, score, dq) if campaign.tiers
-                        else exp.Null()))
-            out.append((f"{prefix}.tags", self.tags_expr(self._scope_rules(campaign.name))))
-            for group in campaign.groups:
-                out.append((f"{prefix}.group.{group.name}", self.campaign_columns[campaign.name][(campaign.name, group.name)]))
-            for t in campaign.group_tiers:
-                out.append((f"{prefix}.group_tier.{t.group}",
-                            self.tier_expr(t, self.campaign_columns[campaign.name][(campaign.name, t.group)])))
-        for rule, _ in m.all_rules():
-            out.append((rule_column(rule), col(self.rule_columns[id(rule)])))
-            if id(rule) in self.arm_columns:
-                out.append(("arm." + rule_column(rule)[len("rule."):], col(self.arm_columns[id(rule)])))
+            groups = self.campaign_columns[campaign.name]
+            parts["campaigns"][campaign.name] = {
+                "score": case((dq, floor), default=score.copy()),
+                "tier": self.tier_expr(campaign.tiers, score, dq, render) if campaign.tiers else None,
+                "qualified": [(and_(not_dq, col(f"c{c_index}q{i}")), s.name)
+                              for i, s in enumerate(campaign.qualify)],
+                "groups": {g.name: groups[(campaign.name, g.name)] for g in campaign.groups},
+                "group_tiers": {t.group: self.tier_expr(t, groups[(campaign.name, t.group)], render=render)
+                                for t in campaign.group_tiers},
+                "tags": self.tag_pairs(self._scope_rules(campaign.name)),
+            }
+        return parts
+
+    def output(self) -> exp.Expression:
+        if self.output_form == "json":
+            from .sqljson import json_name, result_json
+            out = [("id", col("__id")), ("json", result_json(self.result_parts(json_name), self.d))]
+        else:
+            out = self.output_columns(self.result_parts())
         select = exp.select(*[exp.alias_(e, ident(name)) for name, e in out], copy=False)
         select = select.from_(table(self.layers.last), copy=False).order_by(col("__pos"), copy=False)
         for name, cte in self.layers.ctes:
             select = select.with_(ident(name), as_=cte, copy=False)
         return select
+
+    def output_columns(self, parts: dict) -> list:
+        """(name, expression) of the output columns: INTERFACE.md §5's CSV form, then the rest a
+        `ScoreResult` needs (`runtime.sqlengine.RowReader`), then each rule's points and arm."""
+        m = self.model
+        out = [("id", col("__id")), ("score", parts["score"]), ("tier", parts["tier"] or exp.Null()),
+               ("qualified", concat_names(parts["qualified"])),
+               ("disqualified", concat_names(parts["disqualified"])),
+               ("tags", concat_names(parts["tags"]))]
+        for name, e in parts["groups"].items():
+            out.append((f"group.{name}", e))
+        for name, c in parts["campaigns"].items():
+            out.append((f"campaign.{name}.score", c["score"]))
+            out.append((f"campaign.{name}.qualified", concat_names(c["qualified"])))
+        out.append(("clamped", parts["clamped"]))
+        for group, e in parts["group_tiers"].items():
+            out.append((f"group_tier.{group}", e))
+        for name, c in parts["campaigns"].items():
+            prefix = f"campaign.{name}"
+            out.append((f"{prefix}.tier", c["tier"] or exp.Null()))
+            out.append((f"{prefix}.tags", concat_names(c["tags"])))
+            for group, e in c["groups"].items():
+                out.append((f"{prefix}.group.{group}", e))
+            for group, e in c["group_tiers"].items():
+                out.append((f"{prefix}.group_tier.{group}", e))
+        for rule, _ in m.all_rules():
+            out.append((rule_column(rule), col(self.rule_columns[id(rule)])))
+            if id(rule) in self.arm_columns:
+                out.append(("arm." + rule_column(rule)[len("rule."):], col(self.arm_columns[id(rule)])))
+        return out
 
     def _scope_rules(self, campaign: str | None) -> list:
         rules = [r for r, _ in self.model.all_rules()

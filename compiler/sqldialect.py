@@ -51,6 +51,13 @@ class Dialect:
     def text_type(self) -> exp.DataType:
         return exp.DataType.build("VARCHAR" if self.name not in ("spark", "bigquery") else "STRING")
 
+    def float_text(self, e: exp.Expression) -> exp.Expression | None:
+        """A DOUBLE as the text Python's `repr` gives it, where the engine writes doubles so
+        (DuckDB: shortest round-trip form; checked on the engine, runtime/sqlengine.py); else None."""
+        if self.name != "duckdb":
+            return None
+        return exp.Cast(this=e, to=self.text_type())
+
     # ---- text ------------------------------------------------------------------------
 
     def strip(self, text: exp.Expression) -> exp.Expression:

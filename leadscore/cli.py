@@ -255,8 +255,12 @@ def score(model, leads_path, events_path, now, fmt, output, explain, rejects, **
             batch = make_batch(loaded, at, rejected, options)
             writer = ResultWriter(fmt, output, loaded.plan, explain)
             try:
-                for result in batch.run(leads_path, events_path):
-                    writer.write(result)
+                if writer.takes_lines and hasattr(batch, "json_lines"):
+                    for line in batch.json_lines(leads_path, events_path):
+                        writer.write_line(line)
+                else:
+                    for result in batch.run(leads_path, events_path):
+                        writer.write(result)
             finally:
                 writer.close()
     except BrokenPipeError:

@@ -23,7 +23,9 @@ once more by the Python reader, which knows where every row starts.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import json
 import os
 import tempfile
 import time
@@ -85,22 +87,57 @@ class EngineBatch:
         lead, its warnings, or the whole lead when `keep_leads` (backtest
         needs its raw row). Results come back one by one from the engine.
         """
+        with self.loaded(leads_path, events_path, keep_leads) as (kept, file_warnings):
+            for result in self.score(kept, file_warnings):
+                self.count(result.warnings)
+                yield (kept[result.id] if keep_leads else None), result
+
+    def run(self, leads_path: str, events_path: str | None = None):
+        """The results, in input order; the summary and rejects are complete when it is exhausted."""
+        for _lead, result in self.run_pairs(leads_path, events_path, keep_leads=False):
+            yield result
+
+    def json_lines(self, leads_path: str, events_path: str | None = None):
+        """Each result as its JSON Lines text (`ScoreResult.to_dict()` as runtime/output.py writes
+        it, without the newline), in input order. The engine writes the text when it can
+        (compiler/sqljson.py); else, and for a row it cannot write, the result is built here."""
+        if not self.engine.writes_json():
+            for result in self.run(leads_path, events_path):
+                yield json.dumps(result.to_dict(), ensure_ascii=False)
+            return
+        with self.loaded(leads_path, events_path, False) as (kept, file_warnings):
+            now = ', "now": ' + json.dumps(format_time(self.now)) + "}"
+            odd = None
+            for lead_id, text in self.engine.rows(self.query("json"), as_tuples=True):
+                warnings = _merge_warnings(kept[lead_id], file_warnings.get(lead_id, ()))
+                self.count(warnings)
+                if text is None:
+                    odd = odd or self.odd_results(kept, file_warnings)
+                    yield json.dumps(odd[lead_id].to_dict(), ensure_ascii=False)
+                    continue
+                yield ('{"id": ' + json.dumps(lead_id, ensure_ascii=False) + ", " + text + ', "warnings": '
+                       + json.dumps(list(warnings), ensure_ascii=False) + now)
+
+    def odd_results(self, kept: dict, file_warnings: dict) -> dict:
+        """Lead id → `ScoreResult`, for the rows whose numbers SQL could not write as JSON."""
+        return {result.id: result for result in self.score(kept, file_warnings)}
+
+    def count(self, warnings) -> None:
+        self.summary.leads_scored += 1
+        self.summary.warnings += len(warnings)
+
+    @contextlib.contextmanager
+    def loaded(self, leads_path: str, events_path: str | None, keep_leads: bool):
+        """Leads and events read into the engine: yields (lead id → lead or its warnings,
+        lead id → warnings of its file events)."""
         started = time.perf_counter()
         index = _RecordingIndex()
         with tempfile.TemporaryDirectory(prefix="leadscore-") as scratch:
             kept = self.load_leads(self.batch.leads(leads_path, index), index.rejected, scratch, keep_leads)
             file_warnings = self.load_events(events_path, scratch) if events_path else {}
             self.engine.drop("checked_events", "raw_events")
-            for result in self.score(kept, file_warnings):
-                self.summary.leads_scored += 1
-                self.summary.warnings += len(result.warnings)
-                yield (kept[result.id] if keep_leads else None), result
+            yield kept, file_warnings
         self.summary.seconds = time.perf_counter() - started
-
-    def run(self, leads_path: str, events_path: str | None = None):
-        """The results, in input order; the summary and rejects are complete when it is exhausted."""
-        for _lead, result in self.run_pairs(leads_path, events_path, keep_leads=False):
-            yield result
 
     # ---- input -----------------------------------------------------------------------
 
@@ -316,14 +353,16 @@ class EngineBatch:
 
     # ---- scoring ---------------------------------------------------------------------
 
-    def score(self, kept: dict, file_warnings: dict):
-        """The model's query over what was loaded; one `ScoreResult` per row, as the engine returns them."""
+    def query(self, form: str = "columns") -> str:
         from ..compiler.sql import to_sql
         events = "events_used" if "events_used" in self.engine.tables() else "inline_events"
-        sql = to_sql(self.checked, self.engine.dialect, self.now, prepared=True, pretty=False,
-                     leads="prepared_leads", events=events)
+        return to_sql(self.checked, self.engine.dialect, self.now, prepared=True, pretty=False,
+                      leads="prepared_leads", events=events, output_form=form)
+
+    def score(self, kept: dict, file_warnings: dict):
+        """The model's query over what was loaded; one `ScoreResult` per row, as the engine returns them."""
         reader = RowReader(self.checked, self.now)
-        for row in self.engine.rows(sql):
+        for row in self.engine.rows(self.query()):
             lead_id = row["id"]
             own = kept[lead_id]
             own = own if isinstance(own, list) else own.warnings

@@ -71,6 +71,15 @@ class ResultWriter:
             record["contributions"] = contributions_text(result)
         self.writer.write(record)
 
+    @property
+    def takes_lines(self) -> bool:
+        """Does `write_line` apply: JSON Lines without explanations?"""
+        return not self.flat and not self.explain
+
+    def write_line(self, text: str) -> None:
+        """A result already written as its JSON text (`EngineBatch.json_lines`)."""
+        self.writer.write_text(text)
+
     def close(self) -> None:
         self.writer.close()
         if self._stream is not None and self._stream is not sys.stdout:

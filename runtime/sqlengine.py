@@ -13,6 +13,8 @@ Both engines are optional: DuckDB in the `duckdb` extra, PySpark in
 
 from __future__ import annotations
 
+import os
+
 import attrs
 
 from ..dsl import ir
@@ -134,6 +136,21 @@ class RowReader:
 
 # ---- DuckDB ---------------------------------------------------------------------------
 
+#: Doubles of every shape, for checking that an engine writes them as `repr` does.
+FLOAT_SAMPLES = [0.0, -0.0, 1.0, -1.0, 21.0, 0.1, 2.392442435127517, 43.39244243512752, 1 / 3, 100.0,
+                 1e15, 1e16, 1.2345678901234568e+17, 1e22, 1e-4, 1e-5, 1.5e-7, 5e-324, 2.2250738585072014e-308,
+                 1.7976931348623157e+308, 123456789.125, -9999999999999998.0, 0.30000000000000004]
+
+
+def default_memory_limit() -> str:
+    """Half of this machine's memory, at least 2 GB: DuckDB's own default (80%) leaves little for
+    the Python side of the batch."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "2GB"
+    return f"{max(2048, total // 2 // 2**20)}MB"
+
 def import_duckdb():
     try:
         import duckdb
@@ -148,12 +165,16 @@ class SqlEngine:
     dialect = "duckdb"
     native_formats: tuple = ()
 
+    def writes_json(self) -> bool:
+        """Can the query write result lines itself (compiler/sqljson.py)? Only where doubles come
+        out as Python writes them."""
+        return False
+
     def sql(self, query) -> str:
         return query if isinstance(query, str) else query.sql(dialect=self.dialect)
 
     def load_prepared(self, model: ir.Model, leads: list, names=("leads", "events")) -> None:
         """Typed leads (from the Python readers) as the prepared relations."""
-        import os
         import tempfile
         from .enginebatch import write_prepared_csv
         lead_cols, event_cols = prepared_columns(model)
@@ -171,9 +192,11 @@ class DuckDBEngine(SqlEngine):
     dialect = "duckdb"
     native_formats = ("csv",)        # Parquet's typed values go through the Python reader (enginebatch)
 
-    def __init__(self, threads: int | None = None, memory_limit: str = "2GB"):
-        """`memory_limit`: what DuckDB may hold before it spills to a temporary directory."""
+    def __init__(self, threads: int | None = None, memory_limit: str | None = None):
+        """`memory_limit`: what DuckDB may hold before it spills to a temporary directory
+        (default: $LEADSCORE_DUCKDB_MEMORY, else half the machine's memory, at least 2 GB)."""
         import tempfile
+        memory_limit = memory_limit or os.environ.get("LEADSCORE_DUCKDB_MEMORY") or default_memory_limit()
         duckdb = import_duckdb()
         self.error = duckdb.Error
         self.con = duckdb.connect(":memory:")
@@ -214,6 +237,16 @@ class DuckDBEngine(SqlEngine):
     def columns(self, name: str) -> list:
         return [row[0] for row in self.con.execute(f'DESCRIBE "{name}"').fetchall()]
 
+    def writes_json(self) -> bool:
+        """DuckDB writes a DOUBLE as its shortest round-trip text; checked here against `repr` on
+        values of every shape (exponents, subnormals, signed zero) rather than assumed."""
+        if not hasattr(self, "_writes_json"):
+            values = FLOAT_SAMPLES
+            got = self.con.execute("SELECT CAST(x AS VARCHAR) FROM UNNEST(CAST($1 AS DOUBLE[])) AS t(x)",
+                                   [values]).fetchall()
+            self._writes_json = [row[0] for row in got] == [repr(x) for x in values]
+        return self._writes_json
+
     def tables(self) -> set:
         return {row[0] for row in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
 
@@ -232,14 +265,17 @@ class DuckDBEngine(SqlEngine):
     def fetch(self, query) -> list:
         return self.con.execute(self.sql(query)).fetchall()
 
-    def rows(self, query):
-        """The output rows as dicts, in order, fetched in batches."""
+    def rows(self, query, as_tuples: bool = False):
+        """The output rows as dicts (or tuples), in order, fetched in batches."""
         cursor = self.con.execute(self.sql(query))
         columns = [d[0] for d in cursor.description]
         while True:
             batch = cursor.fetchmany(10_000)
             if not batch:
                 return
+            if as_tuples:
+                yield from batch
+                continue
             for values in batch:
                 yield dict(zip(columns, values))
 

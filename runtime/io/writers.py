@@ -89,6 +89,11 @@ class JsonlWriter:
         self._write(json.dumps(record, ensure_ascii=False, default=json_default) + "\n")
         self.count += 1
 
+    def write_text(self, line: str) -> None:
+        """A record already written as JSON text (one line, no newline)."""
+        self._write(line + "\n")
+        self.count += 1
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
