@@ -36,7 +36,7 @@ from ..compiler.sql import col, ident, table
 from ..dsl import ir
 from .batch import Batch
 from .io.readers import BadRow, detect_format, id_problem, parse_id, read_rows
-from .sqlengine import RowReader, prepared_columns, prepared_rows
+from .sqlengine import RowReader, json_line, prepared_columns, prepared_rows
 from .values import format_time
 
 
@@ -106,17 +106,15 @@ class EngineBatch:
                 yield json.dumps(result.to_dict(), ensure_ascii=False)
             return
         with self.loaded(leads_path, events_path, False) as (kept, file_warnings):
-            now = ', "now": ' + json.dumps(format_time(self.now)) + "}"
-            odd = None
+            now, odd = format_time(self.now), None
             for lead_id, text in self.engine.rows(self.query("json"), as_tuples=True):
                 warnings = _merge_warnings(kept[lead_id], file_warnings.get(lead_id, ()))
                 self.count(warnings)
                 if text is None:
                     odd = odd or self.odd_results(kept, file_warnings)
                     yield json.dumps(odd[lead_id].to_dict(), ensure_ascii=False)
-                    continue
-                yield ('{"id": ' + json.dumps(lead_id, ensure_ascii=False) + ", " + text + ', "warnings": '
-                       + json.dumps(list(warnings), ensure_ascii=False) + now)
+                else:
+                    yield json_line(lead_id, text, warnings, now)
 
     def odd_results(self, kept: dict, file_warnings: dict) -> dict:
         """Lead id → `ScoreResult`, for the rows whose numbers SQL could not write as JSON."""

@@ -13,6 +13,7 @@ Both engines are optional: DuckDB in the `duckdb` extra, PySpark in
 
 from __future__ import annotations
 
+import json
 import os
 
 import attrs
@@ -132,6 +133,13 @@ class RowReader:
                 reason = arm_reasons[int(row[arm_column])]
             found.append(Contribution(name, label, float(points), reason))
         return tuple(found)
+
+
+def json_line(lead_id: str, text: str, warnings, now_text: str) -> str:
+    """A result's JSON Lines text from the part the query wrote (compiler/sqljson.py) and the
+    parts Python knows: exactly `json.dumps(result.to_dict(), ensure_ascii=False)`."""
+    return ('{"id": ' + json.dumps(lead_id, ensure_ascii=False) + ", " + text + ', "warnings": '
+            + json.dumps(list(warnings), ensure_ascii=False) + ', "now": ' + json.dumps(now_text) + "}")
 
 
 # ---- DuckDB ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ failure here; tests/test_sql.py checks refusals.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -31,6 +32,7 @@ if os.environ.get("NO_SHRINK"):            # while debugging: report the first f
 pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
+from leadscore.compiler.sql import to_sql  # noqa: E402
 from leadscore.compiler.sqldialect import SqlUnsupported  # noqa: E402
 from leadscore.runtime import sqlengine  # noqa: E402
 
@@ -62,6 +64,19 @@ def check(text: str, checked, prepared: list, given_, runner=None) -> None:
         assert not problems, (f"{(runner or engine()).dialect} disagrees with the reference:\n  " + "\n  ".join(problems)
                               + f"\n--- model ---\n{text}\n--- input ---\n{given_!r}\n--- duckdb ---\n{actual!r}"
                               f"\n--- reference ---\n{want!r}")
+    if runner is None:
+        check_json_text(checked, results)
+
+
+def check_json_text(checked, results: list) -> None:
+    """The result lines DuckDB writes itself (compiler/sqljson.py) are the lines of its results."""
+    sql = to_sql(checked, "duckdb", S.NOW_US, prepared=True, pretty=False, output_form="json")
+    rows = list(engine().rows(sql, as_tuples=True))
+    assert [lead_id for lead_id, _ in rows] == [r.id for r in results]
+    for (lead_id, text), result in zip(rows, results):
+        want = json.dumps(result.to_dict(), ensure_ascii=False)
+        if text is not None:          # NULL: a number that is not finite; the batch builds that line
+            assert sqlengine.json_line(lead_id, text, result.warnings, result.now) == want
 
 
 @settings(max_examples=int(os.environ.get("SQL_EXAMPLES", 200)), **SETTINGS)
