@@ -90,20 +90,8 @@ class Stager:
     def staged_leads(self) -> exp.Select:
         columns = [col("__pos"), col("__id")]
         for i, f in enumerate(self.model.fields):
-            r = col(f"r{i}")
-            converted = self.converted(r, f.type)
-            sentinel = self.sentinel(r, f)
-            value = converted
-            if sentinel is not None:
-                value = case((sentinel, exp.Cast(this=exp.Null(), to=self._sql_type(f.type))), default=converted)
-            text = f.type == ir.TEXT
-            columns.append(exp.alias_(exp.Lower(this=value) if text else value, ident(f"f{i}")))
-            if text:
-                columns.append(exp.alias_(value.copy(), ident(f"s{i}")))
-            bad = and_(exp.Not(this=exp.Is(this=r.copy(), expression=exp.null())),
-                       exp.Is(this=exp.Paren(this=converted.copy()), expression=exp.null()),
-                       *([exp.Not(this=exp.Coalesce(this=exp.Paren(this=sentinel.copy()),
-                                                    expressions=[exp.false()]))] if sentinel is not None else []))
+            typed, bad = self.field_columns(i, f)
+            columns += typed
             columns.append(exp.alias_(case((bad, col(f"raw{i}"))), ident(f"w{i}")))
         numbered = exp.Window(this=exp.RowNumber(), partition_by=[col("__id")],
                               order=exp.Order(expressions=[exp.Ordered(this=col("__pos"))]))
@@ -112,6 +100,25 @@ class Stager:
                      .where(exp.Not(this=exp.Is(this=col("__id"), expression=exp.null()))))
         return (exp.select(exp.Star()).from_(exp.alias_(converted.subquery(), ident("c"), table=True))
                 .where(exp.EQ(this=col("__dup"), expression=exp.Literal.number(1))))
+
+    def field_columns(self, i: int, f) -> tuple[list, exp.Expression]:
+        """Field `i`'s typed columns (`f{i}`, and `s{i}` for text) from its stripped text `r{i}`, and
+        whether the value is there but does not convert (the Python runtime warns)."""
+        r = col(f"r{i}")
+        converted = self.converted(r, f.type)
+        sentinel = self.sentinel(r, f)
+        value = converted
+        if sentinel is not None:
+            value = case((sentinel, exp.Cast(this=exp.Null(), to=self._sql_type(f.type))), default=converted)
+        text = f.type == ir.TEXT
+        columns = [exp.alias_(exp.Lower(this=value) if text else value, ident(f"f{i}"))]
+        if text:
+            columns.append(exp.alias_(value.copy(), ident(f"s{i}")))
+        bad = and_(exp.Not(this=exp.Is(this=r.copy(), expression=exp.null())),
+                   exp.Is(this=exp.Paren(this=converted.copy()), expression=exp.null()),
+                   *([exp.Not(this=exp.Coalesce(this=exp.Paren(this=sentinel.copy()),
+                                                expressions=[exp.false()]))] if sentinel is not None else []))
+        return columns, bad
 
     def _sql_type(self, type_: str) -> exp.DataType:
         if type_ == ir.TEXT:
@@ -181,18 +188,61 @@ def needs_python(stager, at_text: exp.Expression) -> exp.Expression:
     kind = col("__type")
     for event in m.events:
         for attribute in event.attributes:
-            r = stager.attribute_text(attribute)
-            if attribute.type in (ir.TEXT, ir.BOOL):
-                odd = d.regex_search(r, NON_ASCII)
-            elif attribute.type == ir.TIME:
-                odd = exp.Not(this=exp.Paren(this=d.full_match(r, STRICT_TIME)))
-            else:
+            odd = _odd_value(d, stager.attribute_text(attribute), attribute.type)
+            if odd is None:
                 continue
             tests.append(and_(exp.EQ(this=kind.copy(), expression=lit(event.name)), odd))
     out = tests[0]
     for t in tests[1:]:
         out = exp.Or(this=exp.Paren(this=out), expression=exp.Paren(this=t))
     return case((out, exp.true()), default=exp.false())
+
+
+def _odd_value(d, r: exp.Expression, type_: str) -> exp.Expression | None:
+    """Is stripped text `r` one the engine might read differently from Python (see `needs_python`)?"""
+    if type_ in (ir.TEXT, ir.BOOL):
+        return d.regex_search(r, NON_ASCII)
+    if type_ in (ir.TIME, ir.DATE):
+        return exp.Not(this=exp.Paren(this=d.full_match(r, STRICT_TIME)))
+    return None
+
+
+def checked_leads(builder, source: str) -> exp.Select:
+    """Every raw lead row (`__epos`: its position among the rows read) with its fate and, where SQL
+    reads it exactly, its converted values (the columns of the prepared leads).
+
+    `__status` is `ok`; `duplicate`, with `__first` the position of the
+    row that has the id; or `python`: no id, a value that does not convert
+    (the Python runtime warns, and `--strict` rejects), or one SQL might read
+    differently (as `needs_python`). Python reads the `python` rows, so the
+    reasons and warnings are its own.
+    """
+    stager = Stager(builder)
+    d, m = stager.d, stager.model
+    texts = [col("__epos"), exp.alias_(stager.stripped(stager.raw(builder.id_column)), ident("__id"))]
+    for i, f in enumerate(m.fields):
+        texts.append(exp.alias_(stager.stripped(stager.raw(f.column)), ident(f"r{i}")))
+    columns, python = [col("__epos"), col("__id")], []
+    for i, f in enumerate(m.fields):
+        typed, bad = stager.field_columns(i, f)
+        columns += typed
+        python.append(bad)
+        odd = _odd_value(d, col(f"r{i}"), f.type)
+        if odd is not None:
+            python.append(and_(exp.Not(this=exp.Is(this=col(f"r{i}"), expression=exp.null())), odd))
+    first = exp.Window(this=exp.Min(this=col("__epos")), partition_by=[col("__id")])
+    columns.append(exp.alias_(first, ident("__first")))
+    python_test = python[0] if python else exp.false()
+    for t in python[1:]:
+        python_test = exp.Or(this=exp.Paren(this=python_test), expression=exp.Paren(this=t))
+    columns.append(exp.alias_(case((python_test, exp.true()), default=exp.false()), ident("__python")))
+    status = case((exp.Is(this=col("__id"), expression=exp.null()), lit("python")),
+                  (exp.LT(this=col("__first"), expression=col("__epos")), lit("duplicate")),
+                  (col("__python"), lit("python")), default=lit("ok"))
+    read = exp.select(*texts).from_(source_table(source))
+    typed = exp.select(*columns).from_(exp.alias_(read.subquery(), ident("x"), table=True))
+    return exp.select(exp.Star(), exp.alias_(status, ident("__status"))).from_(
+        exp.alias_(typed.subquery(), ident("t"), table=True))
 
 
 def checked_events(builder, source: str, exact: bool = False) -> exp.Select:

@@ -106,7 +106,7 @@ class EngineBatch:
                 yield json.dumps(result.to_dict(), ensure_ascii=False)
             return
         with self.loaded(leads_path, events_path, False) as (kept, file_warnings):
-            now, odd = format_time(self.now), None
+            now, odd = json.dumps(format_time(self.now)), None
             for lead_id, text in self.engine.rows(self.query("json"), as_tuples=True):
                 warnings = _merge_warnings(kept[lead_id], file_warnings.get(lead_id, ()))
                 self.count(warnings)
@@ -131,7 +131,8 @@ class EngineBatch:
         started = time.perf_counter()
         index = _RecordingIndex()
         with tempfile.TemporaryDirectory(prefix="leadscore-") as scratch:
-            kept = self.load_leads(self.batch.leads(leads_path, index), index.rejected, scratch, keep_leads)
+            kept = (not keep_leads and self.load_leads_natively(leads_path, scratch)) or \
+                self.load_leads(self.batch.leads(leads_path, index), index.rejected, scratch, keep_leads)
             file_warnings = self.load_events(events_path, scratch) if events_path else {}
             self.engine.drop("checked_events", "raw_events")
             yield kept, file_warnings
@@ -164,6 +165,110 @@ class EngineBatch:
             write_prepared_csv(ids, [[x] for x in values])
             self.engine.load_typed_csv(name, ids, [("__id", "VARCHAR")])
         return kept
+
+    def load_leads_natively(self, path: str, scratch: str) -> dict | None:
+        """A CSV leads file read by the engine itself: lead id → its warnings. None when the
+        engine does not read this file (then the Python readers do, `load_leads`).
+
+        One SQL pass (`compiler.sqlstage.checked_leads`) converts the rows it
+        reads exactly and finds duplicate ids; the rest (no id, a value that
+        does not convert, text SQL might read differently) are read here by
+        the Python reader, so reasons, warnings and `--strict` are the Python
+        batch's. Rejects are written in line order, as the Python batch does.
+        """
+        header = self.native_header(path)
+        if header is None:
+            return None
+        refused = self.engine.load_raw(path, "csv", "raw_leads", self.delimiter)
+        raw_columns = [c for c in self.engine.columns("raw_leads") if c != "__epos"]
+        if raw_columns != header:                   # a header the engine names differently
+            self.engine.drop("raw_leads")
+            return None
+        from ..compiler.sql import QueryBuilder
+        from ..compiler.sqldialect import dialect
+        from ..compiler.sqlstage import checked_leads
+        self.scratch = scratch
+        builder = QueryBuilder(self.checked, dialect(self.engine.dialect), self.now, prepared=True,
+                               id_column=self.batch.id_column, columns_present=set(raw_columns))
+        self.engine.materialize("checked_leads", checked_leads(builder, "raw_leads"))
+        lines = _LineMap(path, self.delimiter, "csv", refused)
+        rejects = [(row.line, row) for row in lines.bad_rows()]
+        odd = self.engine.fetch(
+            exp.select(col("__epos", "c"), col("__status", "c"), col("__first", "c"), *[col(c, "r") for c in raw_columns])
+            .from_(exp.alias_(table("checked_leads"), ident("c"), table=True))
+            .join(exp.alias_(table("raw_leads"), ident("r"), table=True),
+                  on=exp.EQ(this=col("__epos", "c"), expression=col("__epos", "r")))
+            .where(exp.NEQ(this=col("__status", "c"), expression=exp.Literal.string("ok")))
+            .order_by(col("__epos", "c")))
+        lines.need([row[0] for row in odd] + [row[2] for row in odd if row[1] == "duplicate"])
+        kept, rejected, python_rows = {}, set(), []
+        id_column = self.batch.id_column
+        for epos, status, first, *values in odd:
+            data, line = _raw_row(raw_columns, values), lines.line(epos)
+            lead_id, problem = parse_id(data.get(id_column)), id_problem(data.get(id_column))
+            if status == "duplicate":
+                reason = f"lead: duplicate id `{lead_id}` (first on line {lines.line(first)})"
+            elif problem:
+                reason = f"lead: {problem} (column `{id_column}`)"
+            else:
+                lead = self.model.read_lead(data, lead_id, line)
+                reason = "lead: " + "; ".join(lead.warnings) if lead.warnings and self.strict else None
+                if reason is None:
+                    python_rows.append(prepared_rows(self.checked, (lead,), int(epos))[0][0])
+                    kept[lead_id] = lead.warnings
+                else:
+                    rejected.add(lead_id)
+            if reason is not None:
+                rejects.append((line, BadRow(path, line, reason, data)))
+        s = self.summary
+        s.leads_read += self.engine.fetch(exp.select(exp.Count(this=exp.Star())).from_(table("raw_leads")))[0][0]
+        s.leads_read += len(lines.bad_rows())
+        for _line, row in sorted(rejects, key=lambda pair: pair[0]):
+            s.leads_rejected += 1
+            self.rejects.add(row)
+        self.load_prepared_leads(python_rows, rejected)
+        kept.update(dict.fromkeys(
+            (row[0] for row in self.engine.fetch(
+                exp.select(col("__id")).from_(table("checked_leads"))
+                .where(exp.EQ(this=col("__status"), expression=exp.Literal.string("ok"))))), ()))
+        self.scored_ids, self.rejected_ids = kept.keys(), rejected
+        self.engine.drop("checked_leads", "raw_leads")
+        return kept
+
+    def native_header(self, path: str) -> list | None:
+        """The columns of a leads file the engine reads itself (CSV with an id column), else None."""
+        if path == "-" or self.batch.line_ids or "csv" not in self.engine.native_formats:
+            return None
+        fmt, packed = detect_format(path)
+        if fmt != "csv" or packed:
+            return None
+        for item in read_rows(path, delimiter=self.delimiter):
+            if isinstance(item, BadRow):
+                continue
+            header = list(item.data)
+            return header if self.batch.id_column in header else None
+        return None
+
+    def load_prepared_leads(self, python_rows: list, rejected: set) -> None:
+        """prepared_leads: the rows SQL read (`checked_leads` ok) and the Python reader's; no inline
+        events; scored and rejected ids."""
+        lead_cols, event_cols = prepared_columns(self.checked)
+        python_path = os.path.join(self.scratch, "python_leads.csv")
+        write_prepared_csv(python_path, python_rows)
+        self.engine.load_typed_csv("python_leads", python_path, lead_cols)
+        wanted = [c for c, _ in lead_cols]
+        from_sql = [exp.alias_(col("__epos"), ident("__pos")) if c == "__pos" else col(c) for c in wanted]
+        ok = (exp.select(*from_sql).from_(table("checked_leads"))
+              .where(exp.EQ(this=col("__status"), expression=exp.Literal.string("ok"))))
+        self.engine.materialize("prepared_leads", exp.union(
+            ok, exp.select(*[col(c) for c in wanted]).from_(table("python_leads")), distinct=False))
+        empty = os.path.join(self.scratch, "inline_events.csv")
+        write_prepared_csv(empty, [])
+        self.engine.load_typed_csv("inline_events", empty, event_cols)
+        self.engine.materialize("scored_ids", exp.select(col("__id")).from_(table("prepared_leads")))
+        ids = os.path.join(self.scratch, "rejected_ids.csv")
+        write_prepared_csv(ids, [[x] for x in sorted(rejected)])
+        self.engine.load_typed_csv("rejected_ids", ids, [("__id", "VARCHAR")])
 
     def load_events(self, path: str, scratch: str) -> dict:
         """Read, check and convert the events file; returns lead id → warnings of its file events."""
@@ -363,7 +468,7 @@ class EngineBatch:
         for row in self.engine.rows(self.query()):
             lead_id = row["id"]
             own = kept[lead_id]
-            own = own if isinstance(own, list) else own.warnings
+            own = own if isinstance(own, (list, tuple)) else own.warnings
             yield reader.result(row, _merge_warnings(own, file_warnings.get(lead_id, ())))
 
 
@@ -376,6 +481,8 @@ class _EventOwner:
 
 def _merge_warnings(lead_warnings: list, file_event_warnings) -> tuple:
     """Field warnings, then the file's event warnings, then inline events' (the Python batch's order)."""
+    if not lead_warnings:
+        return tuple(file_event_warnings)
     fields = [w for w in lead_warnings if w.startswith("field ")]
     inline = [w for w in lead_warnings if not w.startswith("field ")]
     return tuple(fields + list(file_event_warnings) + inline)

@@ -135,11 +135,15 @@ class RowReader:
         return tuple(found)
 
 
-def json_line(lead_id: str, text: str, warnings, now_text: str) -> str:
+def json_line(lead_id: str, text: str, warnings, now_json: str) -> str:
     """A result's JSON Lines text from the part the query wrote (compiler/sqljson.py) and the
-    parts Python knows: exactly `json.dumps(result.to_dict(), ensure_ascii=False)`."""
-    return ('{"id": ' + json.dumps(lead_id, ensure_ascii=False) + ", " + text + ', "warnings": '
-            + json.dumps(list(warnings), ensure_ascii=False) + ', "now": ' + json.dumps(now_text) + "}")
+    parts Python knows (`now_json`: `json.dumps` of the `now` text): exactly
+    `json.dumps(result.to_dict(), ensure_ascii=False)`."""
+    head = ('{"id": "' + lead_id + '", ' if lead_id.isascii() and lead_id.isprintable()
+            and '"' not in lead_id and "\\" not in lead_id
+            else '{"id": ' + json.dumps(lead_id, ensure_ascii=False) + ", ")
+    return (head + text + ', "warnings": ' + (json.dumps(list(warnings), ensure_ascii=False) if warnings else "[]")
+            + ', "now": ' + now_json + "}")
 
 
 # ---- DuckDB ---------------------------------------------------------------------------

@@ -64,17 +64,20 @@ def summary_of(stderr: str) -> str:
     return "\n".join(line for line in stderr.splitlines() if not line.startswith("time:"))
 
 
-def score_with(engine: str, model: Path, leads: Path, events: Path | None, tmp: Path, *extra) -> dict:
+def score_with(engine: str, model: Path, leads: Path, events: Path | None, tmp: Path, *extra,
+               explain: bool = True) -> dict:
+    """One `score` run. Without `explain`, DuckDB writes the result lines itself (compiler/sqljson.py)."""
     out, rejects = tmp / f"{engine}.jsonl", tmp / f"{engine}-rejects.jsonl"
-    args = ["score", model, "--leads", leads, "--now", NOW, "--explain", "-o", out, "--rejects", rejects,
-            "--engine", engine, *extra]
+    args = ["score", model, "--leads", leads, "--now", NOW, *(["--explain"] if explain else []), "-o", out,
+            "--rejects", rejects, "--engine", engine, *extra]
     if events is not None:
         args += ["--events", events]
     code, _, stderr = run(*args)
     assert code == 0, stderr
     records = sorted(json.dumps(json.loads(line), sort_keys=True) for line in rejects.read_text().splitlines())
     summary = summary_of(stderr).replace(str(tmp / f"{engine}-rejects.jsonl"), "REJECTS")
-    return {"output": out.read_bytes(), "rejects": records, "summary": summary}
+    lead_rejects = [line for line in rejects.read_text().splitlines() if json.loads(line)["file"] == str(leads)]
+    return {"output": out.read_bytes(), "rejects": records, "summary": summary, "lead_rejects": lead_rejects}
 
 
 def assert_same_run(a: dict, b: dict) -> None:
@@ -183,7 +186,9 @@ def test_engine_refusal_is_an_error_not_a_different_score(tmp_path):
 @pytest.mark.parametrize("model, leads, events, extra", RUNS)
 def test_duckdb_engine_output_is_byte_identical(model, leads, events, extra, tmp_path):
     paths = (EXAMPLES / model, EXAMPLES / leads, EXAMPLES / events if events else None)
-    assert_same_run(score_with("duckdb", *paths, tmp_path, *extra), score_with("python", *paths, tmp_path, *extra))
+    for explain in (True, False):
+        assert_same_run(score_with("duckdb", *paths, tmp_path, *extra, explain=explain),
+                        score_with("python", *paths, tmp_path, *extra, explain=explain))
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -193,9 +198,11 @@ def test_duckdb_engine_loses_nothing_on_bad_data(strict, tmp_path):
     leads = bad_data.write_bytes(tmp_path / "leads.csv", bad_data.LEADS_CSV, True, "\r\n")
     events = bad_data.write_bytes(tmp_path / "events.csv", bad_data.EVENTS_CSV)
     extra = ["--strict"] if strict else []
-    duck = score_with("duckdb", model, leads, events, tmp_path, *extra)
-    python = score_with("python", model, leads, events, tmp_path, *extra)
-    assert_same_run(duck, python)
+    for explain in (True, False):
+        duck = score_with("duckdb", model, leads, events, tmp_path, *extra, explain=explain)
+        python = score_with("python", model, leads, events, tmp_path, *extra, explain=explain)
+        assert_same_run(duck, python)
+        assert duck["lead_rejects"] == python["lead_rejects"]          # in line order
     assert len(duck["rejects"]) >= 16          # the fixture's bad rows really were there
 
 
@@ -369,6 +376,58 @@ ODD_EVENTS = (
     "B,visit,2026-11-19 10:00:00,ﬁne,20,2026-11-02T00:00:00Z,TRUE\n"
     "B,visit,2026-11-19T10:00:00z,a,1,,\n"
 )
+
+
+ODD_LEAD_MODEL = """
+field name: text
+field size: number, unknown "N/A"
+field seen: time
+field ok: bool
+field day: date
+rule strasse: +5 when name == "Straße"
+rule big: +1 when size >= 10
+rule recent: +3 when seen > "2026-11-01"
+rule fine: +2 when ok
+rule new: +4 when days_since(day) <= 30
+event visit
+rule visited: +1 each visit
+"""
+
+ODD_LEADS = (
+    "id,name,size,seen,ok,day\n"
+    "A,straße,12,2026-11-19T10,yes,2026-11-01\n"          # hour-only time: Python reads it
+    "B,STRASSE,N/A,2026-11-19T24:00,no,2026-11-01\n"       # hour 24: Python does not
+    "C,İstanbul,1e3,2026-11-19T10:00:00.1234567Z,ja,x\n"   # 7 fraction digits; not a date
+    "D,x, 12 ,20261119T100000Z,1,20261101\n"               # basic format
+    "A,dup,1,,,\n"                                         # duplicate id
+    " ,blank id,1,,,\n"
+    "E,Straße,ten,2026-11-19T10:00:00+0530,ÿes,2026-11-02\n"
+    "F,ﬁne,20,2026-11-19 10:00:00,TRUE,2026-11-19\n"
+    "G,\"quoted\nnewline\",3,,,\n"
+    "D,again,2,,,\n"
+    "H,short\n"
+    "I,a,1,,,,extra\n"
+    "J,plain,11,2026-11-02T00:00:00Z,false,2026-11-10\n"
+)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_duckdb_engine_reads_odd_lead_rows_exactly_like_python(strict, tmp_path):
+    """Leads the engine reads itself: duplicates, missing ids, bad and odd values, short and long rows."""
+    model = tmp_path / "odd.score"
+    model.write_text(ODD_LEAD_MODEL, encoding="utf-8")
+    leads = tmp_path / "leads.csv"
+    leads.write_text(ODD_LEADS, encoding="utf-8")
+    events = tmp_path / "events.csv"
+    events.write_text("lead_id,type,at\nA,visit,2026-11-01T00:00:00Z\nC,visit,2026-11-02T00:00:00Z\n"
+                      "E,visit,2026-11-03T00:00:00Z\nH,visit,2026-11-03T00:00:00Z\n", encoding="utf-8")
+    extra = ["--strict"] if strict else []
+    for explain in (True, False):
+        python = score_with("python", model, leads, events, tmp_path, *extra, explain=explain)
+        duck = score_with("duckdb", model, leads, events, tmp_path, *extra, explain=explain)
+        assert_same_run(duck, python)
+        assert duck["lead_rejects"] == python["lead_rejects"]          # in line order
+    assert len(python["rejects"]) >= 5
 
 
 def test_duckdb_engine_reads_odd_rows_exactly_like_python(tmp_path):

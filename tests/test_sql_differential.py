@@ -76,7 +76,7 @@ def check_json_text(checked, results: list) -> None:
     for (lead_id, text), result in zip(rows, results):
         want = json.dumps(result.to_dict(), ensure_ascii=False)
         if text is not None:          # NULL: a number that is not finite; the batch builds that line
-            assert sqlengine.json_line(lead_id, text, result.warnings, result.now) == want
+            assert sqlengine.json_line(lead_id, text, result.warnings, json.dumps(result.now)) == want
 
 
 @settings(max_examples=int(os.environ.get("SQL_EXAMPLES", 200)), **SETTINGS)
