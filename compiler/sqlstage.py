@@ -300,5 +300,8 @@ def checked_events(builder, source: str, exact: bool = False) -> exp.Select:
         (exp.Not(this=exp.In(this=col("__type"), expressions=declared)), lit("undeclared")),
         (exp.GT(this=col("__at"), expression=builder.now), lit("after_now")),
         default=lit("used"))
-    return exp.select(exp.Star(), exp.alias_(status, ident("__status"))).from_(
+    # what decided the status is not kept: a stored copy of every time's text would cost more than
+    # the rest of the row
+    kept = [col(name) for name in staged.named_selects if name not in ("__at_text", "__python")]
+    return exp.select(*kept, exp.alias_(status, ident("__status"))).from_(
         exp.alias_(staged.subquery(), ident("s"), table=True))

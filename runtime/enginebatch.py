@@ -134,7 +134,7 @@ class EngineBatch:
             kept = (not keep_leads and self.load_leads_natively(leads_path, scratch)) or \
                 self.load_leads(self.batch.leads(leads_path, index), index.rejected, scratch, keep_leads)
             file_warnings = self.load_events(events_path, scratch) if events_path else {}
-            self.engine.drop("checked_events", "raw_events")
+            self.engine.drop("raw_events", *(() if self.engine.lazy_views else ("checked_events",)))
             yield kept, file_warnings
         self.summary.seconds = time.perf_counter() - started
 
@@ -344,7 +344,7 @@ class EngineBatch:
             warnings.setdefault(lead_id, []).extend(found)
         for found in warnings.values():
             found.sort(key=lambda pair: pair[0])
-        self.engine.materialize("events_used", self.used_events_query())
+        self.engine.view("events_used", self.used_events_query())
         return {lead_id: [w for _, w in found] for lead_id, found in warnings.items()}
 
     def read_in_python(self, path: str, lines, raw_columns: list) -> dict:

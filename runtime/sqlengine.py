@@ -177,10 +177,17 @@ class SqlEngine:
     dialect = "duckdb"
     native_formats: tuple = ()
 
+    #: Does `view` leave a query to be run where it is read (so its tables must stay)?
+    lazy_views = False
+
     def writes_json(self) -> bool:
         """Can the query write result lines itself (compiler/sqljson.py)? Only where doubles come
         out as Python writes them."""
         return False
+
+    def view(self, name: str, query) -> None:
+        """A relation read once, by the scoring query: a view where the engine runs it there."""
+        self.materialize(name, query)
 
     def sql(self, query) -> str:
         return query if isinstance(query, str) else query.sql(dialect=self.dialect)
@@ -271,8 +278,13 @@ class DuckDBEngine(SqlEngine):
                 except self.error:
                     pass
 
+    lazy_views = True
+
     def materialize(self, name: str, query) -> None:
         self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS ' + self.sql(query))
+
+    def view(self, name: str, query) -> None:
+        self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS ' + self.sql(query))
 
     def fetch(self, query) -> list:
         return self.con.execute(self.sql(query)).fetchall()
