@@ -2,10 +2,13 @@
 
 Who does what (docs/sql.md, "Engines"):
 
-- Leads are read, checked and converted by the Python readers, exactly as
-  `--engine python` does (same rejects, lines, warnings, `--strict`, inline
-  events); they reach the engine as the prepared relation, through a
-  temporary CSV file with declared column types.
+- Leads from a CSV file are read by the engine itself (DuckDB): one SQL
+  pass (`compiler.sqlstage.checked_leads`) converts the rows it reads
+  exactly and finds duplicate ids; the rest are read by the Python reader,
+  so reasons, warnings and `--strict` are the Python batch's. Other leads
+  files are read, checked and converted by the Python readers, exactly as
+  `--engine python` does, and reach the engine as the prepared relation
+  through a temporary CSV file with declared column types.
 - Events are read by the engine itself from CSV (other formats go through
   the Python readers first, as raw text). One SQL pass
   (`compiler.sqlstage.checked_events`) gives every row its fate — used,
@@ -15,7 +18,8 @@ Who does what (docs/sql.md, "Engines"):
   values) are read by the Python reader instead. Event attribute warnings
   are reported on their lead as the Python runtime words them.
 - The model's query (compiler/sql.py, prepared form) scores everything at
-  once; its rows come back in input order as `ScoreResult`s.
+  once; its rows come back in input order as `ScoreResult`s, or, for JSON
+  Lines output, as the result lines the engine wrote (compiler/sqljson.py).
 
 Rejects-file lines are exact: when a row is rejected, the file is scanned
 once more by the Python reader, which knows where every row starts.
