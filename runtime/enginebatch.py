@@ -196,16 +196,30 @@ class EngineBatch:
                                id_column=self.batch.id_column, columns_present=set(raw_columns))
         self.engine.materialize("checked_leads", checked_leads(builder, "raw_leads"))
         lines = _LineMap(path, self.delimiter, "csv", refused)
-        rejects = [(row.line, row) for row in lines.bad_rows()]
-        odd = self.engine.fetch(
-            exp.select(col("__epos", "c"), col("__status", "c"), col("__first", "c"), *[col(c, "r") for c in raw_columns])
-            .from_(exp.alias_(table("checked_leads"), ident("c"), table=True))
-            .join(exp.alias_(table("raw_leads"), ident("r"), table=True),
-                  on=exp.EQ(this=col("__epos", "c"), expression=col("__epos", "r")))
-            .where(exp.NEQ(this=col("__status", "c"), expression=exp.Literal.string("ok")))
-            .order_by(col("__epos", "c")))
+        odd = self.engine.fetch(_with_raw("checked_leads", "raw_leads", raw_columns,
+                                          lambda status: exp.NEQ(this=status, expression=exp.Literal.string("ok")),
+                                          "__status", "__first"))
         lines.need([row[0] for row in odd] + [row[2] for row in odd if row[1] == "duplicate"])
-        kept, rejected, python_rows = {}, set(), []
+        kept, rejected, python_rows, rejects = self.read_odd_leads(path, lines, odd, raw_columns)
+        s = self.summary
+        s.leads_read += self.engine.fetch(exp.select(exp.Count(this=exp.Star())).from_(table("raw_leads")))[0][0]
+        rejects += [(row.line, row) for row in lines.bad_rows()]
+        s.leads_read += len(lines.bad_rows())
+        for _line, row in sorted(rejects, key=lambda pair: pair[0]):
+            s.leads_rejected += 1
+            self.rejects.add(row)
+        self.load_prepared_leads(python_rows, rejected)
+        ok = self.engine.fetch(exp.select(col("__id")).from_(table("checked_leads")).where(_is("ok")(col("__status"))))
+        kept.update(dict.fromkeys((row[0] for row in ok), ()))
+        self.scored_ids, self.rejected_ids = kept.keys(), rejected
+        self.engine.drop("checked_leads", "raw_leads")
+        return kept
+
+    def read_odd_leads(self, path: str, lines, odd: list, raw_columns: list) -> tuple:
+        """The lead rows SQL left to Python (`checked_leads` not ok), decided as `Batch.lead` does:
+        (lead id → warnings of those scored, ids rejected by `--strict`, their prepared rows,
+        [(line, BadRow)] rejected)."""
+        kept, rejected, python_rows, rejects = {}, set(), [], []
         id_column = self.batch.id_column
         for epos, status, first, *values in odd:
             data, line = _raw_row(raw_columns, values), lines.line(epos)
@@ -224,20 +238,7 @@ class EngineBatch:
                     rejected.add(lead_id)
             if reason is not None:
                 rejects.append((line, BadRow(path, line, reason, data)))
-        s = self.summary
-        s.leads_read += self.engine.fetch(exp.select(exp.Count(this=exp.Star())).from_(table("raw_leads")))[0][0]
-        s.leads_read += len(lines.bad_rows())
-        for _line, row in sorted(rejects, key=lambda pair: pair[0]):
-            s.leads_rejected += 1
-            self.rejects.add(row)
-        self.load_prepared_leads(python_rows, rejected)
-        kept.update(dict.fromkeys(
-            (row[0] for row in self.engine.fetch(
-                exp.select(col("__id")).from_(table("checked_leads"))
-                .where(exp.EQ(this=col("__status"), expression=exp.Literal.string("ok"))))), ()))
-        self.scored_ids, self.rejected_ids = kept.keys(), rejected
-        self.engine.drop("checked_leads", "raw_leads")
-        return kept
+        return kept, rejected, python_rows, rejects
 
     def native_header(self, path: str) -> list | None:
         """The columns of a leads file the engine reads itself (CSV with an id column), else None."""
@@ -332,13 +333,9 @@ class EngineBatch:
         s.events_read -= counts.pop("python", 0)         # counted again by read_in_python
         raw_columns = [c for c in self.engine.columns("raw_events") if c != "__epos"]
         fates = [exp.Literal.string(x) for x in ("used", "undeclared", "after_now", "python")]
-        rejected_query = (exp.select(col("__epos", "c"), col("__status", "c"), *[col(c, "r") for c in raw_columns])
-                          .from_(exp.alias_(table("checked_events"), ident("c"), table=True))
-                          .join(exp.alias_(table("raw_events"), ident("r"), table=True),
-                                on=exp.EQ(this=col("__epos", "c"), expression=col("__epos", "r")))
-                          .where(exp.Not(this=exp.In(this=col("__status", "c"), expressions=fates)))
-                          .order_by(col("__epos", "c")))
-        rejected = self.engine.fetch(rejected_query)
+        rejected = self.engine.fetch(_with_raw("checked_events", "raw_events", raw_columns,
+                                               lambda status: exp.Not(this=exp.In(this=status, expressions=fates)),
+                                               "__status"))
         lines.need(row[0] for row in rejected)
         for row in rejected:
             s.events_rejected += 1
@@ -354,13 +351,7 @@ class EngineBatch:
     def read_in_python(self, path: str, lines, raw_columns: list) -> dict:
         """The rows `needs_python` picked, read by the Python reader: lead id → [(position, warning)]."""
         from .schema import EventProblem
-        query = (exp.select(col("__epos", "c"), *[col(c, "r") for c in raw_columns])
-                 .from_(exp.alias_(table("checked_events"), ident("c"), table=True))
-                 .join(exp.alias_(table("raw_events"), ident("r"), table=True),
-                       on=exp.EQ(this=col("__epos", "c"), expression=col("__epos", "r")))
-                 .where(exp.EQ(this=col("__status", "c"), expression=exp.Literal.string("python")))
-                 .order_by(col("__epos", "c")))
-        rows = self.engine.fetch(query)
+        rows = self.engine.fetch(_with_raw("checked_events", "raw_events", raw_columns, _is("python")))
         lines.need(row[0] for row in rows)
         picked = [(row[0], _raw_row(raw_columns, row[1:])) for row in rows] + self.held_back
         s, reader, warnings, used = self.summary, self.model.event_reader, {}, []
@@ -481,6 +472,21 @@ class _EventOwner:
 
     def __init__(self, lead_id, events):
         self.id, self.events, self.values, self.stripped = lead_id, events, {}, {}
+
+
+def _with_raw(checked: str, raw: str, raw_columns: list, where, *extra: str) -> exp.Select:
+    """`__epos`, the `extra` columns of the checked table, then the raw row, for the rows `where`
+    picks (a condition on `__status`), in file order."""
+    return (exp.select(col("__epos", "c"), *[col(c, "c") for c in extra], *[col(c, "r") for c in raw_columns])
+            .from_(exp.alias_(table(checked), ident("c"), table=True))
+            .join(exp.alias_(table(raw), ident("r"), table=True),
+                  on=exp.EQ(this=col("__epos", "c"), expression=col("__epos", "r")))
+            .where(where(col("__status", "c")))
+            .order_by(col("__epos", "c")))
+
+
+def _is(value: str):
+    return lambda status: exp.EQ(this=status, expression=exp.Literal.string(value))
 
 
 def _merge_warnings(lead_warnings: list, file_event_warnings) -> tuple:
