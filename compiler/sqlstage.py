@@ -279,7 +279,10 @@ def checked_events(builder, source: str, exact: bool = False) -> exp.Select:
         return exp.Is(this=col(column), expression=exp.null())
 
     def in_table(name):
-        return col("__lead").isin(query=exp.select(col("__id")).from_(table(name)))
+        # EXISTS, not IN: Spark plans `NOT IN (subquery)` as a nested-loop join (NULL-aware)
+        match = exp.EQ(this=col("__id", "k"), expression=col("__lead", "s"))
+        return exp.Exists(this=exp.select(exp.Literal.number(1)).from_(
+            exp.alias_(table(name), ident("k"), table=True)).where(match))
 
     lead_reason = exp.DPipe(this=exp.DPipe(this=lit("event: its lead `"), expression=col("__lead"), safe=True),
                             expression=lit("` was rejected"), safe=True)

@@ -18,6 +18,7 @@ Representation after conversion:
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
 
@@ -146,7 +147,9 @@ def us_to_datetime(us: int) -> _dt.datetime:
     return EPOCH + _dt.timedelta(microseconds=us)
 
 
+@functools.lru_cache(maxsize=256)
 def format_time(us: int) -> str:
+    """ISO-8601 text in UTC; remembered, since a batch writes the same `now` in every result."""
     return us_to_datetime(us).isoformat()
 
 
