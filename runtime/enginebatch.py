@@ -135,8 +135,9 @@ class EngineBatch:
         started = time.perf_counter()
         index = _RecordingIndex()
         with tempfile.TemporaryDirectory(prefix="leadscore-") as scratch:
-            kept = (not keep_leads and self.load_leads_natively(leads_path, scratch)) or \
-                self.load_leads(self.batch.leads(leads_path, index), index.rejected, scratch, keep_leads)
+            kept = None if keep_leads else self.load_leads_natively(leads_path, scratch)
+            if kept is None:
+                kept = self.load_leads(self.batch.leads(leads_path, index), index.rejected, scratch, keep_leads)
             file_warnings = self.load_events(events_path, scratch) if events_path else {}
             self.engine.drop("raw_events", *(() if self.engine.lazy_views else ("checked_events",)))
             yield kept, file_warnings
