@@ -12,7 +12,9 @@ query with `leadscore sql --dialect spark` instead (docs/sql.md).
 
 from __future__ import annotations
 
-from .sqlengine import EngineError, SqlEngine
+import os
+
+from .sqlengine import EngineError, SqlEngine, machine_memory_mb
 
 TYPES = {"VARCHAR": "string", "DOUBLE": "double", "BOOLEAN": "boolean", "BIGINT": "bigint"}
 
@@ -25,6 +27,12 @@ def import_pyspark():
     return SparkSession
 
 
+def driver_memory() -> str:
+    """A quarter of this machine's memory, at least 1 GB (Spark's default)."""
+    total = machine_memory_mb()
+    return f"{max(1024, total // 4)}m" if total else "1g"
+
+
 class SparkEngine(SqlEngine):
     dialect = "spark"
     native_formats: tuple = ()
@@ -35,7 +43,13 @@ class SparkEngine(SqlEngine):
                    .config("spark.sql.session.timeZone", "UTC")
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
-                   .config("spark.sql.shuffle.partitions", "4" if not master else "200"))
+                   # the output comes back to this process partition by partition: small ones
+                   .config("spark.sql.shuffle.partitions", "16" if not master else "200"))
+        if not master or master.startswith("local"):
+            # local mode runs in the driver's JVM, whose heap is 1 GB unless told: a million
+            # result rows did not fit ("TaskResultLost")
+            builder = builder.config("spark.driver.memory",
+                                     os.environ.get("LEADSCORE_SPARK_DRIVER_MEMORY") or driver_memory())
         try:
             self.spark = builder.getOrCreate()
         except Exception as error:       # Java missing, master unreachable: one clear line

@@ -154,14 +154,20 @@ FLOAT_SAMPLES = [0.0, -0.0, 1.0, -1.0, 21.0, 0.1, 2.392442435127517, 43.39244243
                  1.7976931348623157e+308, 123456789.125, -9999999999999998.0, 0.30000000000000004]
 
 
+def machine_memory_mb() -> int | None:
+    """This machine's physical memory in MB, if the system says."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def default_memory_limit() -> str:
     """Half of this machine's memory, at least 2 GB: DuckDB's own default (80%) leaves little for
     the Python side of the batch."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return "2GB"
-    return f"{max(2048, total // 2 // 2**20)}MB"
+    total = machine_memory_mb()
+    return f"{max(2048, total // 2)}MB" if total else "2GB"
+
 
 def import_duckdb():
     try:
