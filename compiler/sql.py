@@ -432,7 +432,7 @@ class QueryBuilder:
 
     def factor(self, decay: ir.Decay, age) -> exp.Expression:
         if decay.kind == "half_life":
-            return exp.Pow(this=num(0.5), expression=div(to_double(age), num(decay.period)))
+            return self.d.power(num(0.5), div(to_double(age), num(decay.period)))
         if decay.kind == "linear":
             value = sub(num(1.0), div(mul(num(decay.rate), to_double(age)), num(decay.period)))
             return case((exp.LT(this=paren(value), expression=num(0.0)), num(0.0)), default=value)
@@ -903,9 +903,10 @@ def rule_column(rule: ir.Rule) -> str:
     return f"rule.{rule.name}"
 
 
-def build_query(model: ir.Model, dialect: str = "duckdb", now: int | None = None, **options) -> exp.Expression:
+def build_query(model: ir.Model, dialect: str = "duckdb", now: int | None = None, pow_function: str | None = None,
+                **options) -> exp.Expression:
     """The model's scoring query as a sqlglot tree. Raises SqlUnsupported."""
-    return QueryBuilder(model, get_dialect(dialect), now, **options).build()
+    return QueryBuilder(model, get_dialect(dialect, pow_function), now, **options).build()
 
 
 def to_sql(model: ir.Model, dialect: str = "duckdb", now: int | None = None, pretty: bool = True,

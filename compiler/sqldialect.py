@@ -39,6 +39,9 @@ def call(name: str, *args) -> exp.Expression:
 @attrs.frozen
 class Dialect:
     name: str
+    #: A function the engine provides that computes `x ** y` as Python does (`SparkEngine`
+    #: registers one: Spark's POWER is Java's and can differ in the last bit); None: POWER.
+    pow_function: str | None = None
 
     # ---- types -----------------------------------------------------------------------
 
@@ -50,6 +53,11 @@ class Dialect:
 
     def text_type(self) -> exp.DataType:
         return exp.DataType.build("VARCHAR" if self.name not in ("spark", "bigquery") else "STRING")
+
+    def power(self, base: exp.Expression, exponent: exp.Expression) -> exp.Expression:
+        if self.pow_function:
+            return call(self.pow_function, base, exponent)
+        return exp.Pow(this=base, expression=exponent)
 
     def float_text(self, e: exp.Expression) -> exp.Expression | None:
         """A DOUBLE as the text Python's `repr` gives it, where the engine writes doubles so
@@ -191,10 +199,10 @@ class Dialect:
         return exp.IntDiv(this=a, expression=b)
 
 
-def dialect(name: str) -> Dialect:
+def dialect(name: str, pow_function: str | None = None) -> Dialect:
     if name not in DIALECTS:
         raise SqlUnsupported(f"unknown SQL dialect `{name}`; choose one of: {', '.join(DIALECTS)}")
-    return Dialect(name)
+    return Dialect(name, pow_function)
 
 
 # ---- regex portability ------------------------------------------------------------------

@@ -185,6 +185,8 @@ class SqlEngine:
 
     #: Does `view` leave a query to be run where it is read (so its tables must stay)?
     lazy_views = False
+    #: The engine's function for `x ** y` as Python computes it, if its POWER differs
+    pow_function: str | None = None
 
     def writes_json(self) -> bool:
         """Can the query write result lines itself (compiler/sqljson.py)? Only where doubles come
@@ -314,7 +316,7 @@ def score_prepared(model: ir.Model, leads: list, now: int, engine=None) -> list:
     from ..compiler.sql import to_sql
     engine = engine or DuckDBEngine()
     engine.load_prepared(model, leads)
-    sql = to_sql(model, engine.dialect, now, prepared=True, pretty=False)
+    sql = to_sql(model, engine.dialect, now, prepared=True, pretty=False, pow_function=engine.pow_function)
     reader = RowReader(model, now)
     by_id = {lead.id: lead for lead in leads}
     return [reader.result(row, tuple(by_id[row["id"]].warnings)) for row in engine.rows(sql)]
