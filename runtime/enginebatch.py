@@ -2,15 +2,15 @@
 
 Who does what (docs/sql.md, "Engines"):
 
-- Leads from a CSV file are read by the engine itself (DuckDB): one SQL
-  pass (`compiler.sqlstage.checked_leads`) converts the rows it reads
-  exactly and finds duplicate ids; the rest are read by the Python reader,
+- Leads from a CSV file (or a Parquet file of text columns) are read by
+  the engine itself (DuckDB): one SQL pass (`compiler.sqlstage.checked_leads`)
+  converts the rows it reads exactly and finds duplicate ids; the rest are read by the Python reader,
   so reasons, warnings and `--strict` are the Python batch's. Other leads
   files are read, checked and converted by the Python readers, exactly as
   `--engine python` does, and reach the engine as the prepared relation
   through a temporary CSV file with declared column types.
-- Events are read by the engine itself from CSV (other formats go through
-  the Python readers first, as raw text). One SQL pass
+- Events are read by the engine itself from CSV or all-text Parquet (other
+  files go through the Python readers first). One SQL pass
   (`compiler.sqlstage.checked_events`) gives every row its fate — used,
   ignored (undeclared type, after now) or rejected with the same reason the
   Python batch gives — and converts the used ones; rows SQL might read
@@ -181,13 +181,16 @@ class EngineBatch:
         the Python reader, so reasons, warnings and `--strict` are the Python
         batch's. Rejects are written in line order, as the Python batch does.
         """
-        header = self.native_header(path)
-        if header is None:
+        fmt = self.native_format(path)
+        header = self.csv_header(path) if fmt == "csv" else None
+        if fmt is None or (fmt == "csv" and header is None):
             return None
-        refused = self.engine.load_raw(path, "csv", "raw_leads", self.delimiter)
+        refused = self.engine.load_raw(path, fmt, "raw_leads", self.delimiter)
+        if refused is None:
+            return None
         raw_columns = [c for c in self.engine.columns("raw_leads") if c != "__epos"]
-        if raw_columns != header:                   # a header the engine names differently
-            self.engine.drop("raw_leads")
+        if (header is not None and raw_columns != header) or self.batch.id_column not in raw_columns:
+            self.engine.drop("raw_leads")           # a header the engine names differently; no id column
             return None
         from ..compiler.sql import QueryBuilder
         from ..compiler.sqldialect import dialect
@@ -196,7 +199,7 @@ class EngineBatch:
         builder = QueryBuilder(self.checked, dialect(self.engine.dialect), self.now, prepared=True,
                                id_column=self.batch.id_column, columns_present=set(raw_columns))
         self.engine.materialize("checked_leads", checked_leads(builder, "raw_leads"))
-        lines = _LineMap(path, self.delimiter, "csv", refused)
+        lines = _LineMap(path, self.delimiter, fmt, refused)
         odd = self.engine.fetch(_with_raw("checked_leads", "raw_leads", raw_columns,
                                           lambda status: exp.NEQ(this=status, expression=exp.Literal.string("ok")),
                                           "__status", "__first"))
@@ -241,13 +244,15 @@ class EngineBatch:
                 rejects.append((line, BadRow(path, line, reason, data)))
         return kept, rejected, python_rows, rejects
 
-    def native_header(self, path: str) -> list | None:
-        """The columns of a leads file the engine reads itself (CSV with an id column), else None."""
-        if path == "-" or self.batch.line_ids or "csv" not in self.engine.native_formats:
+    def native_format(self, path: str) -> str | None:
+        """The format of a leads file the engine may read itself, else None."""
+        if path == "-" or self.batch.line_ids:
             return None
         fmt, packed = detect_format(path)
-        if fmt != "csv" or packed:
-            return None
+        return fmt if fmt in ("csv", "parquet") and fmt in self.engine.native_formats and not packed else None
+
+    def csv_header(self, path: str) -> list | None:
+        """The columns the Python reader finds in a CSV file (None: no data row, or no id column)."""
         for item in read_rows(path, delimiter=self.delimiter):
             if isinstance(item, BadRow):
                 continue
@@ -280,8 +285,8 @@ class EngineBatch:
         """Read, check and convert the events file; returns lead id → warnings of its file events."""
         fmt = "jsonl" if path == "-" else detect_format(path)[0]
         native = fmt in self.engine.native_formats and path != "-" and not detect_format(path)[1]
-        if native:
-            refused = self.engine.load_raw(path, fmt, "raw_events", self.delimiter)
+        refused = self.engine.load_raw(path, fmt, "raw_events", self.delimiter) if native else None
+        if refused is not None:
             lines = _LineMap(path, self.delimiter, fmt, refused)
         else:
             lines = _LineMap(path, None, None, 0, self.raw_through_python(path, scratch))

@@ -217,7 +217,7 @@ class DuckDBEngine(SqlEngine):
     """An embedded, in-memory DuckDB with the session time zone pinned to UTC."""
 
     dialect = "duckdb"
-    native_formats = ("csv",)        # Parquet's typed values go through the Python reader (enginebatch)
+    native_formats = ("csv", "parquet")       # Parquet with text columns only (`load_raw`)
 
     def __init__(self, threads: int | None = None, memory_limit: str | None = None):
         """`memory_limit`: what DuckDB may hold before it spills to a temporary directory
@@ -242,10 +242,17 @@ class DuckDBEngine(SqlEngine):
                          "columns=$2, nullstr='', quote='\"', escape='\"', delim=',', auto_detect=false)",
                          [path, dict(columns)])
 
-    def load_raw(self, path: str, fmt: str, name: str, delimiter: str | None) -> int:
-        """A user's CSV or Parquet file as text columns plus `__epos`; returns how many rows it refused."""
+    def load_raw(self, path: str, fmt: str, name: str, delimiter: str | None) -> int | None:
+        """A user's CSV or Parquet file as text columns plus `__epos`; returns how many rows it
+        refused, or None (nothing loaded) for a Parquet file whose rows DuckDB would not give as
+        the Python reader does: a column that is not text, or names DuckDB changed (duplicates)."""
         from .io.readers import _normalize_delimiter, sniff_delimiter
         if fmt == "parquet":
+            columns = self.con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [path]).fetchall()
+            stored = [row[0] for row in self.con.execute(
+                "SELECT name FROM parquet_schema($1) WHERE num_children IS NULL", [path]).fetchall()]
+            if any(row[1] != "VARCHAR" for row in columns) or [row[0] for row in columns] != stored:
+                return None
             self.con.execute(f'CREATE OR REPLACE TABLE "{name}_file" AS SELECT * FROM read_parquet($1)', [path])
             self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT rowid AS "__epos", * FROM "{name}_file"')
             return 0

@@ -37,7 +37,7 @@ from leadscore.cli import main  # noqa: E402
 from leadscore.compiler.sql import to_sql  # noqa: E402
 from leadscore.compiler.sqldialect import DIALECTS, SqlUnsupported, regex_gaps  # noqa: E402
 from leadscore.dsl import analyze, analyze_file  # noqa: E402
-from leadscore.runtime import schema  # noqa: E402
+from leadscore.runtime import schema, sqlengine  # noqa: E402
 from leadscore.runtime import values as v  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,6 +216,26 @@ def test_duckdb_engine_reads_json_lines_events(tmp_path):
 
 
 @pytest.mark.skipif(not (SHARED / "uci-bank-marketing").exists(), reason="../shared/data not present")
+@pytest.mark.parametrize("typed_events", [False, True])
+def test_duckdb_engine_reads_parquet_like_python(typed_events, tmp_path):
+    """Parquet files with text columns are read by DuckDB itself; one with typed columns (here a
+    TIMESTAMPTZ `at`) goes through the Python reader. Either way, the Python engine's output."""
+    pytest.importorskip("pyarrow")
+    con = duckdb.connect()
+    leads, events = tmp_path / "leads.parquet", tmp_path / "events.parquet"
+    con.execute(f"COPY (SELECT * FROM read_csv('{EXAMPLES / 'b2b/leads.csv'}', all_varchar=true)) "
+                f"TO '{leads}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT * FROM read_csv('{EXAMPLES / 'b2b/events.csv'}', all_varchar={not typed_events})) "
+                f"TO '{events}' (FORMAT parquet)")
+    engine = sqlengine.DuckDBEngine()
+    assert engine.load_raw(str(leads), "parquet", "raw", None) == 0
+    assert (engine.load_raw(str(events), "parquet", "raw", None) is None) == typed_events
+    paths = (EXAMPLES / "b2b.score", leads, events)
+    for explain in (True, False):
+        assert_same_run(score_with("duckdb", *paths, tmp_path, explain=explain),
+                        score_with("python", *paths, tmp_path, explain=explain))
+
+
 def test_duckdb_engine_agrees_on_the_real_bank_data(tmp_path):
     paths = (EXAMPLES / "bank-marketing.score", SHARED / "uci-bank-marketing/bank-additional-full.csv", None)
     assert_same_run(score_with("duckdb", *paths, tmp_path, "--line-ids"),
