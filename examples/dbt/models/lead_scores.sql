@@ -8,63 +8,206 @@ WITH "raw_leads" AS (
   SELECT
     ROW_NUMBER() OVER (ORDER BY CAST("id" AS VARCHAR)) AS "__pos",
     NULLIF(
-      TRIM(CAST("id" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      CASE
+        WHEN (
+          LEFT(CAST("id" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          AND RIGHT(CAST("id" AS VARCHAR), 1) BETWEEN '!' AND '~'
+        )
+        THEN CAST("id" AS VARCHAR)
+        WHEN TRIM(CAST("id" AS VARCHAR)) = ''
+        OR (
+          LEFT(TRIM(CAST("id" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          AND RIGHT(TRIM(CAST("id" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+        )
+        THEN TRIM(CAST("id" AS VARCHAR))
+        ELSE TRIM(CAST("id" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+      END,
       ''
     ) AS "__id",
     CAST("email" AS VARCHAR) AS "raw0",
     NULLIF(
-      TRIM(CAST("email" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      CASE
+        WHEN (
+          LEFT(CAST("email" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          AND RIGHT(CAST("email" AS VARCHAR), 1) BETWEEN '!' AND '~'
+        )
+        THEN CAST("email" AS VARCHAR)
+        WHEN TRIM(CAST("email" AS VARCHAR)) = ''
+        OR (
+          LEFT(TRIM(CAST("email" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          AND RIGHT(TRIM(CAST("email" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+        )
+        THEN TRIM(CAST("email" AS VARCHAR))
+        ELSE TRIM(CAST("email" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+      END,
       ''
     ) AS "r0",
     CAST("title" AS VARCHAR) AS "raw1",
     NULLIF(
-      TRIM(CAST("title" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      CASE
+        WHEN (
+          LEFT(CAST("title" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          AND RIGHT(CAST("title" AS VARCHAR), 1) BETWEEN '!' AND '~'
+        )
+        THEN CAST("title" AS VARCHAR)
+        WHEN TRIM(CAST("title" AS VARCHAR)) = ''
+        OR (
+          LEFT(TRIM(CAST("title" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          AND RIGHT(TRIM(CAST("title" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+        )
+        THEN TRIM(CAST("title" AS VARCHAR))
+        ELSE TRIM(CAST("title" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+      END,
       ''
     ) AS "r1",
     CAST("job_level" AS VARCHAR) AS "raw2",
     NULLIF(
-      TRIM(CAST("job_level" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      CASE
+        WHEN (
+          LEFT(CAST("job_level" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          AND RIGHT(CAST("job_level" AS VARCHAR), 1) BETWEEN '!' AND '~'
+        )
+        THEN CAST("job_level" AS VARCHAR)
+        WHEN TRIM(CAST("job_level" AS VARCHAR)) = ''
+        OR (
+          LEFT(TRIM(CAST("job_level" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          AND RIGHT(TRIM(CAST("job_level" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+        )
+        THEN TRIM(CAST("job_level" AS VARCHAR))
+        ELSE TRIM(CAST("job_level" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+      END,
       ''
     ) AS "r2",
     CAST("department" AS VARCHAR) AS "raw3",
     NULLIF(
-      TRIM(CAST("department" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      CASE
+        WHEN (
+          LEFT(CAST("department" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          AND RIGHT(CAST("department" AS VARCHAR), 1) BETWEEN '!' AND '~'
+        )
+        THEN CAST("department" AS VARCHAR)
+        WHEN TRIM(CAST("department" AS VARCHAR)) = ''
+        OR (
+          LEFT(TRIM(CAST("department" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          AND RIGHT(TRIM(CAST("department" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+        )
+        THEN TRIM(CAST("department" AS VARCHAR))
+        ELSE TRIM(CAST("department" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+      END,
       ''
     ) AS "r3",
     CAST("Number of Employees" AS VARCHAR) AS "raw4",
     NULLIF(
-      TRIM(
-        CAST("Number of Employees" AS VARCHAR),
-        '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
-      ),
+      CASE
+        WHEN (
+          LEFT(CAST("Number of Employees" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          AND RIGHT(CAST("Number of Employees" AS VARCHAR), 1) BETWEEN '!' AND '~'
+        )
+        THEN CAST("Number of Employees" AS VARCHAR)
+        WHEN TRIM(CAST("Number of Employees" AS VARCHAR)) = ''
+        OR (
+          LEFT(TRIM(CAST("Number of Employees" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          AND RIGHT(TRIM(CAST("Number of Employees" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+        )
+        THEN TRIM(CAST("Number of Employees" AS VARCHAR))
+        ELSE TRIM(
+          CAST("Number of Employees" AS VARCHAR),
+          '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
+        )
+      END,
       ''
     ) AS "r4",
     CAST("country" AS VARCHAR) AS "raw5",
     NULLIF(
-      TRIM(CAST("country" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      CASE
+        WHEN (
+          LEFT(CAST("country" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          AND RIGHT(CAST("country" AS VARCHAR), 1) BETWEEN '!' AND '~'
+        )
+        THEN CAST("country" AS VARCHAR)
+        WHEN TRIM(CAST("country" AS VARCHAR)) = ''
+        OR (
+          LEFT(TRIM(CAST("country" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          AND RIGHT(TRIM(CAST("country" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+        )
+        THEN TRIM(CAST("country" AS VARCHAR))
+        ELSE TRIM(CAST("country" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+      END,
       ''
     ) AS "r5",
     CAST("phone" AS VARCHAR) AS "raw6",
     NULLIF(
-      TRIM(CAST("phone" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      CASE
+        WHEN (
+          LEFT(CAST("phone" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          AND RIGHT(CAST("phone" AS VARCHAR), 1) BETWEEN '!' AND '~'
+        )
+        THEN CAST("phone" AS VARCHAR)
+        WHEN TRIM(CAST("phone" AS VARCHAR)) = ''
+        OR (
+          LEFT(TRIM(CAST("phone" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          AND RIGHT(TRIM(CAST("phone" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+        )
+        THEN TRIM(CAST("phone" AS VARCHAR))
+        ELSE TRIM(CAST("phone" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+      END,
       ''
     ) AS "r6",
     CAST("Email Opt Out" AS VARCHAR) AS "raw7",
     NULLIF(
-      TRIM(
-        CAST("Email Opt Out" AS VARCHAR),
-        '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
-      ),
+      CASE
+        WHEN (
+          LEFT(CAST("Email Opt Out" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          AND RIGHT(CAST("Email Opt Out" AS VARCHAR), 1) BETWEEN '!' AND '~'
+        )
+        THEN CAST("Email Opt Out" AS VARCHAR)
+        WHEN TRIM(CAST("Email Opt Out" AS VARCHAR)) = ''
+        OR (
+          LEFT(TRIM(CAST("Email Opt Out" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          AND RIGHT(TRIM(CAST("Email Opt Out" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+        )
+        THEN TRIM(CAST("Email Opt Out" AS VARCHAR))
+        ELSE TRIM(
+          CAST("Email Opt Out" AS VARCHAR),
+          '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
+        )
+      END,
       ''
     ) AS "r7",
     CAST("signed_up" AS VARCHAR) AS "raw8",
     NULLIF(
-      TRIM(CAST("signed_up" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      CASE
+        WHEN (
+          LEFT(CAST("signed_up" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          AND RIGHT(CAST("signed_up" AS VARCHAR), 1) BETWEEN '!' AND '~'
+        )
+        THEN CAST("signed_up" AS VARCHAR)
+        WHEN TRIM(CAST("signed_up" AS VARCHAR)) = ''
+        OR (
+          LEFT(TRIM(CAST("signed_up" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          AND RIGHT(TRIM(CAST("signed_up" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+        )
+        THEN TRIM(CAST("signed_up" AS VARCHAR))
+        ELSE TRIM(CAST("signed_up" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+      END,
       ''
     ) AS "r8",
     CAST("last_login" AS VARCHAR) AS "raw9",
     NULLIF(
-      TRIM(CAST("last_login" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      CASE
+        WHEN (
+          LEFT(CAST("last_login" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          AND RIGHT(CAST("last_login" AS VARCHAR), 1) BETWEEN '!' AND '~'
+        )
+        THEN CAST("last_login" AS VARCHAR)
+        WHEN TRIM(CAST("last_login" AS VARCHAR)) = ''
+        OR (
+          LEFT(TRIM(CAST("last_login" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          AND RIGHT(TRIM(CAST("last_login" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+        )
+        THEN TRIM(CAST("last_login" AS VARCHAR))
+        ELSE TRIM(CAST("last_login" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+      END,
       ''
     ) AS "r9"
   FROM "leads"
@@ -241,138 +384,175 @@ WITH "raw_leads" AS (
     "__dup" = 1
 ), "staged_events" AS (
   SELECT
-    NULLIF(
-      TRIM(CAST("lead_id" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-      ''
-    ) AS "__lead",
-    NULLIF(
-      TRIM(CAST("type" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-      ''
-    ) AS "__type",
+    "__lead",
+    "__type",
     CASE
       WHEN REGEXP_LIKE(
-        NULLIF(
-          TRIM(CAST("at" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-          ''
-        ),
+        "__at_text",
         '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?)?)?(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?'
       )
-      THEN DATE_PART(
-        EPOCH_MICROSECOND,
-        TRY_CAST(NULLIF(
-          TRIM(CAST("at" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-          ''
-        ) AS TIMESTAMPTZ)
-      )
+      THEN DATE_PART(EPOCH_MICROSECOND, TRY_CAST("__at_text" AS TIMESTAMPTZ))
     END AS "__at",
-    LOWER(
-      CASE
-        WHEN NULLIF(
-          TRIM(CAST("type" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-          ''
-        ) = 'page_view'
-        THEN NULLIF(
-          TRIM(CAST("url" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-          ''
-        )
-      END
-    ) AS "a0",
+    LOWER(CASE WHEN "__type" = 'page_view' THEN "c0" END) AS "a0",
+    CASE WHEN "__type" = 'page_view' THEN "c0" END AS "t0",
     CASE
-      WHEN NULLIF(
-        TRIM(CAST("type" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-        ''
-      ) = 'page_view'
-      THEN NULLIF(
-        TRIM(CAST("url" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-        ''
-      )
-    END AS "t0",
-    CASE
-      WHEN NULLIF(
-        TRIM(CAST("type" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-        ''
-      ) = 'page_view'
+      WHEN "__type" = 'page_view'
       THEN CASE
-        WHEN REGEXP_LIKE(
-          NULLIF(
-            TRIM(CAST("seconds" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-            ''
-          ),
-          '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?'
-        )
-        THEN TRY_CAST(NULLIF(
-          TRIM(CAST("seconds" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-          ''
-        ) AS DOUBLE)
+        WHEN REGEXP_LIKE("c1", '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?')
+        THEN TRY_CAST("c1" AS DOUBLE)
       END
     END AS "a1",
-    LOWER(
-      CASE
-        WHEN NULLIF(
-          TRIM(CAST("type" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-          ''
-        ) = 'email_open'
-        THEN NULLIF(
-          TRIM(CAST("campaign" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-          ''
-        )
-      END
-    ) AS "a2",
-    CASE
-      WHEN NULLIF(
-        TRIM(CAST("type" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+    LOWER(CASE WHEN "__type" = 'email_open' THEN "c2" END) AS "a2",
+    CASE WHEN "__type" = 'email_open' THEN "c2" END AS "t2",
+    LOWER(CASE WHEN "__type" = 'form_submit' THEN "c3" END) AS "a3",
+    CASE WHEN "__type" = 'form_submit' THEN "c3" END AS "t3",
+    LOWER(CASE WHEN "__type" = 'webinar_attended' THEN "c4" END) AS "a4",
+    CASE WHEN "__type" = 'webinar_attended' THEN "c4" END AS "t4"
+  FROM (
+    SELECT
+      NULLIF(
+        CASE
+          WHEN (
+            LEFT(CAST("lead_id" AS VARCHAR), 1) BETWEEN '!' AND '~'
+            AND RIGHT(CAST("lead_id" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          )
+          THEN CAST("lead_id" AS VARCHAR)
+          WHEN TRIM(CAST("lead_id" AS VARCHAR)) = ''
+          OR (
+            LEFT(TRIM(CAST("lead_id" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+            AND RIGHT(TRIM(CAST("lead_id" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          )
+          THEN TRIM(CAST("lead_id" AS VARCHAR))
+          ELSE TRIM(CAST("lead_id" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+        END,
         ''
-      ) = 'email_open'
-      THEN NULLIF(
-        TRIM(CAST("campaign" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ) AS "__lead",
+      NULLIF(
+        CASE
+          WHEN (
+            LEFT(CAST("type" AS VARCHAR), 1) BETWEEN '!' AND '~'
+            AND RIGHT(CAST("type" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          )
+          THEN CAST("type" AS VARCHAR)
+          WHEN TRIM(CAST("type" AS VARCHAR)) = ''
+          OR (
+            LEFT(TRIM(CAST("type" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+            AND RIGHT(TRIM(CAST("type" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          )
+          THEN TRIM(CAST("type" AS VARCHAR))
+          ELSE TRIM(CAST("type" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+        END,
         ''
-      )
-    END AS "t2",
-    LOWER(
-      CASE
-        WHEN NULLIF(
-          TRIM(CAST("type" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-          ''
-        ) = 'form_submit'
-        THEN NULLIF(
-          TRIM(CAST("form" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-          ''
-        )
-      END
-    ) AS "a3",
-    CASE
-      WHEN NULLIF(
-        TRIM(CAST("type" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ) AS "__type",
+      NULLIF(
+        CASE
+          WHEN (
+            LEFT(CAST("at" AS VARCHAR), 1) BETWEEN '!' AND '~'
+            AND RIGHT(CAST("at" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          )
+          THEN CAST("at" AS VARCHAR)
+          WHEN TRIM(CAST("at" AS VARCHAR)) = ''
+          OR (
+            LEFT(TRIM(CAST("at" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+            AND RIGHT(TRIM(CAST("at" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          )
+          THEN TRIM(CAST("at" AS VARCHAR))
+          ELSE TRIM(CAST("at" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+        END,
         ''
-      ) = 'form_submit'
-      THEN NULLIF(
-        TRIM(CAST("form" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ) AS "__at_text",
+      NULLIF(
+        CASE
+          WHEN (
+            LEFT(CAST("url" AS VARCHAR), 1) BETWEEN '!' AND '~'
+            AND RIGHT(CAST("url" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          )
+          THEN CAST("url" AS VARCHAR)
+          WHEN TRIM(CAST("url" AS VARCHAR)) = ''
+          OR (
+            LEFT(TRIM(CAST("url" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+            AND RIGHT(TRIM(CAST("url" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          )
+          THEN TRIM(CAST("url" AS VARCHAR))
+          ELSE TRIM(CAST("url" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+        END,
         ''
-      )
-    END AS "t3",
-    LOWER(
-      CASE
-        WHEN NULLIF(
-          TRIM(CAST("type" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-          ''
-        ) = 'webinar_attended'
-        THEN NULLIF(
-          TRIM(CAST("webinar" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
-          ''
-        )
-      END
-    ) AS "a4",
-    CASE
-      WHEN NULLIF(
-        TRIM(CAST("type" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ) AS "c0",
+      CAST("url" AS VARCHAR) AS "raw0",
+      NULLIF(
+        CASE
+          WHEN (
+            LEFT(CAST("seconds" AS VARCHAR), 1) BETWEEN '!' AND '~'
+            AND RIGHT(CAST("seconds" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          )
+          THEN CAST("seconds" AS VARCHAR)
+          WHEN TRIM(CAST("seconds" AS VARCHAR)) = ''
+          OR (
+            LEFT(TRIM(CAST("seconds" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+            AND RIGHT(TRIM(CAST("seconds" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          )
+          THEN TRIM(CAST("seconds" AS VARCHAR))
+          ELSE TRIM(CAST("seconds" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+        END,
         ''
-      ) = 'webinar_attended'
-      THEN NULLIF(
-        TRIM(CAST("webinar" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'),
+      ) AS "c1",
+      CAST("seconds" AS VARCHAR) AS "raw1",
+      NULLIF(
+        CASE
+          WHEN (
+            LEFT(CAST("campaign" AS VARCHAR), 1) BETWEEN '!' AND '~'
+            AND RIGHT(CAST("campaign" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          )
+          THEN CAST("campaign" AS VARCHAR)
+          WHEN TRIM(CAST("campaign" AS VARCHAR)) = ''
+          OR (
+            LEFT(TRIM(CAST("campaign" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+            AND RIGHT(TRIM(CAST("campaign" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          )
+          THEN TRIM(CAST("campaign" AS VARCHAR))
+          ELSE TRIM(CAST("campaign" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+        END,
         ''
-      )
-    END AS "t4"
-  FROM "events"
+      ) AS "c2",
+      CAST("campaign" AS VARCHAR) AS "raw2",
+      NULLIF(
+        CASE
+          WHEN (
+            LEFT(CAST("form" AS VARCHAR), 1) BETWEEN '!' AND '~'
+            AND RIGHT(CAST("form" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          )
+          THEN CAST("form" AS VARCHAR)
+          WHEN TRIM(CAST("form" AS VARCHAR)) = ''
+          OR (
+            LEFT(TRIM(CAST("form" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+            AND RIGHT(TRIM(CAST("form" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          )
+          THEN TRIM(CAST("form" AS VARCHAR))
+          ELSE TRIM(CAST("form" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+        END,
+        ''
+      ) AS "c3",
+      CAST("form" AS VARCHAR) AS "raw3",
+      NULLIF(
+        CASE
+          WHEN (
+            LEFT(CAST("webinar" AS VARCHAR), 1) BETWEEN '!' AND '~'
+            AND RIGHT(CAST("webinar" AS VARCHAR), 1) BETWEEN '!' AND '~'
+          )
+          THEN CAST("webinar" AS VARCHAR)
+          WHEN TRIM(CAST("webinar" AS VARCHAR)) = ''
+          OR (
+            LEFT(TRIM(CAST("webinar" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+            AND RIGHT(TRIM(CAST("webinar" AS VARCHAR)), 1) BETWEEN '!' AND '~'
+          )
+          THEN TRIM(CAST("webinar" AS VARCHAR))
+          ELSE TRIM(CAST("webinar" AS VARCHAR), '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　')
+        END,
+        ''
+      ) AS "c4",
+      CAST("webinar" AS VARCHAR) AS "raw4"
+    FROM "events"
+  ) AS "x"
 ), "usable_events" AS (
   SELECT
     *
@@ -391,6 +571,69 @@ WITH "raw_leads" AS (
         'webinar_attended'
       )
     )
+), "lead_values" AS (
+  SELECT
+    *,
+    CASE
+      WHEN CHARINDEX('@', REVERSE("f0")) > 0
+      THEN NULLIF(
+        CASE
+          WHEN (
+            LEFT(
+              LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
+                CHARINDEX('@', REVERSE("f0"))
+              ) - 1))),
+              1
+            ) BETWEEN '!' AND '~'
+            AND RIGHT(
+              LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
+                CHARINDEX('@', REVERSE("f0"))
+              ) - 1))),
+              1
+            ) BETWEEN '!' AND '~'
+          )
+          THEN LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
+            CHARINDEX('@', REVERSE("f0"))
+          ) - 1)))
+          WHEN TRIM(
+            LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
+              CHARINDEX('@', REVERSE("f0"))
+            ) - 1)))
+          ) = ''
+          OR (
+            LEFT(
+              TRIM(
+                LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
+                  CHARINDEX('@', REVERSE("f0"))
+                ) - 1)))
+              ),
+              1
+            ) BETWEEN '!' AND '~'
+            AND RIGHT(
+              TRIM(
+                LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
+                  CHARINDEX('@', REVERSE("f0"))
+                ) - 1)))
+              ),
+              1
+            ) BETWEEN '!' AND '~'
+          )
+          THEN TRIM(
+            LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
+              CHARINDEX('@', REVERSE("f0"))
+            ) - 1)))
+          )
+          ELSE TRIM(
+            LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
+              CHARINDEX('@', REVERSE("f0"))
+            ) - 1))),
+            '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
+          )
+        END,
+        ''
+      )
+    END AS "dom0"
+  FROM "staged_leads"
 ), "lead_aggregates" AS (
   SELECT
     "__lead",
@@ -833,7 +1076,7 @@ WITH "raw_leads" AS (
     "j1"."x" AS "x0",
     "j2"."x" AS "x1",
     "j3"."x" AS "x2"
-  FROM "staged_leads" AS "b"
+  FROM "lead_values" AS "b"
   LEFT JOIN "lead_aggregates" AS "j0"
     ON "b"."__id" = "j0"."__lead"
   LEFT JOIN "each_x0" AS "j1"
@@ -847,31 +1090,9 @@ WITH "raw_leads" AS (
     *,
     CASE
       WHEN NOT (
-        CASE
-          WHEN CHARINDEX('@', REVERSE("f0")) > 0
-          THEN NULLIF(
-            TRIM(
-              LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
-                CHARINDEX('@', REVERSE("f0"))
-              ) - 1))),
-              '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
-            ),
-            ''
-          )
-        END IN ('aol.com', 'gmail.com', 'hotmail.com', 'icloud.com', 'outlook.com', 'yahoo.com')
+        "dom0" IN ('aol.com', 'gmail.com', 'hotmail.com', 'icloud.com', 'outlook.com', 'yahoo.com')
       )
-      THEN CASE
-        WHEN CHARINDEX('@', REVERSE("f0")) > 0
-        THEN NULLIF(
-          TRIM(
-            LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
-              CHARINDEX('@', REVERSE("f0"))
-            ) - 1))),
-            '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
-          ),
-          ''
-        )
-      END
+      THEN "dom0"
     END AS "__key"
   FROM "leads_with_aggregates"
 ), "account_events" AS (
@@ -1022,37 +1243,12 @@ WITH "raw_leads" AS (
       ELSE CAST(0.0 AS DOUBLE)
     END AS "r5",
     CASE
-      WHEN CASE
-        WHEN CHARINDEX('@', REVERSE("f0")) > 0
-        THEN NULLIF(
-          TRIM(
-            LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
-              CHARINDEX('@', REVERSE("f0"))
-            ) - 1))),
-            '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
-          ),
-          ''
-        )
-      END IN ('aol.com', 'gmail.com', 'hotmail.com', 'icloud.com', 'outlook.com', 'yahoo.com')
+      WHEN "dom0" IN ('aol.com', 'gmail.com', 'hotmail.com', 'icloud.com', 'outlook.com', 'yahoo.com')
       THEN CAST(-10.0 AS DOUBLE)
       ELSE CAST(0.0 AS DOUBLE)
     END AS "r6",
     CASE
-      WHEN RIGHT(
-        CASE
-          WHEN CHARINDEX('@', REVERSE("f0")) > 0
-          THEN NULLIF(
-            TRIM(
-              LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
-                CHARINDEX('@', REVERSE("f0"))
-              ) - 1))),
-              '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
-            ),
-            ''
-          )
-        END,
-        LENGTH('.edu')
-      ) = '.edu'
+      WHEN RIGHT("dom0", LENGTH('.edu')) = '.edu'
       THEN CAST(-10.0 AS DOUBLE)
       ELSE CAST(0.0 AS DOUBLE)
     END AS "r7",
@@ -1753,22 +1949,7 @@ WITH "raw_leads" AS (
       THEN CAST(100.0 AS DOUBLE)
       ELSE "__total"
     END AS "__final",
-    CASE
-      WHEN CASE
-        WHEN CHARINDEX('@', REVERSE("f0")) > 0
-        THEN NULLIF(
-          TRIM(
-            LOWER(REVERSE(SUBSTRING(REVERSE("f0"), 1, (
-              CHARINDEX('@', REVERSE("f0"))
-            ) - 1))),
-            '\t\n\x0b\f\r\x1c\x1d\x1e\x1f                  　'
-          ),
-          ''
-        )
-      END IN ('rival.com')
-      THEN TRUE
-      ELSE FALSE
-    END AS "dq0"
+    CASE WHEN "dom0" IN ('rival.com') THEN TRUE ELSE FALSE END AS "dq0"
   FROM "group_scores"
 ), "stages" AS (
   SELECT
