@@ -86,6 +86,17 @@ def assert_same_run(a: dict, b: dict) -> None:
     assert a["output"] == b["output"]
 
 
+def assert_duckdb_runs_like_python(model, leads, events, tmp: Path, *extra) -> dict:
+    """`--engine duckdb` and `--engine python` agree with and without `--explain` (the engine's
+    two output paths), lead rejects in line order; returns the last Python run."""
+    for explain in (True, False):
+        duck = score_with("duckdb", model, leads, events, tmp, *extra, explain=explain)
+        python = score_with("python", model, leads, events, tmp, *extra, explain=explain)
+        assert_same_run(duck, python)
+        assert duck["lead_rejects"] == python["lead_rejects"]
+    return python
+
+
 # ---- leadscore sql ------------------------------------------------------------------
 
 @pytest.mark.parametrize("model", MODELS)
@@ -197,9 +208,7 @@ def test_engine_refusal_is_an_error_not_a_different_score(tmp_path):
 @pytest.mark.parametrize("model, leads, events, extra", RUNS)
 def test_duckdb_engine_output_is_byte_identical(model, leads, events, extra, tmp_path):
     paths = (EXAMPLES / model, EXAMPLES / leads, EXAMPLES / events if events else None)
-    for explain in (True, False):
-        assert_same_run(score_with("duckdb", *paths, tmp_path, *extra, explain=explain),
-                        score_with("python", *paths, tmp_path, *extra, explain=explain))
+    assert_duckdb_runs_like_python(*paths, tmp_path, *extra)
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -209,12 +218,8 @@ def test_duckdb_engine_loses_nothing_on_bad_data(strict, tmp_path):
     leads = bad_data.write_bytes(tmp_path / "leads.csv", bad_data.LEADS_CSV, True, "\r\n")
     events = bad_data.write_bytes(tmp_path / "events.csv", bad_data.EVENTS_CSV)
     extra = ["--strict"] if strict else []
-    for explain in (True, False):
-        duck = score_with("duckdb", model, leads, events, tmp_path, *extra, explain=explain)
-        python = score_with("python", model, leads, events, tmp_path, *extra, explain=explain)
-        assert_same_run(duck, python)
-        assert duck["lead_rejects"] == python["lead_rejects"]          # in line order
-    assert len(duck["rejects"]) >= 16          # the fixture's bad rows really were there
+    python = assert_duckdb_runs_like_python(model, leads, events, tmp_path, *extra)
+    assert len(python["rejects"]) >= 16          # the fixture's bad rows really were there
 
 
 def test_duckdb_engine_reads_json_lines_events(tmp_path):
@@ -242,9 +247,7 @@ def test_duckdb_engine_reads_parquet_like_python(typed_events, tmp_path):
     assert engine.load_raw(str(leads), "parquet", "raw", None) == 0
     assert (engine.load_raw(str(events), "parquet", "raw", None) is None) == typed_events
     paths = (EXAMPLES / "b2b.score", leads, events)
-    for explain in (True, False):
-        assert_same_run(score_with("duckdb", *paths, tmp_path, explain=explain),
-                        score_with("python", *paths, tmp_path, explain=explain))
+    assert_duckdb_runs_like_python(*paths, tmp_path)
 
 
 def test_duckdb_engine_agrees_on_the_real_bank_data(tmp_path):
@@ -477,11 +480,7 @@ def test_duckdb_engine_reads_odd_lead_rows_exactly_like_python(strict, tmp_path)
     events.write_text("lead_id,type,at\nA,visit,2026-11-01T00:00:00Z\nC,visit,2026-11-02T00:00:00Z\n"
                       "E,visit,2026-11-03T00:00:00Z\nH,visit,2026-11-03T00:00:00Z\n", encoding="utf-8")
     extra = ["--strict"] if strict else []
-    for explain in (True, False):
-        python = score_with("python", model, leads, events, tmp_path, *extra, explain=explain)
-        duck = score_with("duckdb", model, leads, events, tmp_path, *extra, explain=explain)
-        assert_same_run(duck, python)
-        assert duck["lead_rejects"] == python["lead_rejects"]          # in line order
+    python = assert_duckdb_runs_like_python(model, leads, events, tmp_path, *extra)
     assert len(python["rejects"]) >= 5
 
 
