@@ -245,26 +245,33 @@ class DuckDBEngine(SqlEngine):
     def load_raw(self, path: str, fmt: str, name: str, delimiter: str | None) -> int | None:
         """A user's CSV or Parquet file as text columns plus `__epos`; returns how many rows it
         refused, or None (nothing loaded) for a Parquet file whose rows DuckDB would not give as
-        the Python reader does: a column that is not text, or names DuckDB changed (duplicates)."""
+        the Python reader does: a column that is not text, names DuckDB changed (duplicates), or
+        a file it cannot read (the Python reader then words the error)."""
         from .io.readers import _normalize_delimiter, sniff_delimiter
         if fmt == "parquet":
-            columns = self.con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [path]).fetchall()
-            stored = [row[0] for row in self.con.execute(
-                "SELECT name FROM parquet_schema($1) WHERE num_children IS NULL", [path]).fetchall()]
+            try:
+                columns = self.con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [path]).fetchall()
+                stored = [row[0] for row in self.con.execute(
+                    "SELECT name FROM parquet_schema($1) WHERE num_children IS NULL", [path]).fetchall()]
+            except self.error:              # missing, unreadable, not Parquet: the Python reader says why
+                return None
             if any(row[1] != "VARCHAR" for row in columns) or [row[0] for row in columns] != stored:
                 return None
             self.con.execute(f'CREATE OR REPLACE TABLE "{name}_file" AS SELECT * FROM read_parquet($1)', [path])
             self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT rowid AS "__epos", * FROM "{name}_file"')
             return 0
-        if delimiter:
-            delim = _normalize_delimiter(delimiter)
-        else:
-            with open(path, encoding="utf-8-sig", errors="replace") as handle:
-                delim = sniff_delimiter(handle.readline())
-        self.con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
-        self.con.execute(f'CREATE OR REPLACE TABLE "{name}_file" AS SELECT * FROM read_csv($1, header=true, '
-                         "all_varchar=true, store_rejects=true, nullstr=$2, quote='\"', escape='\"', "
-                         "delim=$3, strict_mode=true)", [path, "\x00", delim])
+        try:
+            if delimiter:
+                delim = _normalize_delimiter(delimiter)
+            else:
+                with open(path, encoding="utf-8-sig", errors="replace") as handle:
+                    delim = sniff_delimiter(handle.readline())
+            self.con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+            self.con.execute(f'CREATE OR REPLACE TABLE "{name}_file" AS SELECT * FROM read_csv($1, header=true, '
+                             "all_varchar=true, store_rejects=true, nullstr=$2, quote='\"', escape='\"', "
+                             "delim=$3, strict_mode=true)", [path, "\x00", delim])
+        except (OSError, self.error):       # the Python reader reads it, or says why it cannot
+            return None
         self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT rowid AS "__epos", * FROM "{name}_file"')
         return self.con.execute("SELECT COUNT(DISTINCT line) FROM reject_errors").fetchone()[0]
 

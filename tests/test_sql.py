@@ -250,6 +250,19 @@ def test_duckdb_engine_reads_parquet_like_python(typed_events, tmp_path):
     assert_duckdb_runs_like_python(*paths, tmp_path)
 
 
+def test_duckdb_engine_words_unreadable_files_as_python_does(tmp_path):
+    """A missing or broken file is the Python reader's one-line error, not an engine's."""
+    broken = tmp_path / "broken.parquet"
+    broken.write_text("not parquet")
+    model, leads = EXAMPLES / "b2b.score", EXAMPLES / "b2b/leads.csv"
+    for args in (["--leads", leads, "--events", tmp_path / "missing.csv"], ["--leads", tmp_path / "missing.csv"],
+                 ["--leads", leads, "--events", broken], ["--leads", broken]):
+        results = [run("score", model, *args, "--now", NOW, "-o", tmp_path / "out.jsonl", "--engine", engine)
+                   for engine in ("python", "duckdb")]
+        assert results[0][0] == results[1][0] == 1
+        assert results[0][2] == results[1][2] and results[0][2].startswith("error: cannot read")
+
+
 def test_duckdb_engine_agrees_on_the_real_bank_data(tmp_path):
     paths = (EXAMPLES / "bank-marketing.score", SHARED / "uci-bank-marketing/bank-additional-full.csv", None)
     assert_same_run(score_with("duckdb", *paths, tmp_path, "--line-ids"),
