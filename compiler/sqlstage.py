@@ -61,12 +61,7 @@ class Stager:
         if field.sentinel_numbers:
             number = case((self.d.full_match(r, NUMBER_PATTERN), self.d.to_double(r)))
             tests.append(exp.In(this=number, expressions=[num(x) for x in sorted(field.sentinel_numbers)]))
-        if not tests:
-            return None
-        out = tests[0]
-        for t in tests[1:]:
-            out = exp.Or(this=exp.Paren(this=out), expression=exp.Paren(this=t))
-        return out
+        return _any_of(tests) if tests else None
 
     # ---- the CTEs ---------------------------------------------------------------------
 
@@ -192,10 +187,15 @@ def needs_python(stager, at_text: exp.Expression) -> exp.Expression:
             if odd is None:
                 continue
             tests.append(and_(exp.EQ(this=kind.copy(), expression=lit(event.name)), odd))
+    return case((_any_of(tests), exp.true()), default=exp.false())
+
+
+def _any_of(tests: list) -> exp.Expression:
+    """`a OR b OR …`, each test parenthesized."""
     out = tests[0]
     for t in tests[1:]:
         out = exp.Or(this=exp.Paren(this=out), expression=exp.Paren(this=t))
-    return case((out, exp.true()), default=exp.false())
+    return out
 
 
 def _odd_value(d, r: exp.Expression, type_: str) -> exp.Expression | None:
@@ -232,9 +232,7 @@ def checked_leads(builder, source: str) -> exp.Select:
             python.append(and_(exp.Not(this=exp.Is(this=col(f"r{i}"), expression=exp.null())), odd))
     first = exp.Window(this=exp.Min(this=col("__epos")), partition_by=[col("__id")])
     columns.append(exp.alias_(first, ident("__first")))
-    python_test = python[0] if python else exp.false()
-    for t in python[1:]:
-        python_test = exp.Or(this=exp.Paren(this=python_test), expression=exp.Paren(this=t))
+    python_test = _any_of(python) if python else exp.false()
     columns.append(exp.alias_(case((python_test, exp.true()), default=exp.false()), ident("__python")))
     status = case((exp.Is(this=col("__id"), expression=exp.null()), lit("python")),
                   (exp.LT(this=col("__first"), expression=col("__epos")), lit("duplicate")),

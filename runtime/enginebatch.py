@@ -164,12 +164,16 @@ class EngineBatch:
         self.engine.load_typed_csv("prepared_leads", lead_path, lead_cols)
         self.engine.load_typed_csv("inline_events", inline_path, event_cols)
         self.scored_ids, self.rejected_ids = kept.keys(), rejected
-        for name, values in (("scored_ids", kept), ("rejected_ids", sorted(rejected))):
-            # one file per table: Spark would serve a second read of the same path from its cache
-            ids = os.path.join(scratch, name + ".csv")
-            write_prepared_csv(ids, [[x] for x in values])
-            self.engine.load_typed_csv(name, ids, [("__id", "VARCHAR")])
+        self.load_ids("scored_ids", kept)
+        self.load_ids("rejected_ids", sorted(rejected))
         return kept
+
+    def load_ids(self, name: str, ids) -> None:
+        """A table of lead ids (`__id`), through its own file: Spark would serve a second read of
+        the same path from its cache."""
+        path = os.path.join(self.scratch, name + ".csv")
+        write_prepared_csv(path, [[x] for x in ids])
+        self.engine.load_typed_csv(name, path, [("__id", "VARCHAR")])
 
     def load_leads_natively(self, path: str, scratch: str) -> dict | None:
         """A CSV leads file read by the engine itself: lead id → its warnings. None when the
@@ -181,7 +185,7 @@ class EngineBatch:
         the Python reader, so reasons, warnings and `--strict` are the Python
         batch's. Rejects are written in line order, as the Python batch does.
         """
-        fmt = self.native_format(path)
+        fmt = None if self.batch.line_ids else self.native_format(path)
         header = self.csv_header(path) if fmt == "csv" else None
         if fmt is None or (fmt == "csv" and header is None):
             return None
@@ -245,11 +249,11 @@ class EngineBatch:
         return kept, rejected, python_rows, rejects
 
     def native_format(self, path: str) -> str | None:
-        """The format of a leads file the engine may read itself, else None."""
-        if path == "-" or self.batch.line_ids:
+        """The format of a file the engine may read itself (plain CSV or Parquet), else None."""
+        if path == "-":
             return None
         fmt, packed = detect_format(path)
-        return fmt if fmt in ("csv", "parquet") and fmt in self.engine.native_formats and not packed else None
+        return fmt if fmt in self.engine.native_formats and not packed else None
 
     def csv_header(self, path: str) -> list | None:
         """The columns the Python reader finds in a CSV file (None: no data row, or no id column)."""
@@ -269,23 +273,19 @@ class EngineBatch:
         self.engine.load_typed_csv("python_leads", python_path, lead_cols)
         wanted = [c for c, _ in lead_cols]
         from_sql = [exp.alias_(col("__epos"), ident("__pos")) if c == "__pos" else col(c) for c in wanted]
-        ok = (exp.select(*from_sql).from_(table("checked_leads"))
-              .where(exp.EQ(this=col("__status"), expression=exp.Literal.string("ok"))))
+        ok = exp.select(*from_sql).from_(table("checked_leads")).where(_is("ok")(col("__status")))
         self.engine.materialize("prepared_leads", exp.union(
             ok, exp.select(*[col(c) for c in wanted]).from_(table("python_leads")), distinct=False))
         empty = os.path.join(self.scratch, "inline_events.csv")
         write_prepared_csv(empty, [])
         self.engine.load_typed_csv("inline_events", empty, event_cols)
         self.engine.materialize("scored_ids", exp.select(col("__id")).from_(table("prepared_leads")))
-        ids = os.path.join(self.scratch, "rejected_ids.csv")
-        write_prepared_csv(ids, [[x] for x in sorted(rejected)])
-        self.engine.load_typed_csv("rejected_ids", ids, [("__id", "VARCHAR")])
+        self.load_ids("rejected_ids", sorted(rejected))
 
     def load_events(self, path: str, scratch: str) -> dict:
         """Read, check and convert the events file; returns lead id → warnings of its file events."""
-        fmt = "jsonl" if path == "-" else detect_format(path)[0]
-        native = fmt in self.engine.native_formats and path != "-" and not detect_format(path)[1]
-        refused = self.engine.load_raw(path, fmt, "raw_events", self.delimiter) if native else None
+        fmt = self.native_format(path)
+        refused = self.engine.load_raw(path, fmt, "raw_events", self.delimiter) if fmt else None
         if refused is not None:
             lines = _LineMap(path, self.delimiter, fmt, refused)
         else:
