@@ -51,6 +51,8 @@ class Compiler:
             disqualify=tuple((s.name, self.expr(s.condition), s.text) for s in m.disqualify),
             campaigns=tuple(self.campaign(c) for c in m.campaigns),
             stream_count=len(m.streams),
+            key_reads_events=bool(account and account.key_reads_events),
+            account_rules_shared=bool(account and account.rules_shared),
         )
 
     def campaign(self, campaign: ir.Campaign) -> PlanCampaign:

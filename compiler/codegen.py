@@ -481,6 +481,8 @@ class Generator:
             w.line(f"disqualify={tuple_of(stages['disqualify'])},")
             w.line(f"campaigns={tuple_of(campaigns)},")
             w.line(f"stream_count={len(m.streams)!r},")
+            w.line(f"key_reads_events={bool(m.account and m.account.key_reads_events)!r},")
+            w.line(f"account_rules_shared={bool(m.account and m.account.rules_shared)!r},")
         w.line(")")
 
     # ---- the fast path: the total alone ----------------------------------------------

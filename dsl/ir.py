@@ -210,6 +210,17 @@ def counted_aggregates(expr) -> tuple:
                  if isinstance(a, Aggregate) and a.kind != "no" and not a.stream.is_leads)
 
 
+def reads_events(expr) -> bool:
+    """Does an expression look at events (an aggregate over an event stream)?"""
+    return any(isinstance(node, Aggregate) and not node.stream.is_leads for node in walk(expr))
+
+
+def reads_lead_fields(rule) -> bool:
+    """Does a rule read a field of the lead being scored (not only its account's leads and events)?"""
+    parts = (rule.condition, rule.by, rule.stream.filter if rule.stream is not None else None)
+    return any(isinstance(node, FieldRef) for part in parts if part is not None for node in walk(part))
+
+
 # ---- rules, scopes, outputs ----------------------------------------------------
 
 @ir
@@ -308,6 +319,16 @@ class Account:
     key_type: str
     where: Expr | None
     rules: tuple
+
+    @property
+    def key_reads_events(self) -> bool:
+        """Does finding a lead's account look at its events?"""
+        return reads_events(self.key) or (self.where is not None and reads_events(self.where))
+
+    @property
+    def rules_shared(self) -> bool:
+        """Does every lead of an account get the same account points (no rule reads the lead's fields)?"""
+        return not any(reads_lead_fields(rule) for rule in self.rules)
 
 
 @ir

@@ -27,7 +27,7 @@ from .eventstore import EventStore, HeldLeads
 from .io import BadRow, ReadError, Row, detect_format, id_problem, read_rows
 from .model import Model
 from .schema import EventProblem, Lead, sort_events
-from .scoring import Account, account_key
+from .scoring import Account, AccountPart, account_key, account_part
 from .scoring import score as score_lead
 from .values import format_time
 
@@ -299,8 +299,9 @@ class Batch:
         held = HeldLeads(self.model.fields, keep_raw)
         for lead in leads:
             inline = lead.events
-            # the key may read the lead's events (all of them, file and inline)
-            lead.events = sort_events((index.peek(lead.id) if index is not None else []) + inline)
+            if plan.key_reads_events:
+                # the key reads the lead's events: all of them, file and inline
+                lead.events = sort_events((index.peek(lead.id) if index is not None else []) + inline)
             key = account_key(plan, lead, now)
             held.add(lead, key, index.claim(lead.id) if index is not None else -1, inline)
         return held
@@ -316,29 +317,47 @@ class Batch:
         order of the file. What does not change between builds, the order
         of the account's events, is kept until its last lead (`orders`:
         4 bytes an event).
+
+        When no account rule reads the scored lead's own fields (the usual
+        case), every lead of an account gets the same account points: the
+        account is built once, at its first lead, and only its points are
+        kept until its last (`AccountPart`).
         """
         plan, now = self.model.plan, self.now
         accounts = OpenAccounts()
         orders: dict[int, array] = {}
+        parts: dict[int, AccountPart] | None = {} if plan.account_rules_shared else None
         for position in range(len(held)):
             lead = held.lead(position)
             file_events = index.use(held.heads[position], self.summary, lead.warnings) if index is not None else []
             lead.events = sort_events(file_events + held.inline.get(position, []))
             number = held.account[position]
-            account = None
-            if number >= 0:
-                account = accounts.get(number)
-                if account is None:
-                    account = self.build_account(held, number, position, lead, index, orders)
-                following = held.next[position]
-                accounts.after(number, account, following - position)
-                if following < 0:
-                    orders.pop(number, None)
+            if number < 0:
+                yield lead, score_lead(plan, lead, now)
+                continue
+            following = held.next[position]
+            if parts is not None:
+                part = parts.pop(number, None)
+                if part is None:
+                    account = self.build_account(held, number, position, lead, index, None)
+                    part = account_part(plan, lead, now, account)
+                if following >= 0:
+                    parts[number] = part
+                yield lead, score_lead(plan, lead, now, part=part)
+                continue
+            account = accounts.get(number)
+            if account is None:
+                account = self.build_account(held, number, position, lead, index, orders)
+            accounts.after(number, account, following - position)
+            if following < 0:
+                orders.pop(number, None)
             yield lead, score_lead(plan, lead, now, account)
 
     def build_account(self, held: HeldLeads, number: int, position: int, lead: Lead,
-                      index: EventStore | None, orders: dict) -> Account:
-        """The account `number`, for its lead at `position` (`lead`, which has its events)."""
+                      index: EventStore | None, orders: dict | None) -> Account:
+        """The account `number`, for its lead at `position` (`lead`, which has its events).
+
+        `orders` keeps the order of its events for the next build (None: it is built once)."""
         members = held.members(number)
         if len(members) == 1:
             return Account(held.keys[number], [lead], lead.events)
@@ -346,9 +365,9 @@ class Batch:
         return Account(held.keys[number], leads, self.account_events(held, number, members, index, orders))
 
     def account_events(self, held: HeldLeads, number: int, members: list, index: EventStore | None,
-                       orders: dict) -> list:
+                       orders: dict | None) -> list:
         """Every event of an account's leads (`HeldEvent`s, and inline ones), in canonical order."""
-        order = orders.get(number)
+        order = orders.get(number) if orders is not None else None
         if order is not None:
             return index.read_at(order)
         events, inline = [], False
@@ -361,7 +380,7 @@ class Batch:
         # each lead's events in file order, then its inline ones: sorted together,
         # as stable as if each lead's events had been sorted first
         events = sort_events(events)
-        if index is not None and not inline:
+        if index is not None and not inline and orders is not None:
             orders[number] = array("i", [event.index for event in events])
         return events
 

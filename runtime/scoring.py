@@ -88,6 +88,9 @@ class Plan:
     disqualify: tuple
     campaigns: tuple
     stream_count: int
+    # What a batch may skip (docs/batch.md "Accounts"); the defaults are always safe.
+    key_reads_events: bool = True         # the account key or `where` looks at the lead's events
+    account_rules_shared: bool = False    # no account rule reads the scored lead's own fields
 
 
 def decay_function(decay):
@@ -126,6 +129,35 @@ def account_key(plan: Plan, lead, now: int):
     return key
 
 
+class AccountPart:
+    """What an account's rules give each of its leads, worked out once for the account.
+
+    Only for a plan whose account rules read no field of the lead being
+    scored (`Plan.account_rules_shared`): then every lead of the account
+    gets the same account points, and a batch need not build the account
+    again for each of them. `points` are the fired rules' points in
+    declaration order, so adding them one by one gives the total `run` gives.
+    """
+
+    __slots__ = ("points", "contributions", "tags", "inputs")
+
+    def __init__(self, points: tuple, contributions: tuple, tags: tuple, inputs: tuple):
+        self.points = points
+        self.contributions = contributions
+        self.tags = tags
+        self.inputs = inputs
+
+
+def account_part(plan: Plan, lead, now: int, account: Account) -> AccountPart:
+    """Run the account rules for `lead` (one lead of `account`, with its events): the part every
+    lead of the account shares. The explanation's inputs are read now, so the part does not
+    keep the account alive."""
+    tally = _Tally(make_env(plan, lead, now, account))
+    tally.run(plan.account_rules, "account")
+    return AccountPart(tuple(c.points for _, c in tally.contributions), tuple(tally.contributions),
+                       tuple(tally.tags), tally.read_inputs())
+
+
 class _Tally:
     """Collects contributions, tags and the fired rules while a lead is scored."""
 
@@ -139,8 +171,24 @@ class _Tally:
 
     def read_inputs(self) -> tuple:
         """The values the fired rules read, for explanations; computed only when asked for."""
-        return tuple(Input(p.rule.name, label, show(read(self.env, None)))
-                     for p in self.fired for label, read, _node in p.inputs)
+        found: list = []
+        for fired in self.fired:
+            if fired.__class__ is AccountPart:
+                found += fired.inputs
+            else:
+                found += [Input(fired.rule.name, label, show(read(self.env, None)))
+                          for label, read, _node in fired.inputs]
+        return tuple(found)
+
+    def take(self, part: AccountPart, total: float) -> float:
+        """`total` plus an account's shared part, as if its rules had run here."""
+        for points in part.points:
+            total += points
+        self.contributions += part.contributions
+        self.tags += part.tags
+        if part.inputs:
+            self.fired.append(part)
+        return total
 
     def run(self, rules: tuple, scope_label: str, tags: list | None = None, total: float = 0.0) -> float:
         """`total` plus each rule's points, added left to right (docs/semantics.md "Totals").
@@ -186,7 +234,9 @@ def ordered_tags(pairs: list) -> tuple:
     return tuple(dict.fromkeys(tag for _, tag in pairs))
 
 
-def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreResult:
+def score(plan: Plan, lead, now: int, account: Account | None = None,
+          part: AccountPart | None = None) -> ScoreResult:
+    """The lead's result; its account points come from `account`, or from `part` when given."""
     model = plan.model
     env = make_env(plan, lead, now, account)
     tally = _Tally(env)
@@ -198,7 +248,9 @@ def score(plan: Plan, lead, now: int, account: Account | None = None) -> ScoreRe
         groups[g.name] = group_score = clamp(raw, g.min, g.max)
         total += group_score
     total = tally.run(plan.rules, "global", total=total)
-    if account is not None:
+    if part is not None:
+        total = tally.take(part, total)
+    elif account is not None:
         total = tally.run(plan.account_rules, "account", total=total)
 
     low, high = model.clamp if model.clamp else (None, None)

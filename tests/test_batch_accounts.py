@@ -232,3 +232,53 @@ def test_run_pairs_keeps_raw_rows_and_run_does_not_hold_them(model, tmp_path, mo
         assert pairs[0][0].raw["email"].startswith("p1@")
         list(Batch(model, now_us(NOW), rejects).run(str(leads), str(events)))
     assert seen[0] is True and seen[-1] is False
+
+
+# The same account rules without the one that reads the scored lead's own
+# field (`employees`): every lead of an account gets the same account points.
+SHARED_MODEL = MODEL.replace(
+    '    rule big_and_busy: +4 when employees >= 500 and count(form_submit[form == "trial"]) >= 1\n', "")
+
+
+@pytest.mark.parametrize("backend", ["codegen", "closures"])
+def test_plan_says_when_account_points_are_shared(backend):
+    assert SHARED_MODEL != MODEL
+    assert leadscore.loads(SHARED_MODEL, backend=backend).plan.account_rules_shared
+    assert not leadscore.loads(MODEL, backend=backend).plan.account_rules_shared
+    assert not leadscore.loads(MODEL, backend=backend).plan.key_reads_events
+    by_events = MODEL.replace("where domain(email) not in personal", "where any demo_request")
+    assert leadscore.loads(by_events, backend=backend).plan.key_reads_events
+
+
+def explained(model, leads, events):
+    """Every result of a batch with what explanations show: contributions, inputs and the text."""
+    with RejectsWriter(None) as rejects:
+        batch = Batch(model, now_us(NOW), rejects)
+        return [(json.dumps(r.to_dict(explain=True), sort_keys=True), r.inputs, r.explain())
+                for _lead, r in batch.run_pairs(str(leads), str(events))], attrs.evolve(batch.summary, seconds=0.0)
+
+
+@pytest.mark.parametrize("backend", ["codegen", "closures"])
+def test_shared_account_points_are_what_building_the_account_gives(backend, tmp_path, monkeypatch):
+    """An account built once for all its leads (`AccountPart`) scores and explains each lead as
+    an account built again for each lead does, and as score_many does."""
+    shared = leadscore.loads(SHARED_MODEL, backend=backend)
+    rebuilt = attrs.evolve(shared, plan=attrs.evolve(shared.plan, account_rules_shared=False))
+    monkeypatch.setattr(OpenAccounts, "WINDOW", 0)          # the other path builds for each lead
+    leads, events = write_files(tmp_path, leads=200, events=2500)
+    once, summary_once = explained(shared, leads, events)
+    again, summary_again = explained(rebuilt, leads, events)
+    assert once == again
+    assert summary_once == summary_again
+    assert sum('"scope": "account"' in r for r, _, _ in once) > 50
+    assert any(i.rule == "committee" for _, inputs, _ in once for i in inputs)
+    with open(leads, newline="") as handle:
+        lead_rows = list(csv.DictReader(handle))
+    with open(events, newline="") as handle:
+        event_rows = list(csv.DictReader(handle))
+    expected = [r.to_dict(explain=True) for r in shared.score_many(lead_rows, event_rows, now=NOW)]
+    for (got, _, _), want in zip(once, expected, strict=True):
+        got = json.loads(got)
+        got.pop("warnings")
+        want.pop("warnings")
+        assert got == want
