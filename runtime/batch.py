@@ -26,6 +26,7 @@ import attrs
 from .eventstore import EventStore, HeldLeads
 from .io import BadRow, ReadError, Row, detect_format, id_problem, read_rows
 from .model import Model
+from .resultjson import ResultLines
 from .schema import EventProblem, Lead, sort_events
 from .scoring import Account, AccountPart, account_key, account_part
 from .scoring import score as score_lead
@@ -393,6 +394,10 @@ class Batch:
         """Yield each scored lead's result in input order; `summary` is complete at the end."""
         for _lead, result in self.pairs(leads_path, events_path, keep_raw=False):
             yield result
+
+    def json_lines(self, leads_path: str, events_path: str | None = None) -> Iterator[str]:
+        """Each scored lead's result as its JSON Lines text (`ResultLines`), in input order."""
+        return map(ResultLines(self.model.plan).text, self.run(leads_path, events_path))
 
     def run_pairs(self, leads_path: str, events_path: str | None = None) -> Iterator[tuple]:
         """Yield (lead, result) for each scored lead, in input order (the lead keeps its raw row)."""

@@ -39,6 +39,7 @@ from sqlglot import exp
 from ..compiler.sql import col, ident, table
 from ..dsl import ir
 from .batch import Batch
+from .resultjson import ResultLines
 from .io.readers import BadRow, detect_format, id_problem, parse_id, read_rows
 from .sqlengine import RowReader, json_line, prepared_columns, prepared_rows
 from .values import format_time
@@ -106,8 +107,7 @@ class EngineBatch:
         it, without the newline), in input order. The engine writes the text when it can
         (compiler/sqljson.py); else, and for a row it cannot write, the result is built here."""
         if not self.engine.writes_json():
-            for result in self.run(leads_path, events_path):
-                yield json.dumps(result.to_dict(), ensure_ascii=False)
+            yield from map(ResultLines(self.model.plan).text, self.run(leads_path, events_path))
             return
         with self.loaded(leads_path, events_path, False) as (kept, file_warnings):
             now, odd = json.dumps(format_time(self.now)), None
