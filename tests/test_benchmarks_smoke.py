@@ -29,3 +29,17 @@ def test_quick_run_prints_the_tables(tmp_path):
     report = json.loads(figures.read_text())
     assert {"a", "b", "c", "targets", "machine"} <= set(report)
     assert all(row["us_per_lead"] > 0 for row in report["a"]["rows"])
+
+
+def test_batch_floor_runs_its_three_passes(tmp_path):
+    """`benchmarks/batch_floor.py` on a few leads: the reader, the bare pass and the engine all run."""
+    figures = tmp_path / "floor.json"
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "batch_floor.py"), "--leads", "300",
+                           "--data", str(tmp_path), "--json", str(figures)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    report = json.loads(figures.read_text())
+    assert report["events"] == 3000
+    for name in ("reader alone", "bare pass (floor)", "leadscore score"):
+        assert name in done.stdout
+        assert report[name]["cpu_seconds"] > 0
