@@ -6,6 +6,7 @@ disturbs less.
 
     python benchmarks/batch_scale.py                 # 1,000,000 leads, 10,000,000 events
     python benchmarks/batch_scale.py --leads 100000  # a smaller run
+    python benchmarks/batch_scale.py --jobs 2        # `leadscore score --jobs 2`: scoring in 2 processes
 
 The data (CSV, the columns of examples/b2b.score) is written once to
 benchmarks/data/ and reused. Targets (issue [batch]): peak RSS under 2 GB;
@@ -87,7 +88,8 @@ print(rows, time.perf_counter() - start)
 def run(command: list) -> tuple[float, float, int, str]:
     """Run a command; return its wall time, its CPU time (user + system), its peak RSS in bytes,
     and its standard error. The figures are that process's own (`os.wait4`), not the maximum
-    over every child so far."""
+    over every child so far; with `--jobs`, its forked scoring processes' CPU time is included
+    and the peak RSS is the largest process's."""
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     err = proc.stderr.read()
@@ -105,6 +107,7 @@ def main() -> None:
     parser.add_argument("--events-per-lead", type=int, default=10)
     parser.add_argument("--data", default=os.path.join(HERE, "data"))
     parser.add_argument("--model", default=MODEL, help="the model to score (default: examples/b2b.score)")
+    parser.add_argument("--jobs", type=int, default=1, help="`leadscore score --jobs N` (default 1)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -117,10 +120,11 @@ def main() -> None:
     read_time, read_cpu, _, _ = run([python, "-c", READ_ONLY, leads_path, events_path])
     score_time, score_cpu, score_rss, summary = run([exe, "score", args.model, "--leads", leads_path,
                                                      "--events", events_path, "--now", NOW,
-                                                     "-o", os.devnull, "--rejects", os.devnull])
+                                                     "-o", os.devnull, "--rejects", os.devnull,
+                                                     "--jobs", str(args.jobs)])
     events = args.leads * args.events_per_lead
     figures = {
-        "model": os.path.relpath(args.model, ROOT), "leads": args.leads, "events": events,
+        "model": os.path.relpath(args.model, ROOT), "leads": args.leads, "events": events, "jobs": args.jobs,
         "read_seconds": round(read_time, 2), "score_seconds": round(score_time, 2),
         "ratio": round(score_time / read_time, 2),
         "read_cpu_seconds": round(read_cpu, 2), "score_cpu_seconds": round(score_cpu, 2),
@@ -131,6 +135,7 @@ def main() -> None:
         "load_average": os.getloadavg()[0],
     }
     print(summary.strip())
+    print(f"(leadscore score --jobs {args.jobs})")
     print()
     print(f"{'leads':>12} {'events':>12} {'read s':>8} {'score s':>8} {'ratio':>6} {'cpu ratio':>9} "
           f"{'leads/s':>9} {'events/s':>10} {'peak RSS':>9}")

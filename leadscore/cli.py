@@ -236,7 +236,9 @@ def rejects_path(explicit: str | None, output: str | None) -> str | None:
 @click.option("-o", "--output", help="output file (default: standard output)")
 @click.option("--explain", is_flag=True, help="add each lead's contributions (jsonl)")
 @click.option("--rejects", "rejects", help="rejects file, JSON Lines (default: rejects.jsonl beside -o)")
-def score(model, leads_path, events_path, now, fmt, output, explain, rejects, **options):
+@click.option("--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+              help="processes that score (--engine python, jsonl without --explain); 0: one per core")
+def score(model, leads_path, events_path, now, fmt, output, explain, rejects, jobs, **options):
     """Score a batch of leads; one result per lead, in input order.
 
     \b
@@ -247,12 +249,14 @@ def score(model, leads_path, events_path, now, fmt, output, explain, rejects, **
     """
     from .runtime.io import DataError, RejectsWriter
     from .runtime.output import ResultWriter
+    from .runtime.workers import WorkerError, default_jobs
     at = evaluation_time(now)
     loaded = load_model(model)
     options["model_path"] = model
     try:
         with RejectsWriter(rejects_path(rejects, output)) as rejected:
             batch = make_batch(loaded, at, rejected, options)
+            batch.jobs = jobs or default_jobs()
             writer = ResultWriter(fmt, output, loaded.plan, explain)
             try:
                 if writer.takes_lines and hasattr(batch, "json_lines"):
@@ -265,7 +269,7 @@ def score(model, leads_path, events_path, now, fmt, output, explain, rejects, **
                 writer.close()
     except BrokenPipeError:
         raise
-    except (DataError, ValueError, OSError) as error:
+    except (DataError, ValueError, OSError, WorkerError) as error:
         fail(str(error))
     click.echo(batch.summary.text(), err=True)
 

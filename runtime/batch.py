@@ -16,6 +16,7 @@ is read.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
 from array import array
@@ -23,6 +24,7 @@ from typing import Iterator
 
 import attrs
 
+from . import workers
 from .eventstore import EventStore, HeldLeads
 from .io import BadRow, ReadError, Row, detect_format, id_problem, read_rows
 from .model import Model
@@ -78,7 +80,7 @@ class Batch:
     def __init__(self, model: Model, now: int, rejects, *, id_column: str = "id",
                  event_lead_column: str = "lead_id", strict: bool = False,
                  delimiter: str | None = None, line_ids: bool = False, stdin=None,
-                 progress=None, keep_raw: bool = True):
+                 progress=None, keep_raw: bool = True, jobs: int = 1):
         self.model = model
         self.now = now
         self.rejects = rejects
@@ -96,6 +98,7 @@ class Batch:
         self.progress = progress or _no_progress
         self.keep_raw = keep_raw
         self.deferred = model.has_account
+        self.jobs = jobs                 # processes for `json_lines` (runtime/workers.py)
 
     def reject(self, file: str, line: int, reason: str, row) -> None:
         self.rejects.reject(file, line, reason, row)
@@ -307,7 +310,8 @@ class Batch:
             held.add(lead, key, index.claim(lead.id) if index is not None else -1, inline)
         return held
 
-    def score_held(self, held: HeldLeads, index: EventStore | None) -> Iterator[tuple]:
+    def score_held(self, held: HeldLeads, index: EventStore | None,
+                   positions: range | None = None) -> Iterator[tuple]:
         """Score held leads in input order, each with the account it belongs to.
 
         An account is built from what is held (its leads' values and events)
@@ -328,7 +332,7 @@ class Batch:
         accounts = OpenAccounts()
         orders: dict[int, array] = {}
         parts: dict[int, AccountPart] | None = {} if plan.account_rules_shared else None
-        for position in range(len(held)):
+        for position in range(len(held)) if positions is None else positions:
             lead = held.lead(position)
             file_events = index.use(held.heads[position], self.summary, lead.warnings) if index is not None else []
             lead.events = sort_events(file_events + held.inline.get(position, []))
@@ -396,7 +400,10 @@ class Batch:
             yield result
 
     def json_lines(self, leads_path: str, events_path: str | None = None) -> Iterator[str]:
-        """Each scored lead's result as its JSON Lines text (`ResultLines`), in input order."""
+        """Each scored lead's result as its JSON Lines text (`ResultLines`), in input order;
+        scored in `self.jobs` processes when that is more than one and the system can fork."""
+        if self.jobs > 1 and workers.CAN_FORK:
+            return self.forked_lines(leads_path, events_path, self.jobs)
         return map(ResultLines(self.model.plan).text, self.run(leads_path, events_path))
 
     def run_pairs(self, leads_path: str, events_path: str | None = None) -> Iterator[tuple]:
@@ -404,12 +411,7 @@ class Batch:
         return self.pairs(leads_path, events_path, keep_raw=self.keep_raw)
 
     def pairs(self, leads_path: str, events_path: str | None, keep_raw: bool) -> Iterator[tuple]:
-        started = time.perf_counter()
-        index = self.index_events(events_path) if events_path else None
-        # What is held now lives to the end; freezing it spares the collector
-        # from walking it again for every lead.
-        gc.freeze()
-        try:
+        with self.reading(events_path) as index:
             leads = self.leads(leads_path, index)
             if self.deferred:
                 held = self.hold(leads, index, keep_raw)
@@ -421,9 +423,24 @@ class Batch:
             tick = self.progress("leads scored")
             for lead, result in pairs:
                 tick()
-                self.summary.leads_scored += 1
-                self.summary.warnings += len(result.warnings)
+                self.count(result)
                 yield lead, result
+
+    def count(self, result) -> None:
+        self.summary.leads_scored += 1
+        self.summary.warnings += len(result.warnings)
+
+    @contextlib.contextmanager
+    def reading(self, events_path: str | None):
+        """The run around the leads: the events read and held first (yields the store, or None),
+        the events no lead took rejected last, the time taken recorded."""
+        started = time.perf_counter()
+        index = self.index_events(events_path) if events_path else None
+        # What is held now lives to the end; freezing it spares the collector
+        # from walking it again for every lead.
+        gc.freeze()
+        try:
+            yield index
             if index is not None:
                 for line, lead_id in index.leftover().items():
                     self.late_rejects.setdefault(line, f"event: no lead with id `{lead_id}`")
@@ -431,6 +448,53 @@ class Batch:
         finally:
             gc.unfreeze()
         self.summary.seconds = time.perf_counter() - started
+
+    # ---- several processes ---------------------------------------------------------
+
+    #: what a child counts while it scores, added to the parent's summary
+    COUNTED = ("leads_scored", "warnings", "events_used", "events_after_now", "events_undeclared")
+
+    def forked_lines(self, leads_path: str, events_path: str | None, jobs: int) -> Iterator[str]:
+        """`json_lines` in `jobs` processes (runtime/workers.py): every lead is held first, as an
+        account model's are, then the held leads are scored in ranges, one per process."""
+        text = ResultLines(self.model.plan).text
+        self.deferred = True             # leads leave their events in the store until scored
+        with self.reading(events_path) as index:
+            held = self.hold(self.leads(leads_path, index), index, keep_raw=False)
+            gc.freeze()
+            first, *rest = workers.split(len(held), jobs)
+
+            def work(positions: range, write) -> dict:
+                self.rejects = _NoRejects()
+                before = {name: getattr(self.summary, name) for name in self.COUNTED}
+                for _lead, result in self.score_held(held, index, positions):
+                    self.count(result)
+                    write(text(result) + "\n")
+                return {name: getattr(self.summary, name) - before[name] for name in self.COUNTED}
+
+            tick = self.progress("leads scored")
+            with workers.Pool(work, rest) as children:
+                for _lead, result in self.score_held(held, index, first):
+                    tick()
+                    self.count(result)
+                    yield text(result)
+                for child in children:
+                    counts = child.wait()
+                    for line in child.lines():
+                        tick()
+                        yield line
+                    for name, value in counts.items():
+                        setattr(self.summary, name, getattr(self.summary, name) + value)
+
+
+class _NoRejects:
+    """A child process's rejects: scoring held leads rejects nothing, and a child must not write
+    to the parent's rejects file."""
+
+    def reject(self, *_args) -> None:
+        raise AssertionError("a scoring process tried to reject a row")
+
+    add = reject
 
 
 class OpenAccounts:
