@@ -11,7 +11,8 @@ score any of them, so its leads are all read first and held compactly
 (`HeldLeads`); then each is scored in input order, its account built from
 what is held when it is scored and let go after (see `score_held`).
 Without an account scope, each lead is scored and written as soon as it
-is read.
+is read. With `jobs` above one, `json_lines` holds every lead and scores
+the held leads in that many processes (`forked_lines`, runtime/workers.py).
 """
 
 from __future__ import annotations
