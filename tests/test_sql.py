@@ -211,6 +211,17 @@ def test_duckdb_engine_output_is_byte_identical(model, leads, events, extra, tmp
     assert_duckdb_runs_like_python(*paths, tmp_path, *extra)
 
 
+def test_duckdb_engine_that_cannot_write_json_builds_the_lines_itself(tmp_path, monkeypatch):
+    """When DuckDB's number text is not Python's (`writes_json` false), the results come back
+    as rows and `ResultLines` writes them: the same bytes."""
+    monkeypatch.setattr(sqlengine.DuckDBEngine, "writes_json", lambda self: False)
+    duck = score_with("duckdb", EXAMPLES / "b2b.score", EXAMPLES / "b2b/leads.csv", EXAMPLES / "b2b/events.csv",
+                      tmp_path, explain=False)
+    python = score_with("python", EXAMPLES / "b2b.score", EXAMPLES / "b2b/leads.csv", EXAMPLES / "b2b/events.csv",
+                        tmp_path, explain=False)
+    assert_same_run(duck, python)
+
+
 @pytest.mark.parametrize("strict", [False, True])
 def test_duckdb_engine_loses_nothing_on_bad_data(strict, tmp_path):
     model = tmp_path / "model.score"
