@@ -237,7 +237,7 @@ def rejects_path(explicit: str | None, output: str | None) -> str | None:
 @click.option("--explain", is_flag=True, help="add each lead's contributions (jsonl)")
 @click.option("--rejects", "rejects", help="rejects file, JSON Lines (default: rejects.jsonl beside -o)")
 @click.option("--jobs", type=click.IntRange(min=0), default=1, show_default=True,
-              help="processes that score (--engine python, jsonl without --explain); 0: one per core")
+              help="processes that score (--engine python; not with --format parquet); 0: one per core")
 def score(model, leads_path, events_path, now, fmt, output, explain, rejects, jobs, **options):
     """Score a batch of leads; one result per lead, in input order.
 
@@ -249,17 +249,20 @@ def score(model, leads_path, events_path, now, fmt, output, explain, rejects, jo
     """
     from .runtime.io import DataError, RejectsWriter
     from .runtime.output import ResultWriter
-    from .runtime.workers import WorkerError, default_jobs
+    from .runtime.workers import CAN_FORK, WorkerError, default_jobs
     at = evaluation_time(now)
     loaded = load_model(model)
     options["model_path"] = model
     try:
         with RejectsWriter(rejects_path(rejects, output)) as rejected:
             batch = make_batch(loaded, at, rejected, options)
-            batch.jobs = jobs or default_jobs()
             writer = ResultWriter(fmt, output, loaded.plan, explain)
+            jobs = jobs or default_jobs()
             try:
-                if writer.takes_lines and hasattr(batch, "json_lines"):
+                text = writer.text_of() if jobs > 1 and CAN_FORK and hasattr(batch, "write_forked") else None
+                if text is not None:
+                    batch.write_forked(leads_path, events_path, jobs, text, writer.write_raw)
+                elif writer.takes_lines and hasattr(batch, "json_lines"):
                     for line in batch.json_lines(leads_path, events_path):
                         writer.write_line(line)
                 else:

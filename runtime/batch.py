@@ -11,8 +11,8 @@ score any of them, so its leads are all read first and held compactly
 (`HeldLeads`); then each is scored in input order, its account built from
 what is held when it is scored and let go after (see `score_held`).
 Without an account scope, each lead is scored and written as soon as it
-is read. With `jobs` above one, `json_lines` holds every lead and scores
-the held leads in that many processes (`forked_lines`, runtime/workers.py).
+is read. `write_forked` holds every lead and scores the held leads in
+several processes (`score --jobs`, runtime/workers.py).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class Batch:
     def __init__(self, model: Model, now: int, rejects, *, id_column: str = "id",
                  event_lead_column: str = "lead_id", strict: bool = False,
                  delimiter: str | None = None, line_ids: bool = False, stdin=None,
-                 progress=None, keep_raw: bool = True, jobs: int = 1):
+                 progress=None, keep_raw: bool = True):
         self.model = model
         self.now = now
         self.rejects = rejects
@@ -99,7 +99,6 @@ class Batch:
         self.progress = progress or _no_progress
         self.keep_raw = keep_raw
         self.deferred = model.has_account
-        self.jobs = jobs                 # processes for `json_lines` (runtime/workers.py)
 
     def reject(self, file: str, line: int, reason: str, row) -> None:
         self.rejects.reject(file, line, reason, row)
@@ -401,10 +400,7 @@ class Batch:
             yield result
 
     def json_lines(self, leads_path: str, events_path: str | None = None) -> Iterator[str]:
-        """Each scored lead's result as its JSON Lines text (`ResultLines`), in input order;
-        scored in `self.jobs` processes when that is more than one and the system can fork."""
-        if self.jobs > 1 and workers.CAN_FORK:
-            return self.forked_lines(leads_path, events_path, self.jobs)
+        """Each scored lead's result as its JSON Lines text (`ResultLines`), in input order."""
         return map(ResultLines(self.model.plan).text, self.run(leads_path, events_path))
 
     def run_pairs(self, leads_path: str, events_path: str | None = None) -> Iterator[tuple]:
@@ -455,22 +451,22 @@ class Batch:
     #: what a child counts while it scores, added to the parent's summary
     COUNTED = ("leads_scored", "warnings", "events_used", "events_after_now", "events_undeclared")
 
-    def forked_lines(self, leads_path: str, events_path: str | None, jobs: int) -> Iterator[str]:
-        """`json_lines` in `jobs` processes (runtime/workers.py): every lead is held first, as an
-        account model's are, then the held leads are scored in ranges, one per process."""
-        text = ResultLines(self.model.plan).text
+    def write_forked(self, leads_path: str, events_path: str | None, jobs: int, text, write) -> None:
+        """Score in `jobs` processes (runtime/workers.py), writing each result's `text(result)`
+        with `write`, in input order. Every lead is held first, as an account model's are; then
+        the held leads are scored in ranges, one per process."""
         self.deferred = True             # leads leave their events in the store until scored
         with self.reading(events_path) as index:
             held = self.hold(self.leads(leads_path, index), index, keep_raw=False)
             gc.freeze()
             first, *rest = workers.split(len(held), jobs)
 
-            def work(positions: range, write) -> dict:
+            def work(positions: range, write_child) -> dict:
                 self.rejects = _NoRejects()
                 before = {name: getattr(self.summary, name) for name in self.COUNTED}
                 for _lead, result in self.score_held(held, index, positions):
                     self.count(result)
-                    write(text(result) + "\n")
+                    write_child(text(result))
                 return {name: getattr(self.summary, name) - before[name] for name in self.COUNTED}
 
             tick = self.progress("leads scored")
@@ -478,12 +474,13 @@ class Batch:
                 for _lead, result in self.score_held(held, index, first):
                     tick()
                     self.count(result)
-                    yield text(result)
+                    write(text(result))
                 for child in children:
                     counts = child.wait()
-                    for line in child.lines():
+                    for chunk in child.chunks():
+                        write(chunk)
+                    for _ in range(counts["leads_scored"]):
                         tick()
-                        yield line
                     for name, value in counts.items():
                         setattr(self.summary, name, getattr(self.summary, name) + value)
 

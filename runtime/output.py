@@ -6,6 +6,7 @@ import json
 import sys
 
 from .io import CsvWriter, JsonlWriter, ParquetWriter
+from .resultjson import ResultLines
 
 FORMATS = ("jsonl", "csv", "parquet")
 
@@ -46,6 +47,7 @@ class ResultWriter:
     """Writes results in one of FORMATS to a path, or to standard output."""
 
     def __init__(self, fmt: str, path: str | None, plan, explain: bool = False):
+        self.plan = plan
         self.explain = explain
         self.flat = fmt != "jsonl"
         self._stream = None
@@ -63,13 +65,29 @@ class ResultWriter:
                        else JsonlWriter(self._stream))
 
     def write(self, result) -> None:
+        self.writer.write(self.record(result))
+
+    def record(self, result) -> dict:
         if not self.flat:
-            self.writer.write(result.to_dict(explain=self.explain))
-            return
+            return result.to_dict(explain=self.explain)
         record = flat_record(result)
         if self.explain:
             record["contributions"] = contributions_text(result)
-        self.writer.write(record)
+        return record
+
+    def text_of(self):
+        """`result → the text write(result) writes` (for `write_raw`), or None: Parquet is not text."""
+        if isinstance(self.writer, ParquetWriter):
+            return None
+        if self.takes_lines:
+            line = ResultLines(self.plan).text
+            return lambda result: line(result) + "\n"
+        text, record = self.writer.text, self.record
+        return lambda result: text(record(result))
+
+    def write_raw(self, text: str) -> None:
+        """Results already written as `text_of` writes them."""
+        self.writer.write_raw(text)
 
     @property
     def takes_lines(self) -> bool:

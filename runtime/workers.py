@@ -6,7 +6,7 @@ is scored from what is held alone. So the leads are cut into N ranges in
 input order; the process forks N − 1 children, each of which scores its
 range from its copy-on-write view of what is held and writes its lines to
 a temporary file and its counts to another. The parent scores the first
-range itself and writes as it goes, then copies each child's lines in
+range itself and writes as it goes, then copies each child's output in
 order: the output is byte for byte that of one process.
 
 Forking needs `os.fork` (Linux, macOS); where there is none, the batch
@@ -67,7 +67,7 @@ class Worker:
             return
         status = 1
         try:
-            with open(self.lines_path, "w", encoding="utf-8", newline="\n") as out:
+            with open(self.lines_path, "w", encoding="utf-8", newline="") as out:
                 counts = work(self.positions, out.write)
             with open(self.counts_path, "w") as handle:
                 json.dump(counts, handle)
@@ -95,11 +95,11 @@ class Worker:
         except OSError:
             return "it was stopped"
 
-    def lines(self) -> Iterator[str]:
-        """Its lines, without their newlines (after `wait`)."""
-        with open(self.lines_path, encoding="utf-8", newline="\n") as handle:
-            for line in handle:
-                yield line[:-1]
+    def chunks(self, size: int = 1 << 20) -> Iterator[str]:
+        """What it wrote, in pieces of about `size` characters (after `wait`)."""
+        with open(self.lines_path, encoding="utf-8", newline="") as handle:
+            while chunk := handle.read(size):
+                yield chunk
 
     def stop(self) -> None:
         if self.pid is not None:

@@ -47,12 +47,40 @@ def run(tmp_path, model_text: str, leads, events, *extra) -> tuple:
     return result.stdout, rejects.read_text(encoding="utf-8"), summary
 
 
+#: the outputs a forked run writes: JSON Lines with and without explanations, and CSV
+OUTPUTS = [(), ("--explain",), ("--format", "csv"), ("--format", "csv", "--explain")]
+
+
 def same_in_every_process_count(tmp_path, model_text, leads, events, *extra):
-    one = run(tmp_path, model_text, leads, events, *extra)
-    for jobs in ("2", "3", "0"):
-        assert run(tmp_path, model_text, leads, events, *extra, "--jobs", jobs) == one, jobs
-    assert one[0].count("\n") > 2
-    return one
+    for output in OUTPUTS:
+        one = run(tmp_path, model_text, leads, events, *extra, *output)
+        for jobs in ("2", "3", "0"):
+            assert run(tmp_path, model_text, leads, events, *extra, *output, "--jobs", jobs) == one, (jobs, output)
+        assert one[0].count("\n") > 2
+    return run(tmp_path, model_text, leads, events, *extra)
+
+
+def test_csv_cells_with_newlines_and_quotes_are_copied_whole(tmp_path):
+    """A CSV record may span lines (an id with a newline in it): children's output is copied as
+    written, not line by line."""
+    rows = "".join(f'"L{k}\nline two, ""quoted""",{k * 7}\n' for k in range(60))
+    leads = bad.write_bytes(tmp_path / "leads.csv", "id,employees\n" + rows)
+    one = run(tmp_path, bad.MODEL, leads, None, "--format", "csv", "--explain")
+    assert one[0].count('\nline two, ""quoted""",') == 60
+    assert run(tmp_path, bad.MODEL, leads, None, "--format", "csv", "--explain", "--jobs", "3") == one
+
+
+def test_parquet_is_written_in_one_process(tmp_path):
+    pytest.importorskip("pyarrow")
+    leads = bad.write_bytes(tmp_path / "leads.csv", "id,employees\nA,150\nB,5\n")
+    model = tmp_path / "model.score"
+    model.write_text(bad.MODEL, encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    result = CliRunner().invoke(main, ["score", str(model), "--leads", str(leads), "--now", bad.NOW,
+                                       "--format", "parquet", "-o", str(out), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    import pyarrow.parquet as pq
+    assert pq.read_table(out).column("id").to_pylist() == ["A", "B"]
 
 
 @pytest.mark.parametrize("strict", [(), ("--strict",)])

@@ -86,13 +86,22 @@ class JsonlWriter:
         self.count = 0
 
     def write(self, record: Mapping[str, Any]) -> None:
-        self._write(json.dumps(record, ensure_ascii=False, default=json_default) + "\n")
+        self._write(self.text(record))
         self.count += 1
+
+    @staticmethod
+    def text(record: Mapping[str, Any]) -> str:
+        """The record's line as `write` writes it, newline included."""
+        return json.dumps(record, ensure_ascii=False, default=json_default) + "\n"
 
     def write_text(self, line: str) -> None:
         """A record already written as JSON text (one line, no newline)."""
         self._write(line + "\n")
         self.count += 1
+
+    def write_raw(self, text: str) -> None:
+        """Records already written as `text` gives them (any number, newlines included)."""
+        self._write(text)
 
     def close(self) -> None:
         if not self._closed:
@@ -120,11 +129,28 @@ class CsvWriter:
         self._writer.writerow(self.columns)
         self._closed = False
         self.count = 0
+        self._scratch = io.StringIO()
+        self._text_writer = csv.writer(self._scratch, lineterminator="\n")
+
+    def _cells(self, record: Mapping[str, Any]) -> list:
+        get = record.get
+        return [format_cell(get(c)) for c in self.columns]
 
     def write(self, record: Mapping[str, Any]) -> None:
-        get = record.get
-        self._writer.writerow([format_cell(get(c)) for c in self.columns])
+        self._writer.writerow(self._cells(record))
         self.count += 1
+
+    def text(self, record: Mapping[str, Any]) -> str:
+        """The record's line(s) as `write` writes them (a quoted cell may hold newlines)."""
+        self._text_writer.writerow(self._cells(record))
+        text = self._scratch.getvalue()
+        self._scratch.seek(0)
+        self._scratch.truncate()
+        return text
+
+    def write_raw(self, text: str) -> None:
+        """Records already written as `text` gives them."""
+        self._target.stream.write(text)
 
     def close(self) -> None:
         if not self._closed:
