@@ -12,8 +12,11 @@ query with `leadscore sql --dialect spark` instead (docs/sql.md).
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 
 from .sqlengine import EngineError, SqlEngine, machine_memory_mb
 
@@ -43,6 +46,14 @@ def python_pow(base, exponent):
         return float("inf")
 
 
+def scratch_warehouse() -> str:
+    """A temporary folder for Spark's warehouse, removed at exit: Spark makes that folder when a
+    session starts (the batch creates no table in it), by default in the working directory."""
+    folder = tempfile.mkdtemp(prefix="leadscore-spark-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def driver_memory() -> str:
     """A quarter of this machine's memory, at least 1 GB (Spark's default)."""
     total = machine_memory_mb()
@@ -64,6 +75,7 @@ class SparkEngine(SqlEngine):
         if not master or master.startswith("local"):
             # the Python workers (for `python_pow`) run this Python, which has pyspark
             builder = builder.config("spark.pyspark.python", sys.executable)
+            builder = builder.config("spark.sql.warehouse.dir", scratch_warehouse())
             # local mode runs in the driver's JVM, whose heap is 1 GB unless told: a million
             # result rows did not fit ("TaskResultLost")
             builder = builder.config("spark.driver.memory",

@@ -310,9 +310,19 @@ spark_only = pytest.mark.skipif(not spark_available(), reason="PySpark or Java n
 
 
 @pytest.fixture(scope="module")
-def spark_engine():
+def spark_engine(tmp_path_factory):
+    """The module's Spark session, started in an empty working directory that it must leave
+    empty (Spark's warehouse folder goes to a temporary folder)."""
     from leadscore.runtime.sparkengine import SparkEngine
-    return SparkEngine("local[2]")
+    where, before = tmp_path_factory.mktemp("spark-cwd"), os.getcwd()
+    os.chdir(where)
+    try:
+        engine = SparkEngine("local[2]")
+        engine.spark.sql("SELECT 1").collect()
+    finally:
+        os.chdir(before)
+    assert list(where.iterdir()) == []
+    return engine
 
 
 @spark_only
