@@ -88,7 +88,7 @@ class Plan:
     disqualify: tuple
     campaigns: tuple
     stream_count: int
-    # What a batch may skip (docs/batch.md "Accounts"); the defaults are always safe.
+    # What a batch may skip (docs/batch.md "Models with an account scope"); the defaults are safe.
     key_reads_events: bool = True         # the account key or `where` looks at the lead's events
     account_rules_shared: bool = False    # no account rule reads the scored lead's own fields
 

@@ -4,8 +4,9 @@ Once a batch has read everything (its events in the store, its leads held,
 docs/batch.md), scoring the leads is most of the work left, and each lead
 is scored from what is held alone. So the leads are cut into N ranges in
 input order; the process forks N − 1 children, each of which scores its
-range from its copy-on-write view of what is held and writes its lines to
-a temporary file and its counts to another. The parent scores the first
+range from its copy-on-write view of what is held and writes its output
+(as the output writer would write it) to a temporary file and its counts
+to another. The parent scores the first
 range itself and writes as it goes, then copies each child's output in
 order: the output is byte for byte that of one process.
 
@@ -55,7 +56,7 @@ class Worker:
 
     def __init__(self, folder: str, number: int, positions: range):
         self.positions = positions
-        self.lines_path = os.path.join(folder, f"{number}.jsonl")
+        self.output_path = os.path.join(folder, f"{number}.out")
         self.counts_path = os.path.join(folder, f"{number}.counts.json")
         self.error_path = os.path.join(folder, f"{number}.error.txt")
         self.pid: int | None = None
@@ -67,7 +68,7 @@ class Worker:
             return
         status = 1
         try:
-            with open(self.lines_path, "w", encoding="utf-8", newline="") as out:
+            with open(self.output_path, "w", encoding="utf-8", newline="") as out:
                 counts = work(self.positions, out.write)
             with open(self.counts_path, "w") as handle:
                 json.dump(counts, handle)
@@ -97,7 +98,7 @@ class Worker:
 
     def chunks(self, size: int = 1 << 20) -> Iterator[str]:
         """What it wrote, in pieces of about `size` characters (after `wait`)."""
-        with open(self.lines_path, encoding="utf-8", newline="") as handle:
+        with open(self.output_path, encoding="utf-8", newline="") as handle:
             while chunk := handle.read(size):
                 yield chunk
 
@@ -114,8 +115,8 @@ class Worker:
 class Pool:
     """Children scoring the given ranges, started on entry; stopped and cleaned up on exit."""
 
-    def __init__(self, work: Callable, ranges: list[range], folder: str | None = None):
-        self.folder = tempfile.mkdtemp(prefix="leadscore-jobs-", dir=folder)
+    def __init__(self, work: Callable, ranges: list[range]):
+        self.folder = tempfile.mkdtemp(prefix="leadscore-jobs-")
         self.workers = [Worker(self.folder, k, positions) for k, positions in enumerate(ranges)]
         self.work = work
 
