@@ -56,17 +56,20 @@ class ResultLines:
 
     def text(self, result) -> str:
         try:
-            return self.template % self._values(result)
-        except KeyError:
-            pass
-        return json.dumps(result.to_dict(), ensure_ascii=False)
+            values = self._values(result)
+        except KeyError:                 # a key of the template is missing from the result
+            values = None
+        if values is None:
+            return json.dumps(result.to_dict(), ensure_ascii=False)
+        return self.template % values
 
-    def _values(self, result) -> tuple:
+    def _values(self, result) -> tuple | None:
+        """The values the template takes, in its order; None when the result has other keys."""
         name, names = self._name, self._names
         groups, group_tiers, campaigns = result.groups, result.group_tiers, result.campaigns
         if (len(groups) != len(self.groups) or len(group_tiers) != len(self.group_tiers)
                 or len(campaigns) != len(self.campaigns)):
-            raise KeyError("keys")
+            return None
         values = [self._text(result.id), _number(result.score), name(result.tier)]
         values += [_number(groups[g]) for g in self.groups]
         values += [name(group_tiers[g]) for g in self.group_tiers]
@@ -74,7 +77,7 @@ class ResultLines:
         for campaign_name, campaign_groups, campaign_tiers in self.campaigns:
             campaign = campaigns[campaign_name]
             if len(campaign.groups) != len(campaign_groups) or len(campaign.group_tiers) != len(campaign_tiers):
-                raise KeyError(campaign_name)
+                return None
             values += [_number(campaign.score), name(campaign.tier), names(campaign.qualified)]
             values += [_number(campaign.groups[g]) for g in campaign_groups]
             values += [name(campaign.group_tiers[g]) for g in campaign_tiers]
