@@ -17,7 +17,6 @@ from leadscore.api import load  # noqa: E402
 from leadscore.cli import main  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-XED = "/work/shared/data/x-education-leads/Leads.csv"
 
 MODEL = '''\
 # Synthetic: the outcomes are drawn from these very points.
@@ -195,10 +194,9 @@ def test_refuses_one_class_and_warns_on_small_data(tmp_path):
     assert result.exit_code != 0 and "no outcome column" in result.output
 
 
-@pytest.mark.skipif(not os.path.exists(XED), reason="X Education data not available")
-def test_x_education_cross_validated_auc(tmp_path):
+def test_x_education_cross_validated_auc(tmp_path, shared_data):
     out = tmp_path / "x.calibrated.score"
-    result = run(os.path.join(ROOT, "examples", "x-education.score"), "--leads", XED,
+    result = run(os.path.join(ROOT, "examples", "x-education.score"), "--leads", shared_data("x-education-leads/Leads.csv"),
                  "--id-column", "Prospect ID", "--outcome", "Converted", "-o", out)
     assert result.exit_code == 0, result.output
     before, after = aucs(result.output)

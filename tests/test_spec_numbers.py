@@ -25,7 +25,6 @@ from leadscore.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-DATA = Path("/work/shared/data")
 
 NOW = "2026-11-20T00:00:00Z"
 NOW_DT = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
@@ -1389,10 +1388,9 @@ def test_bank_marketing_groups_as_commented():
     assert r.warnings == ()
 
 
-@pytest.mark.skipif(not (DATA / "x-education-leads" / "Leads.csv").exists(), reason="data not present")
-def test_x_education_data_figures():
+def test_x_education_data_figures(shared_data):
     m = leadscore.load(EXAMPLES / "x-education.score")
-    leads = read_csv(DATA / "x-education-leads" / "Leads.csv")
+    leads = read_csv(shared_data("x-education-leads/Leads.csv"))
     assert len(leads) == 9240                                         # "9,240 leads"
     results = list(m.score_many(leads, now=NOW, id_column="Prospect ID"))
     assert len(results) == 9240
@@ -1403,10 +1401,8 @@ def test_x_education_data_figures():
     assert no_quality >= unrated
 
 
-@pytest.mark.skipif(not (DATA / "uci-bank-marketing" / "bank-additional-full.csv").exists(),
-                    reason="data not present")
-def test_bank_marketing_data_has_41188_contacts():
-    with open(DATA / "uci-bank-marketing" / "bank-additional-full.csv", encoding="utf-8") as f:
+def test_bank_marketing_data_has_41188_contacts(shared_data):
+    with open(shared_data("uci-bank-marketing/bank-additional-full.csv"), encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter=";"))
     assert len(rows) == 41188                                         # "41,188 phone contacts"
     m = leadscore.load(EXAMPLES / "bank-marketing.score")

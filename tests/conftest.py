@@ -1,0 +1,23 @@
+"""Fixtures shared by the test files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+#: The repository's root, and the data sets kept beside it (`<repo>/../shared/data`), never in it.
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data():
+    """`shared_data("x-education-leads/Leads.csv")`: the file under `../shared/data`, or the test
+    is skipped when this checkout has no such file beside it."""
+    def locate(relative: str) -> Path:
+        path = SHARED_DATA / relative
+        if not path.exists():
+            pytest.skip(f"../shared/data/{relative} is not beside this checkout")
+        return path
+    return locate
