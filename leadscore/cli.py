@@ -9,6 +9,7 @@ import sys
 import click
 
 from . import __version__
+from .ciformats import CI_FORMATS, github_lines, validate_junit
 from .dsl import analyze_file
 from .dsl.diagnostics import render_all
 
@@ -42,8 +43,9 @@ def read_model(path: str):
 
 @main.command()
 @click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text for people, json for editors and CI")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", *CI_FORMATS]), default="text",
+              show_default=True, help="text for people; json for editors; junit (JUnit XML) or github "
+                                      "(GitHub Actions annotations) for CI; written to standard output")
 @click.option("--strict", is_flag=True, help="warnings fail the run too (exit 1)")
 def validate(models, fmt, strict):
     """Parse and check MODEL files; print every diagnostic.
@@ -52,6 +54,7 @@ def validate(models, fmt, strict):
     Examples:
       leadscore validate examples/*.score
       leadscore validate --format json --strict model.score
+      leadscore validate --format junit examples/*.score > validate.xml
     """
     diagnostics, sources, unreadable = [], {}, False
     for path in models:
@@ -65,6 +68,10 @@ def validate(models, fmt, strict):
     warnings = len(diagnostics) - errors
     if fmt == "json":
         click.echo(json.dumps({"diagnostics": [d.to_dict() for d in diagnostics]}, indent=2))
+    elif fmt in CI_FORMATS:
+        unread = [p for p in models if p not in sources]
+        click.echo(validate_junit(models, diagnostics, sources, unread, strict) if fmt == "junit" else
+                   github_lines(diagnostics, [(p, "cannot read the model") for p in unread]), nl=False)
     else:
         if diagnostics:
             click.echo(render_all(diagnostics, sources))

@@ -21,6 +21,15 @@ def case_lines(outcomes) -> list[str]:
     return lines
 
 
+def failure_lines(outcome: Outcome) -> list[str]:
+    """Each failed expectation in one line (`expect score == 66 (line 14): actual 65`), or why
+    scoring failed: the short form CI annotations and JUnit failure messages carry."""
+    if outcome.error is not None:
+        return [f"scoring failed: {outcome.error}"]
+    return [f"{c.expectation.text} (line {c.expectation.line}): actual {show_actual(c)}"
+            for c in outcome.failures]
+
+
 def failure_text(outcome: Outcome) -> str:
     case = outcome.case
     lines = [f"FAIL {case.name}  ({case.file}:{case.line})"]

@@ -8,14 +8,17 @@ import sys
 
 import click
 
+from ..ciformats import CI_FORMATS, github_lines, tests_junit
+from .. import console
 from ..cli import EXIT_FAILED, EXIT_OK, evaluation_time, fail, main, read_model
 
 
 @main.command("test")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("tests", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text for people, json for CI")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", *CI_FORMATS]), default="text",
+              show_default=True, help="text for people; json, junit (JUnit XML) or github (GitHub Actions "
+                                      "annotations) for CI; written to standard output")
 @click.option("--now", help="evaluation time for tests that set no `now` (a test's or its file's `now` "
                             "comes first); default: the current time")
 @click.option("-k", "keyword", metavar="TEXT", help="run only the tests whose name contains TEXT (any case)")
@@ -39,12 +42,13 @@ def tests_command(model, tests, fmt, now, keyword):
       leadscore test examples/*.score
       leadscore test examples/b2b.score examples/b2b.tests more.tests -k demo
       leadscore test model.score --format json
+      leadscore test examples/*.score --format junit > test-results.xml
     """
     from ..api import compile_analysis
     from ..dsl.diagnostics import render_all
     from ..dsl.testcheck import analyze_tests_file, default_tests_path
     from ..runtime.testcases import run_cases, utc_now
-    from ..runtime.testreport import render_json, render_text
+    from ..runtime.testreport import render_json, render_text, summary
 
     models = [model, *(t for t in tests if t.endswith(".score"))]
     explicit = [t for t in tests if not t.endswith(".score")]
@@ -57,17 +61,17 @@ def tests_command(model, tests, fmt, now, keyword):
     for path in models:
         analysis = read_model(path)
         if analysis is None:
-            problems.append(f"cannot read the model {path}")
+            problems.append((path, f"cannot read the model {path}"))
             continue
         if analysis.model is None:
             diagnostics.extend(analysis.diagnostics)
             sources[analysis.source.filename] = analysis.source
-            problems.append(f"{path} is not a valid model ({len(analysis.errors)} error(s))")
+            problems.append((path, f"{path} is not a valid model ({len(analysis.errors)} error(s))"))
             continue
         files = explicit or [default_tests_path(path)]
         if not explicit and not os.path.exists(files[0]):
-            problems.append(f"no test file for {path}: {files[0]} does not exist (write one beside the model, "
-                            "see docs/testing.md, or name the test files after MODEL)")
+            problems.append((path, f"no test file for {path}: {files[0]} does not exist (write one beside "
+                                   "the model, see docs/testing.md, or name the test files after MODEL)"))
             continue
         cases = []
         for tests_path in files:
@@ -75,25 +79,30 @@ def tests_command(model, tests, fmt, now, keyword):
             try:
                 checked = analyze_tests_file(tests_path, analysis.model)
             except (OSError, UnicodeDecodeError) as error:
-                problems.append(f"cannot read the test file {tests_path}: "
-                                f"{getattr(error, 'strerror', None) or error}")
+                problems.append((tests_path, f"cannot read the test file {tests_path}: "
+                                             f"{getattr(error, 'strerror', None) or error}"))
                 continue
             diagnostics.extend(checked.diagnostics)
             sources[checked.source.filename] = checked.source
             if checked.errors:
-                problems.append(f"{tests_path}: {len(checked.errors)} error(s); its tests were not run")
+                problems.append((tests_path, f"{tests_path}: {len(checked.errors)} error(s); "
+                                             "its tests were not run"))
             cases.extend(checked.cases)
         suites.append((compile_analysis(analysis), cases))
 
     if problems:
         if fmt == "json":
             click.echo(json.dumps(render_json(None, models, paths, diagnostics), indent=2))
+        elif fmt == "junit":
+            click.echo(tests_junit(None, problems, diagnostics, sources), nl=False)
+        elif fmt == "github":
+            click.echo(github_lines(diagnostics, problems), nl=False)
         elif diagnostics:
-            click.echo(render_all(diagnostics, sources))
+            console.echo(render_all(diagnostics, sources), paint=console.paint_diagnostics)
             click.echo()
-        for problem in problems[:-1]:
+        for _path, problem in problems[:-1]:
             click.echo(f"error: {problem}", err=True)
-        fail(problems[-1])
+        fail(problems[-1][1])
 
     if keyword:
         suites = [(scorer, [c for c in cases if keyword.casefold() in c.name.casefold()])
@@ -103,6 +112,9 @@ def tests_command(model, tests, fmt, now, keyword):
     run = run_cases(suites, default_now if default_now is not None else utc_now())
     if fmt == "json":
         click.echo(json.dumps(render_json(run, models, paths, diagnostics), indent=2))
+    elif fmt in CI_FORMATS:
+        click.echo(tests_junit(run) if fmt == "junit" else github_lines(run=run), nl=False)
+        click.echo(summary(run), err=True)
     else:
-        click.echo(render_text(run))
+        console.echo(render_text(run), paint=console.paint_tests)
     sys.exit(EXIT_FAILED if run.failed else EXIT_OK)
