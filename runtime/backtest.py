@@ -396,6 +396,12 @@ def _score(value: float | None) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def cutoff(value: float) -> str:
+    """A score cut-off as the language writes the condition (`score >= 57`): the one notation
+    of the text output and the HTML report."""
+    return f"score >= {_score(value)}"
+
+
 def _table(header: list, rows: list, left: int = 1) -> list:
     """Rows of cells as aligned lines: the first `left` columns left-aligned, the rest right."""
     widths = [max(len(str(row[i])) for row in [header] + rows) for i in range(len(header))]
@@ -450,7 +456,7 @@ def _text(b: Backtest) -> str:
                 continue
             delta = "" if c.precision is None or s.precision is None else (
                 f"{(c.precision - s.precision) * 100:+.1f} points")
-            rows.append([s.name, f"score >= {_score(c.score)}", c.leads, c.conversions, _pct(c.precision),
+            rows.append([s.name, cutoff(c.score), c.leads, c.conversions, _pct(c.precision),
                          _pct(c.recall), delta])
         lines += _table(["stage", "cut-off", "leads", "converted", "precision", "recall", "vs the stage"],
                         rows, left=2)

@@ -15,6 +15,9 @@ from __future__ import annotations
 import html
 import json
 import math
+from itertools import cycle
+
+from .backtest import cutoff
 
 EXTRA = "report"
 
@@ -40,13 +43,18 @@ def require():
 CONVERTED, NOT_CONVERTED = "#1b7f3b", "#8a8f98"
 
 
+# Stages are told apart by their marker and named in the legend and on hover, never by text
+# beside the point: stages of similar volume sit at the start of the curve, where labels overlap.
+STAGE_SYMBOLS = ("diamond", "square", "triangle-up", "circle", "star", "x")
+
+
 def gains_figure(backtest):
     import plotly.graph_objects as go
     points = backtest.gains()
     x = [100 * p[0] for p in points]
     y = [100 * p[1] for p in points]
     hover = ["start" if p[2] is None else
-             f"score ≥ {_score(p[2])}<br>{100 * p[0]:.1f}% of leads<br>{100 * p[1]:.1f}% of conversions"
+             f"{cutoff(p[2])}<br>{100 * p[0]:.1f}% of leads<br>{100 * p[1]:.1f}% of conversions"
              for p in points]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name="this model", line={"color": CONVERTED, "width": 3},
@@ -57,12 +65,11 @@ def gains_figure(backtest):
         best = 100 * backtest.conversions / backtest.leads
         fig.add_trace(go.Scatter(x=[0, best, 100], y=[0, 100, 100], mode="lines", name="perfect ranking",
                                  line={"color": "#c9ccd1", "dash": "dot"}, hoverinfo="skip"))
-    for stage in backtest.stages:
+    for stage, symbol in zip(backtest.stages, cycle(STAGE_SYMBOLS)):
         if backtest.leads and stage.leads and stage.recall is not None:
             fig.add_trace(go.Scatter(
-                x=[100 * stage.leads / backtest.leads], y=[100 * stage.recall], mode="markers+text",
-                name=f"stage {stage.name}", text=[stage.name], textposition="bottom right",
-                marker={"size": 11, "symbol": "diamond"},
+                x=[100 * stage.leads / backtest.leads], y=[100 * stage.recall], mode="markers",
+                name=f"stage {stage.name}", marker={"size": 11, "symbol": symbol},
                 hovertext=[f"{stage.name} ({html.escape(stage.condition)})<br>{stage.leads} leads, "
                            f"recall {100 * stage.recall:.1f}%, precision {100 * (stage.precision or 0):.1f}%"],
                 hoverinfo="text"))
@@ -180,6 +187,10 @@ th { background: #f6f8fa; }
 """
 
 
+# The toolbar (zoom, pan, download) hidden: a report is read, not edited
+CHART_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
+
+
 def page(backtest) -> str:
     """The whole HTML page, plotly.js included."""
     import plotly.io as pio
@@ -200,7 +211,7 @@ def page(backtest) -> str:
                            ("lift", lift_figure(b))):
         charts.append('<div class="chart">'
                       + pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id=div_id,
-                                    config={"displaylogo": False, "responsive": True})
+                                    config=CHART_CONFIG)
                       + "</div>")
 
     parts = [f"<h1>{html.escape(title)}</h1>",
@@ -222,7 +233,7 @@ def page(backtest) -> str:
             "<p>The same volume on the score alone: the cut-off at the score of the k-th best lead, "
             "where k is the stage's volume (leads tied at the cut-off are all in).</p>",
             _table(["stage", "cut-off", "leads", "converted", "precision", "recall", "precision vs the stage"],
-                   [[s.name, f"score ≥ {_score(s.same_volume.score)}", s.same_volume.leads,
+                   [[s.name, cutoff(s.same_volume.score), s.same_volume.leads,
                      s.same_volume.conversions, _pct(s.same_volume.precision), _pct(s.same_volume.recall),
                      "–" if s.same_volume.precision is None or s.precision is None
                      else f"{(s.same_volume.precision - s.precision) * 100:+.1f} points"]
