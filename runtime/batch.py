@@ -81,7 +81,7 @@ class Batch:
     def __init__(self, model: Model, now: int, rejects, *, id_column: str = "id",
                  event_lead_column: str = "lead_id", strict: bool = False,
                  delimiter: str | None = None, line_ids: bool = False, stdin=None,
-                 progress=None, keep_raw: bool = True):
+                 progress=None, keep_raw: bool = True, sources: dict | None = None):
         self.model = model
         self.now = now
         self.rejects = rejects
@@ -99,6 +99,14 @@ class Batch:
         self.progress = progress or _no_progress
         self.keep_raw = keep_raw
         self.deferred = model.has_account
+        # rows by name, read instead of files, as if from JSON Lines (the live store's leads and events)
+        self.sources = sources or {}
+
+    def read(self, path: str):
+        """The rows of `path`: a named source given to the batch, else the file (or `-`)."""
+        if path in self.sources:
+            return iter(self.sources[path])
+        return read_rows(path, delimiter=self.delimiter, stdin=self.stdin)
 
     def reject(self, file: str, line: int, reason: str, row) -> None:
         self.rejects.reject(file, line, reason, row)
@@ -113,7 +121,7 @@ class Batch:
         keep_rows = path == "-"          # standard input cannot be read twice
         tick = self.progress("events read")
         column, add, strict = self.event_lead_column, store.add, self.strict
-        for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
+        for item in self.read(path):
             s.events_read += 1
             tick()
             if item.__class__ is BadRow:
@@ -158,7 +166,7 @@ class Batch:
         if path == "-":
             rows = ((line, self.held_rows.get(line)) for line in sorted(late))
         else:
-            rows = ((item.line, item.data) for item in read_rows(path, delimiter=self.delimiter)
+            rows = ((item.line, item.data) for item in self.read(path)
                     if not isinstance(item, BadRow) and item.line in late)
         for line, data in rows:
             s.events_rejected += 1
@@ -202,7 +210,7 @@ class Batch:
         # own keys: a row without the id is a lead without one, and the file
         # has no id column only when no row has it. Rows read before the first
         # one with an id are held (`pending`) until that is known.
-        fmt = "jsonl" if path == "-" else detect_format(path)[0]
+        fmt = "jsonl" if path == "-" or path in self.sources else detect_format(path)[0]
         uniform = fmt in ("csv", "parquet")
         # Only a JSON lead carries its events inline (INTERFACE.md §3): an
         # `events` column of a CSV export is just another column.
@@ -210,7 +218,7 @@ class Batch:
         id_seen = self.line_ids
         pending: list[Row] = []
         columns: dict[str, None] = {}
-        for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
+        for item in self.read(path):
             s.leads_read += 1
             if isinstance(item, BadRow):
                 s.leads_rejected += 1
