@@ -1,0 +1,82 @@
+"""Scoring stored leads with the batch's own code, and which leads an ingest touches.
+
+The live promise (LIVE.md §1) is that a stored lead scores exactly as the
+same data given to `leadscore score` as JSON Lines. So the store never
+scores by itself: it hands the raw rows it holds to `runtime.batch.Batch`
+as in-memory sources, and writes each result as `score` does
+(`ResultLines`, or the explained record through `JsonlWriter`).
+
+The rows are the comparison files of §1: leads ordered by lead id (a lead
+known only by its events is a row with only its id), events in the order the
+store first accepted them. A set of leads scored together must hold every
+lead of each account among them (`members`), so an account is the same as
+in the whole store.
+"""
+
+from __future__ import annotations
+
+from ..runtime import scoring
+from ..runtime.batch import Batch
+from ..runtime.io import JsonlWriter, Row
+from ..runtime.model import Model
+from ..runtime.resultjson import ResultLines
+
+#: the keys the store's rows name their lead by: no input column can be called this
+LEAD_KEY = "\u0000lead"
+LEADS, EVENTS = "<store leads>", "<store events>"
+
+
+class ScoringProblem(Exception):
+    """The batch rejected a row the store holds: the store's checks and the batch's disagree (a bug)."""
+
+
+class _Refuse:
+    def reject(self, file, line, reason, row) -> None:
+        raise ScoringProblem(f"{file}: row {line}: {reason}")
+
+    def add(self, bad) -> None:
+        raise ScoringProblem(f"{bad.file}: row {bad.line}: {bad.reason}")
+
+
+def score_rows(model: Model, now: int, leads: list, events: list) -> dict:
+    """Lead id → ScoreResult for `leads` [(lead id, raw fields dict or None)], with `events`
+    [(lead id, raw row)] (every event of those leads, in store order)."""
+    lead_rows = [Row(line, {**(fields or {}), LEAD_KEY: lead_id})
+                 for line, (lead_id, fields) in enumerate(sorted(leads, key=_first), start=1)]
+    event_rows = [Row(line, {**row, LEAD_KEY: lead_id}) for line, (lead_id, row) in enumerate(events, start=1)]
+    batch = Batch(model, now, _Refuse(), id_column=LEAD_KEY, event_lead_column=LEAD_KEY, keep_raw=False,
+                  sources={LEADS: lead_rows, EVENTS: event_rows})
+    return {result.id: result for result in batch.run(LEADS, EVENTS if event_rows else None)}
+
+
+def _first(pair):
+    return pair[0]
+
+
+class LineWriter:
+    """A result's line, exactly as `leadscore score` writes it (without the newline)."""
+
+    def __init__(self, model: Model):
+        self.lines = ResultLines(model.plan)
+
+    def line(self, result, explain: bool = False) -> str:
+        if explain:
+            return JsonlWriter.text(result.to_dict(explain=True)).rstrip("\n")
+        return self.lines.text(result)
+
+
+def account_key(model: Model, lead_id: str, fields: dict | None, now: int) -> str | None:
+    """The account a lead belongs to under `model` (its key as text), None without one.
+
+    Only for a model whose key reads no events (`key_by_fields`)."""
+    if not model.has_account:
+        return None
+    lead = model.read_lead({**(fields or {})}, lead_id)
+    lead.events = []
+    key = scoring.account_key(model.plan, lead, now)
+    return None if key is None else repr(key)
+
+
+def key_by_fields(model: Model) -> bool:
+    """Can a lead's account be found from its fields alone? If not, every lead is scored together."""
+    return not model.has_account or not model.plan.key_reads_events

@@ -1,0 +1,651 @@
+"""`Store`: leads, events, results, history and models in one database (LIVE.md §1–4, §6).
+
+Every write is one transaction: the rows it adds, the re-scoring of the
+leads it touches, their history entries and outbox rows commit together or
+not at all. Two writers are kept apart by the database: SQLite takes its
+write lock when the transaction begins (`BEGIN IMMEDIATE`); PostgreSQL
+locks the touched leads' rows, then the touched accounts (advisory locks),
+each in sorted order, so that a re-score reads every event committed before
+it (see `_lock`).
+
+The store keeps raw input and scores it with the batch's own code
+(`rescoring.py`), so a result is always what `leadscore score` writes for
+the same data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Iterable, Iterator
+
+import attrs
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from ..runtime import values as v
+from ..runtime.impact import Outline, compare
+from ..runtime.io import id_problem, json_default, parse_id
+from ..runtime.model import InputError, now_us
+from ..runtime.schema import EventProblem, NaiveTime, time_of
+from . import history as hist
+from . import ids
+from . import schema as t
+from .models import StoredModel, row_for
+from .rescoring import LineWriter, account_key, key_by_fields, score_rows
+
+DEFAULT_URL = "sqlite:///leadscore.db"
+ACTIVE, SHADOW = "active_model", "shadow_model"
+
+
+class StoreError(Exception):
+    """Something the store cannot do, said in one line."""
+
+
+@attrs.define
+class IngestReport:
+    """What one write did with the events given (LIVE.md §7's answer)."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list = attrs.Factory(list)        # [(index, reason)]
+    leads: int = 0                              # lead field writes
+
+    def to_dict(self) -> dict:
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "rejected": [{"index": i, "reason": r} for i, r in self.rejected]}
+
+
+@attrs.frozen
+class _Role:
+    """The active model or the shadow: where its results and account keys are kept."""
+
+    meta_key: str
+    result: str
+    key: str
+    history: bool
+
+
+ROLES = (_Role(ACTIVE, "result", "account_key", True), _Role(SHADOW, "shadow_result", "shadow_account_key", False))
+
+
+class Store:
+    def __init__(self, engine, now=None):
+        self.engine = engine
+        self.fixed_now = None if now is None else now_us(now)
+
+    # ---- opening ----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str = DEFAULT_URL, now=None) -> "Store":
+        """The store at `url` (created when new, upgraded when older); `now` fixes its clock."""
+        engine = _engine(url)
+        store = cls(engine, now)
+        try:
+            with engine.begin() as connection:
+                t.upgrade(connection)
+        except t.SchemaError as error:
+            engine.dispose()
+            raise StoreError(f"{_shown(url)}: {error}") from None
+        except SQLAlchemyError as error:
+            engine.dispose()
+            raise StoreError(f"cannot open the store {_shown(url)}: {_reason(error)}") from None
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def now(self, now=None) -> int:
+        """µs: the `now` given, else the store's fixed clock, else the current time."""
+        if now is not None:
+            try:
+                return now_us(now)
+            except InputError as error:
+                raise StoreError(str(error)) from None
+        return self.fixed_now if self.fixed_now is not None else now_us(None)
+
+    # ---- transactions ------------------------------------------------------------------
+
+    def _write(self, work):
+        """Run `work(connection)` in one transaction; retried when PostgreSQL reports a deadlock."""
+        for attempt in range(8):
+            try:
+                with self.engine.begin() as connection:
+                    return work(connection)
+            except (OperationalError, DBAPIError) as error:
+                if not _retryable(error) or attempt == 7:
+                    raise StoreError(f"the store refused a write: {_reason(error)}") from None
+                time.sleep(0.01 * (attempt + 1))
+
+    def _read(self, work):
+        with self.engine.connect() as connection:
+            return work(connection)
+
+    # ---- models ------------------------------------------------------------------------
+
+    def model(self, role: str = ACTIVE, connection=None) -> StoredModel | None:
+        def find(c):
+            number = c.execute(select(t.meta.c.value).where(t.meta.c.key == role)).scalar()
+            if number is None:
+                return None
+            row = c.execute(select(t.models).where(t.models.c.id == int(number))).mappings().one()
+            return StoredModel(row["id"], row["name"], row["version"], row["hash"], row["text"],
+                               row["filename"], row["base_dir"])
+        return find(connection) if connection is not None else self._read(find)
+
+    @property
+    def shadow(self) -> StoredModel | None:
+        return self.model(SHADOW)
+
+    def set_model(self, text_: str, filename: str = "model.score", base_dir: str | None = None, now=None) -> int:
+        """Validate and activate a model; every lead re-scored, history cause `model`. Leads changed."""
+        row = row_for(text_, filename, base_dir)        # raises ModelRefused: nothing changes
+        at = self.now(now)
+
+        def work(c):
+            old = self.model(ACTIVE, c)
+            number = c.execute(t.models.insert().values(**row)).inserted_primary_key[0]
+            _set_meta(c, ACTIVE, str(number))
+            cause = {"kind": "model", "from": old.hash if old else None, "to": row["hash"]}
+            return self._rescore(c, self._all_leads(c), {}, cause, at, roles=(ROLES[0],))
+        return self._write(work)
+
+    def set_shadow(self, text_: str, filename: str = "model.score", base_dir: str | None = None, now=None) -> int:
+        """Validate a model and run it beside the active one (scores every change, notifies no one)."""
+        row = row_for(text_, filename, base_dir)
+        at = self.now(now)
+
+        def work(c):
+            number = c.execute(t.models.insert().values(**row)).inserted_primary_key[0]
+            _set_meta(c, SHADOW, str(number))
+            return self._rescore(c, self._all_leads(c), {}, {"kind": "model"}, at, roles=(ROLES[1],))
+        return self._write(work)
+
+    def promote(self, now=None) -> int:
+        """Make the shadow the active model (LIVE.md §6); history cause `model`. Leads changed."""
+        at = self.now(now)
+
+        def work(c):
+            shadow, old = self.model(SHADOW, c), self.model(ACTIVE, c)
+            if shadow is None:
+                raise StoreError("the store has no shadow model to promote (set one with `model shadow`)")
+            _set_meta(c, ACTIVE, str(shadow.id))
+            c.execute(t.meta.delete().where(t.meta.c.key == SHADOW))
+            c.execute(t.leads.update().values(shadow_result=None, shadow_account_key=None))
+            cause = {"kind": "model", "from": old.hash if old else None, "to": shadow.hash}
+            return self._rescore(c, self._all_leads(c), {}, cause, at, roles=(ROLES[0],))
+        return self._write(work)
+
+    def impact(self, now=None, top: int = 10):
+        """What promoting the shadow would do to every lead at `now`: `leadscore diff --leads`'s report."""
+        active, shadow = self.model(ACTIVE), self.model(SHADOW)
+        if active is None or shadow is None:
+            raise StoreError("impact needs an active model and a shadow (`model set`, `model shadow`)")
+        at = self.now(now)
+        leads, events = self._read(lambda c: (self._lead_rows(c, None), self._event_rows(c, None)))
+        old = score_rows(active.compiled, at, leads, events)
+        new = score_rows(shadow.compiled, at, leads, events)
+        outline = _outline
+        return compare(old.values(), new.values(), outline(active), outline(shadow), top=top,
+                       now=v.format_time(at))
+
+    # ---- writing leads and events ---------------------------------------------------------
+
+    def ingest_events(self, rows: Iterable, now=None, *, id_column: str = "id",
+                      lead_column: str = "lead_id") -> IngestReport:
+        """Store events (any order, duplicates counted, bad rows rejected) and re-score their leads."""
+        return self.write((), rows, now, id_column=id_column, lead_column=lead_column)
+
+    def put_fields(self, lead_id: str, fields: dict, merge: bool = False, now=None) -> str | None:
+        """Set (or, with `merge`, update) a lead's raw fields; its new result line (None without a model)."""
+        report = self.write([(lead_id, fields, merge)], (), now)
+        if report.rejected:
+            raise StoreError(report.rejected[0][1])
+        return self._read(lambda c: c.execute(select(t.leads.c.result).where(
+            t.leads.c.lead_id == lead_id.strip())).scalar())
+
+    def write(self, leads: Iterable, events: Iterable, now=None, *, id_column: str = "id",
+              lead_column: str = "lead_id") -> IngestReport:
+        """One transaction: lead field writes [(lead id, fields, merge)] and event rows, then the
+        touched leads re-scored. A lead's `events` list is taken as its events (INTERFACE.md §3)."""
+        at = self.now(now)
+        report = IngestReport()
+        field_writes, inline = _field_writes(list(leads), report)
+        checked = _checked_events(list(events) + inline, id_column, lead_column, report)
+
+        def work(c):
+            touched = sorted({lead_id for lead_id, _f, _m in field_writes} | {e[0] for e in checked})
+            self._ensure_leads(c, touched)
+            self._lock(c, touched)
+            causes: dict = {}
+            self._apply_fields(c, field_writes, causes)
+            accepted = self._insert_events(c, checked, at)
+            report.accepted, report.duplicates = len(accepted), len(checked) - len(accepted)
+            for lead_id, event_id in accepted:
+                causes.setdefault(lead_id, {"kind": "events", "ids": []}).setdefault("ids", []).append(event_id)
+            self._rescore(c, sorted(causes), causes, None, at)
+        self._write(work)
+        report.leads = len(field_writes)
+        return report
+
+    def _ensure_leads(self, c, lead_ids: list) -> None:
+        if lead_ids:
+            c.execute(_insert_ignore(c, t.leads, ["lead_id"]), [{"lead_id": i, "has_events": False} for i in lead_ids])
+
+    def _lock(self, c, lead_ids: list) -> None:
+        """PostgreSQL: hold the touched leads' rows until commit (in id order, so no deadlock)."""
+        if c.dialect.name == "postgresql" and lead_ids:
+            for chunk in _chunks(lead_ids, 1000):
+                c.execute(select(t.leads.c.lead_id).where(t.leads.c.lead_id.in_(chunk))
+                          .order_by(t.leads.c.lead_id).with_for_update())
+
+    def _lock_accounts(self, c, keys: Iterable) -> None:
+        if c.dialect.name == "postgresql":
+            for key in sorted(set(keys)):
+                c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_number(key)})
+
+    def _apply_fields(self, c, writes: list, causes: dict) -> None:
+        for lead_id, fields, merge in writes:
+            old_text = c.execute(select(t.leads.c.fields).where(t.leads.c.lead_id == lead_id)).scalar()
+            old = json.loads(old_text) if old_text else {}
+            new = {**old, **fields} if merge else dict(fields)
+            c.execute(t.leads.update().where(t.leads.c.lead_id == lead_id).values(fields=_json(new)))
+            names = sorted(k for k in set(old) | set(new) if _json(old.get(k, _ABSENT)) != _json(new.get(k, _ABSENT)))
+            cause = causes.setdefault(lead_id, {"kind": "fields", "names": []})
+            if cause["kind"] == "fields":
+                cause["names"] = sorted(set(cause["names"]) | set(names))
+
+    def _insert_events(self, c, checked: list, at: int) -> list:
+        """Insert the new events (in order); [(lead id, event id)] of those not already stored."""
+        accepted_at = v.format_time(at)
+        rows = [{"event_id": event_id, "lead_id": lead_id, "type": kind, "data": data, "accepted_at": accepted_at}
+                for lead_id, event_id, kind, data in checked]
+        accepted = []
+        for chunk in _chunks(rows, 500):
+            statement = _insert_ignore(c, t.events, ["event_id"]).returning(
+                t.events.c.lead_id, t.events.c.event_id, sort_by_parameter_order=True)
+            accepted += [tuple(r) for r in c.execute(statement, chunk)]
+        leads_with_events = sorted({lead_id for lead_id, _ in accepted})
+        for chunk in _chunks(leads_with_events, 1000):
+            c.execute(t.leads.update().where(t.leads.c.lead_id.in_(chunk)).values(has_events=True))
+        return accepted
+
+    # ---- re-scoring --------------------------------------------------------------------------
+
+    def _rescore(self, c, touched: list, causes: dict, cause: dict | None, at: int, roles=ROLES) -> int:
+        """Score `touched` (and their account mates) with each model; store results, history, outbox."""
+        changed = 0
+        for role in roles:
+            stored = self.model(role.meta_key, c)
+            if stored is None or not touched:
+                continue
+            model = stored.compiled
+            scored = self._scoring_set(c, model, role, touched, at)
+            leads = self._lead_rows(c, scored)
+            events = self._event_rows(c, scored)
+            results = score_rows(model, at, leads, events)
+            writer = LineWriter(model)
+            old = self._stored(c, role, scored)
+            for lead_id, fields in leads:
+                line = writer.line(results[lead_id])
+                update = {role.result: line, role.key: account_key(model, lead_id, fields, at)}
+                if role.history:
+                    update["result_now"] = v.format_time(at)
+                    why = cause or causes.get(lead_id) or _mate_cause(causes)
+                    changed += self._record(c, lead_id, old.get(lead_id), line, why, at, stored)
+                c.execute(t.leads.update().where(t.leads.c.lead_id == lead_id).values(**update))
+        return changed
+
+    def _scoring_set(self, c, model, role: _Role, touched: list, at: int) -> list | None:
+        """The leads to score with `touched`: their accounts' other leads too (None: every lead)."""
+        if not model.has_account:
+            return touched
+        if not key_by_fields(model):
+            return None
+        column = t.leads.c[role.key]
+        keys = set()
+        for chunk in _chunks(touched, 1000):
+            for lead_id, fields, old_key in c.execute(
+                    select(t.leads.c.lead_id, t.leads.c.fields, column).where(t.leads.c.lead_id.in_(chunk))):
+                keys |= {old_key, account_key(model, lead_id, _fields(fields), at)}
+        keys.discard(None)
+        self._lock_accounts(c, keys)
+        mates = set(touched)
+        for chunk in _chunks(sorted(keys), 1000):
+            mates |= set(c.execute(select(t.leads.c.lead_id).where(column.in_(chunk))).scalars())
+        return sorted(mates)
+
+    def _record(self, c, lead_id, before, after, cause, at, stored) -> int:
+        entry = hist.change(lead_id, before, after, cause)
+        if entry is None:
+            return 0
+        number = c.execute(t.history.insert().values(
+            lead_id=lead_id, at=v.format_time(at), cause=_json(entry.cause), score_before=entry.score_before,
+            score_after=entry.score_after, tier_before=entry.tier_before, tier_after=entry.tier_after,
+            entered=_json(entry.entered), left=_json(entry.left), transition=entry.transition,
+            model_hash=stored.hash)).inserted_primary_key[0]
+        if entry.transition:
+            c.execute(t.outbox.insert().values(history_seq=number, lead_id=lead_id, created_at=v.format_time(at),
+                                               attempts=0))
+        return 1
+
+    def _all_leads(self, c) -> list:
+        return list(c.execute(select(t.leads.c.lead_id).order_by(t.leads.c.lead_id)).scalars())
+
+    def _lead_rows(self, c, lead_ids: list | None) -> list:
+        """[(lead id, raw fields or None)] of these leads (None: all)."""
+        query = select(t.leads.c.lead_id, t.leads.c.fields)
+        if lead_ids is None:
+            return [(i, _fields(f)) for i, f in c.execute(query)]
+        found = []
+        for chunk in _chunks(lead_ids, 1000):
+            found += [(i, _fields(f)) for i, f in c.execute(query.where(t.leads.c.lead_id.in_(chunk)))]
+        return found
+
+    def _event_rows(self, c, lead_ids: list | None) -> list:
+        """[(lead id, raw row)] of these leads' events (None: all), in the order they were accepted."""
+        query = select(t.events.c.seq, t.events.c.lead_id, t.events.c.data)
+        if lead_ids is None:
+            rows = c.execute(query.order_by(t.events.c.seq)).all()
+        else:
+            rows = []
+            for chunk in _chunks(lead_ids, 1000):
+                rows += c.execute(query.where(t.events.c.lead_id.in_(chunk))).all()
+            rows.sort(key=lambda r: r[0])
+        return [(lead_id, json.loads(data)) for _seq, lead_id, data in rows]
+
+    def _stored(self, c, role: _Role, lead_ids: list | None) -> dict:
+        column = t.leads.c[role.result]
+        query = select(t.leads.c.lead_id, column)
+        if lead_ids is None:
+            return dict(c.execute(query).all())
+        found = {}
+        for chunk in _chunks(lead_ids, 1000):
+            found.update(c.execute(query.where(t.leads.c.lead_id.in_(chunk))).all())
+        return found
+
+    # ---- time -----------------------------------------------------------------------------
+
+    def sweep(self, now=None) -> int:
+        """Re-score, at `now`, the leads whose result can change with time alone; leads changed.
+
+        Those are the leads with any event, or every lead when the model reads
+        the clock outside events (`reads_clock`); history cause `time`."""
+        at = self.now(now)
+
+        def work(c):
+            active = self.model(ACTIVE, c)
+            if active is None:
+                return 0
+            query = select(t.leads.c.lead_id).order_by(t.leads.c.lead_id)
+            if not reads_clock(active):
+                query = query.where(t.leads.c.has_events.is_(True))
+            leads = list(c.execute(query).scalars())
+            self._lock(c, leads)
+            return self._rescore(c, leads, {}, {"kind": "time"}, at)
+        return self._write(work)
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def result(self, lead_id: str, now=None, explain: bool = False) -> str | None:
+        """The lead's result line at `now` (exact: computed now), None for an unknown lead."""
+        active = self.model(ACTIVE)
+        if active is None:
+            raise StoreError("the store has no model yet (`leadscore model set MODEL`)")
+        at, model = self.now(now), active.compiled
+        lead_id = str(lead_id).strip()
+
+        def work(c):
+            if c.execute(select(t.leads.c.lead_id).where(t.leads.c.lead_id == lead_id)).first() is None:
+                return None
+            scored = self._reading_set(c, model, lead_id, at)
+            return score_rows(model, at, self._lead_rows(c, scored), self._event_rows(c, scored))[lead_id]
+        result = self._read(work)
+        return None if result is None else LineWriter(model).line(result, explain)
+
+    def _reading_set(self, c, model, lead_id: str, at: int) -> list | None:
+        if not model.has_account:
+            return [lead_id]
+        if not key_by_fields(model):
+            return None
+        fields = c.execute(select(t.leads.c.fields).where(t.leads.c.lead_id == lead_id)).scalar()
+        key = account_key(model, lead_id, _fields(fields), at)
+        if key is None:
+            return [lead_id]
+        mates = set(c.execute(select(t.leads.c.lead_id).where(t.leads.c.account_key == key)).scalars())
+        return sorted(mates | {lead_id})
+
+    def results(self, now=None) -> Iterator:
+        """Every lead's ScoreResult at `now`, ordered by lead id."""
+        active = self.model(ACTIVE)
+        if active is None:
+            raise StoreError("the store has no model yet (`leadscore model set MODEL`)")
+        at = self.now(now)
+        leads, events = self._read(lambda c: (self._lead_rows(c, None), self._event_rows(c, None)))
+        scored = score_rows(active.compiled, at, leads, events)
+        for lead_id in sorted(scored):
+            yield scored[lead_id]
+
+    def stored_result(self, lead_id: str) -> str | None:
+        """The lead's stored result line (as of its last change or sweep)."""
+        return self._read(lambda c: c.execute(select(t.leads.c.result).where(
+            t.leads.c.lead_id == str(lead_id).strip())).scalar())
+
+    def history(self, lead_id: str) -> list:
+        """The lead's history entries, oldest first."""
+        query = select(t.history).where(t.history.c.lead_id == str(lead_id).strip()).order_by(t.history.c.seq)
+        return self._read(lambda c: [_entry(row) for row in c.execute(query).mappings()])
+
+    def transitions(self, since: int = 0, limit: int = 1000) -> tuple:
+        """(entries, next cursor): transitions after cursor `since`, in order."""
+        query = (select(t.history).where(t.history.c.transition.is_(True), t.history.c.seq > since)
+                 .order_by(t.history.c.seq).limit(limit))
+        entries = self._read(lambda c: [_entry(row) for row in c.execute(query).mappings()])
+        return entries, (entries[-1]["seq"] if entries else since)
+
+    def outbox(self) -> list:
+        """Undelivered notifications: [(outbox seq, history seq, lead id)]."""
+        query = select(t.outbox.c.seq, t.outbox.c.history_seq, t.outbox.c.lead_id).where(
+            t.outbox.c.delivered_at.is_(None)).order_by(t.outbox.c.seq)
+        return self._read(lambda c: [tuple(r) for r in c.execute(query)])
+
+    def counts(self) -> dict:
+        def work(c):
+            return {"leads": c.execute(select(func.count()).select_from(t.leads)).scalar(),
+                    "events": c.execute(select(func.count()).select_from(t.events)).scalar()}
+        return self._read(work)
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+_ABSENT = {"\u0000absent": True}
+
+
+def _engine(url: str):
+    """An engine for `url`: SQLite (stdlib sqlite3, writers serialized) or PostgreSQL (psycopg 3)."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    elif not url.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise StoreError(f"unknown store URL {_shown(url)}: use sqlite:///PATH or postgresql://USER@HOST/DB")
+    try:
+        if url.startswith("sqlite:"):
+            engine = create_engine(url, connect_args={"timeout": 60})
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+            return engine
+        return create_engine(url)
+    except (SQLAlchemyError, ImportError, ValueError) as error:
+        raise StoreError(f"cannot open the store {_shown(url)}: {_reason(error)}") from None
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None          # transactions begun by the "begin" listener
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def _insert_ignore(c, table, keys: list):
+    """INSERT … ON CONFLICT (keys) DO NOTHING, in this connection's dialect."""
+    if c.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing(index_elements=keys)
+
+
+def _set_meta(c, key: str, value: str) -> None:
+    c.execute(t.meta.delete().where(t.meta.c.key == key))
+    c.execute(t.meta.insert().values(key=key, value=value))
+
+
+def _field_writes(leads: list, report: IngestReport) -> tuple:
+    """The checked lead writes [(id, fields, merge)] and the events their `events` lists carry."""
+    writes, inline = [], []
+    for lead_id, fields, merge in leads:
+        if not isinstance(fields, dict):
+            raise StoreError(f"a lead's fields must be an object, not {type(fields).__name__}")
+        problem = id_problem(lead_id)
+        if problem:
+            raise StoreError(f"lead: {problem}")
+        lead_id = parse_id(lead_id)
+        fields = dict(fields)
+        carried = fields.pop("events", None)
+        if carried is not None and not isinstance(carried, list):
+            raise StoreError("lead: `events` must be a list of events")
+        for row in carried or ():
+            inline.append({**row, "lead_id": lead_id} if isinstance(row, dict) else row)
+        writes.append((lead_id, json.loads(_json(fields)), merge))
+    return writes, inline
+
+
+def _checked_events(rows: list, id_column: str, lead_column: str, report: IngestReport) -> list:
+    """[(lead id, event id, type, raw JSON)] of the usable rows, each id once; the rest rejected."""
+    checked, seen = [], set()
+    skip = (lead_column, "type", "at", id_column)
+    for index, row in enumerate(rows):
+        reason = _event_problem(row, lead_column)
+        if reason:
+            report.rejected.append((index, reason))
+            continue
+        lead_id = parse_id(row.get(lead_column))
+        event_id = ids.given_id(row, id_column) or ids.content_id(lead_id, row, skip)
+        if event_id in seen:
+            report.duplicates += 1
+            continue
+        seen.add(event_id)
+        checked.append((lead_id, event_id, row["type"].strip(), _json(row)))
+    return checked
+
+
+def _event_problem(row, lead_column: str) -> str | None:
+    """Why an event row is rejected (INTERFACE.md §9), or None."""
+    if not isinstance(row, dict):
+        return "event: an event must be an object"
+    problem = id_problem(row.get(lead_column))
+    if problem:
+        return f"event: {problem.replace('id', 'lead id', 1)} (column `{lead_column}`)"
+    kind = row.get("type")
+    if not isinstance(kind, str) or not kind.strip():
+        return "event: missing event `type`"
+    try:
+        time_of(row.get("at"))
+    except (EventProblem, NaiveTime) as error:
+        return f"event: {error}"
+    return None
+
+
+def _mate_cause(causes: dict) -> dict:
+    """The cause of a lead re-scored because a lead of its account changed."""
+    kinds = {c["kind"] for c in causes.values()}
+    cause = {"kind": "events" if "events" in kinds else "fields", "account": sorted(causes)}
+    event_ids = sorted({i for c in causes.values() for i in c.get("ids", ())})
+    names = sorted({n for c in causes.values() for n in c.get("names", ())})
+    if event_ids:
+        cause["ids"] = event_ids
+    if names:
+        cause["names"] = names
+    return cause
+
+
+def reads_clock(stored: StoredModel) -> bool:
+    """Can a lead's result change with time even without events? Yes when the model reads the
+    clock anywhere (`now`, `days_since`); event windows and decay only move a lead with events."""
+    from ..dsl import analyze
+    return clock_in(analyze(stored.text, stored.filename, stored.base_dir).model)
+
+
+def clock_in(node, seen=None) -> bool:
+    """Does this checked model (any IR node) contain `now` or `days_since`?"""
+    from ..dsl import ir
+    seen = set() if seen is None else seen
+    if id(node) in seen or node is None or isinstance(node, (str, int, float, bool)):
+        return False
+    seen.add(id(node))
+    if isinstance(node, (ir.NowRef, ir.DaysSince)):
+        return True
+    if attrs.has(type(node)):
+        parts = [getattr(node, f.name) for f in attrs.fields(type(node))]
+    elif isinstance(node, dict):
+        parts = list(node.values())
+    elif isinstance(node, (list, tuple, set, frozenset)):
+        parts = list(node)
+    else:
+        return False
+    return any(clock_in(part, seen) for part in parts)
+
+
+def _outline(stored: StoredModel) -> Outline:
+    from ..dsl import analyze
+    return Outline.of(analyze(stored.text, stored.filename, stored.base_dir).model)
+
+
+def _entry(row) -> dict:
+    return {"seq": row["seq"], "lead_id": row["lead_id"], "at": row["at"], "cause": json.loads(row["cause"]),
+            "score": {"from": row["score_before"], "to": row["score_after"]},
+            "tier": {"from": row["tier_before"], "to": row["tier_after"]},
+            "entered": json.loads(row["entered"]), "left": json.loads(row["left"]),
+            "transition": bool(row["transition"]), "model": row["model_hash"]}
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=json_default)
+
+
+def _fields(text_: str | None) -> dict | None:
+    return None if text_ is None else json.loads(text_)
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _lock_number(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
+
+
+def _retryable(error) -> bool:
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return code in ("40P01", "40001") or "database is locked" in str(error)
+
+
+def _reason(error) -> str:
+    original = getattr(error, "orig", None) or error
+    return " ".join(str(original).split()) or type(original).__name__
+
+
+def _shown(url: str) -> str:
+    """The URL without a password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
+    return url
+
