@@ -10,3 +10,4 @@ from . import test  # noqa: F401,E402
 from . import diff  # noqa: F401,E402
 from . import calibrate  # noqa: F401,E402
 from . import sql  # noqa: F401,E402
+from . import live  # noqa: F401,E402

@@ -104,6 +104,8 @@ class Store:
 
     def now(self, now=None) -> int:
         """µs: the `now` given, else the store's fixed clock, else the current time."""
+        if isinstance(now, int) and not isinstance(now, bool):
+            return now
         if now is not None:
             try:
                 return now_us(now)
