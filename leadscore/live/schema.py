@@ -131,6 +131,7 @@ def _from_v0(connection) -> None:
     """Version 0, the layout before the shadow model: leads had no shadow columns."""
     connection.execute(text("ALTER TABLE leads ADD COLUMN shadow_account_key TEXT"))
     connection.execute(text("ALTER TABLE leads ADD COLUMN shadow_result TEXT"))
+    connection.execute(text("CREATE INDEX leads_shadow_account ON leads (shadow_account_key)"))
 
 
 UPGRADES[0] = _from_v0

@@ -229,11 +229,12 @@ class Store:
             causes: dict = {}
             self._apply_fields(c, field_writes, causes)
             accepted = self._insert_events(c, checked, at)
-            report.accepted, report.duplicates = len(accepted), len(checked) - len(accepted)
             for lead_id, event_id in accepted:
                 causes.setdefault(lead_id, {"kind": "events", "ids": []}).setdefault("ids", []).append(event_id)
             self._rescore(c, sorted(causes), causes, None, at)
-        self._write(work)
+            return len(accepted)
+        report.accepted = self._write(work)
+        report.duplicates += len(checked) - report.accepted
         report.leads = len(field_writes)
         return report
 
