@@ -5,33 +5,42 @@
     result = model.score(lead, events=[...], now="2026-11-20T00:00:00Z")
 
 The front end (and Lark) is imported only when a model is loaded from
-text, so a module written by `leadscore compile` imports just the runtime.
+text, so a module written by `leadscore compile` imports just the runtime:
+the names below load their module when first used (`__getattr__`), and
+`dir(leadscore)` lists the public API (`__all__`), nothing else.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version as _version
-
-from .runtime.model import InputError, Model
-from .runtime.results import CampaignResult, Contribution, ScoreResult
+import importlib as _importlib
+from importlib.metadata import PackageNotFoundError as _NotInstalled, version as _version
 
 try:
     __version__ = _version("leadscore")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+except _NotInstalled:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-_LAZY = {
+#: every public name, and the module that defines it
+_PUBLIC = {
     "load": ".api", "loads": ".api", "ModelError": ".api", "compile_analysis": ".api",
     "Diagnostic": ".dsl.diagnostics",
+    "Model": ".runtime.model", "InputError": ".runtime.model",
+    "ScoreResult": ".runtime.results", "Contribution": ".runtime.results",
+    "CampaignResult": ".runtime.results", "Threshold": ".runtime.results", "Input": ".runtime.results",
+    "score_file": ".runtime.filescore", "ScoredFile": ".runtime.filescore",
+    "Summary": ".runtime.batch", "ReadError": ".runtime.io",
 }
+
+__all__ = sorted(_PUBLIC) + ["__version__"]
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name], __name__), name)
+    if name in _PUBLIC:
+        value = getattr(_importlib.import_module(_PUBLIC[name], __name__), name)
+        globals()[name] = value          # found once; later uses skip this function
+        return value
     raise AttributeError(f"module 'leadscore' has no attribute {name!r}")
 
 
-__all__ = ["CampaignResult", "Contribution", "Diagnostic", "InputError", "Model", "ModelError",
-           "ScoreResult", "compile_analysis", "load", "loads", "__version__"]
+def __dir__() -> list:
+    return list(__all__)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
+
+import attrs
 
 from .compiler import codegen
 from .compiler.closures import compile_model
 from .dsl import Analysis, analyze, analyze_file
-from .runtime.model import Model
+from .runtime.model import Model, Recipe
 
 BACKENDS = ("codegen", "closures")
 DEFAULT_BACKEND = "codegen"
@@ -65,7 +68,9 @@ def without_gc(function):
 @without_gc
 def load(path: str | os.PathLike, backend: str = DEFAULT_BACKEND) -> Model:
     """Load a `.score` file; raises ModelError listing every diagnostic if it is invalid."""
-    return compile_analysis(analyze_file(path), backend)
+    analysis = analyze_file(path)
+    return with_recipe(compile_analysis(analysis, backend), analysis,
+                       os.path.dirname(os.path.abspath(path)), backend)
 
 
 @without_gc
@@ -73,4 +78,24 @@ def loads(text: str, name: str | None = None, *, base_dir: str | os.PathLike | N
           backend: str = DEFAULT_BACKEND) -> Model:
     """Load `.score` text; `name` is used as the file name in diagnostics (and as the model's default name)."""
     filename = f"{name}.score" if name and not name.endswith(".score") else (name or "<string>")
-    return compile_analysis(analyze(text, filename, base_dir), backend)
+    base_dir = os.path.abspath(os.getcwd() if base_dir is None else base_dir)
+    analysis = analyze(text, filename, base_dir)
+    return with_recipe(compile_analysis(analysis, backend), analysis, base_dir, backend)
+
+
+def with_recipe(model: Model, analysis: Analysis, base_dir: str, backend: str) -> Model:
+    """The model, able to be pickled: as its source text, file name, folder and backend.
+
+    The folder is absolute, so a process started elsewhere reads the same
+    `list … from` files."""
+    recipe = Recipe(remade, (analysis.source.text, analysis.source.filename, base_dir, backend))
+    return attrs.evolve(model, recipe=recipe)
+
+
+@functools.lru_cache(maxsize=16)
+@without_gc
+def remade(text: str, filename: str, base_dir: str, backend: str) -> Model:
+    """A pickled model made again from its recipe. A process makes each recipe once,
+    however many tasks of a process pool carry the model."""
+    analysis = analyze(text, filename, base_dir)
+    return with_recipe(compile_analysis(analysis, backend), analysis, base_dir, backend)

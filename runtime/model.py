@@ -8,7 +8,7 @@ shared by many threads: every call builds its own per-lead state.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import attrs
 
@@ -16,6 +16,7 @@ from . import scoring
 from . import values as v
 from .results import ScoreResult
 from .schema import EventProblem, EventReader, Lead, LeadReader, NaiveTime, sort_events
+from .suggest import closest, did_you_mean
 
 
 class InputError(ValueError):
@@ -49,6 +50,19 @@ class EventCounts:
 
 
 @attrs.frozen
+class Recipe:
+    """How to make a model again, in another process: `make(*args)`.
+
+    A model is pickled as its recipe (the loader and the model's source
+    text), never as its compiled rules, which are functions made at load
+    time; `leadscore.load` and `loads` give their models one.
+    """
+
+    make: Callable
+    args: tuple
+
+
+@attrs.frozen
 class Model:
     name: str
     version: object
@@ -56,12 +70,19 @@ class Model:
     fields: tuple = attrs.field(repr=False)
     events: tuple = attrs.field(repr=False)
     source: str | None = attrs.field(default=None, repr=False)
+    recipe: Recipe | None = attrs.field(default=None, repr=False, eq=False)
     lead_reader: LeadReader = attrs.field(init=False, repr=False)
     event_reader: EventReader = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self):
         object.__setattr__(self, "lead_reader", LeadReader(self.fields))
         object.__setattr__(self, "event_reader", EventReader(self.events))
+
+    def __reduce__(self):
+        if self.recipe is None:
+            raise TypeError("this model cannot be pickled: it was not loaded from its source text "
+                            "(a `leadscore compile` module's MODEL, say); load it with leadscore.load")
+        return self.recipe.make, self.recipe.args
 
     @property
     def has_account(self) -> bool:
@@ -107,8 +128,43 @@ class Model:
     def score(self, lead: dict, events: Iterable = (), now=None, *, lead_id=None) -> ScoreResult:
         """Score one lead as an account of one (INTERFACE.md §8)."""
         at = now_us(now)
+        events = list(events or ())
         prepared = self.prepare(lead, events, at, lead_id)
+        prepared.warnings.extend(self.undeclared(lead, events))
         return self.score_prepared([prepared], at)[0]
+
+    def undeclared(self, lead: dict, events: list) -> list:
+        """Warnings for a lead's keys and the event types that the model does not declare.
+
+        Only `score` gives them: a dict written for one call is likely to hold
+        a typo, while the rows of an export (files, `score_many`) have other
+        columns that are simply not read (INTERFACE.md §3).
+        """
+        inline = lead.get("events")
+        rows = (inline if isinstance(inline, list) else []) + events
+        types = {row.get("type") for row in rows if isinstance(row, dict)}
+        return self.unknown_keys(lead) + self.unknown_event_types(
+            {t.strip() for t in types if isinstance(t, str) and t.strip()})
+
+    def unknown_keys(self, lead: dict) -> list:
+        columns = {f.column for f in self.fields}
+        return [f"unknown field key `{key}`" + (f" ({hint})" if (hint := self.key_hint(str(key))) else "")
+                for key in lead if key not in columns and key not in ("id", "events")]
+
+    def key_hint(self, key: str) -> str | None:
+        """The key meant: a column's, or (a field read `from` another column) the field's name."""
+        renamed = {f.name: f.column for f in self.fields if f.name != f.column}
+        columns = {f.column for f in self.fields}
+        if key not in renamed and (column := closest(key, columns)) is not None:
+            return f"did you mean `{column}`?"
+        name = key if key in renamed else closest(key, renamed)
+        return f"field `{name}` reads the key `{renamed[name]}`" if name is not None else None
+
+    def unknown_event_types(self, types: set) -> list:
+        declared = self.event_reader.types
+        return [f"event type `{kind}` is not declared (ignored"
+                + (f"; {hint})" if (hint := did_you_mean(kind, declared)) else ")")
+                for kind in sorted(types) if kind not in declared]
 
     def prepare(self, lead: dict, events: Iterable, now: int, lead_id=None) -> Lead:
         if not isinstance(lead, dict):

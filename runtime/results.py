@@ -100,6 +100,28 @@ class ScoreResult:
     def explain(self) -> str:
         return explain_text(self)
 
+    def __reduce__(self):
+        """Pickled with its thresholds and inputs worked out: they are read lazily, by
+        closures over the scoring state, which cannot be pickled."""
+        values = {field.name: getattr(self, field.name) for field in attrs.fields(ScoreResult)}
+        values.update(read_thresholds=Known(self.thresholds), read_inputs=Known(self.inputs))
+        return result_of, (values,)
+
+
+def result_of(values: dict) -> ScoreResult:
+    """A `ScoreResult` from its fields by name (how a pickled one is made again)."""
+    return ScoreResult(**values)
+
+
+@attrs.frozen
+class Known:
+    """A lazy reader that has been read: calling it gives its value."""
+
+    value: tuple
+
+    def __call__(self) -> tuple:
+        return self.value
+
 
 def explain_text(result: ScoreResult) -> str:
     """The breakdown `leadscore explain` prints; numbers rounded to 2 decimals."""

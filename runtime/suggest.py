@@ -13,18 +13,24 @@ from typing import Iterable
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """`did you mean `x`?` for the closest candidate, if one is close."""
+    close = closest(name, candidates)
+    return f"did you mean `{close}`?" if close is not None else None
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate `name` is most likely a typo of, if one is close."""
     pool = sorted(set(candidates))
     by_fold = {c.casefold(): c for c in pool}
     if name.casefold() in by_fold and by_fold[name.casefold()] != name:
-        return f"did you mean `{by_fold[name.casefold()]}`?"
+        return by_fold[name.casefold()]
     # a typo of a short name (`ulr` for `url`) is too far for difflib's ratio
     limit = max(1, len(name) // 3)
     near = [(d, c) for c in pool
             if (d := edit_distance(name.casefold(), c.casefold())) <= limit and d < len(name)]
     if near:
-        return f"did you mean `{min(near)[1]}`?"
+        return min(near)[1]
     close = difflib.get_close_matches(name, pool, n=1, cutoff=0.7)
-    return f"did you mean `{close[0]}`?" if close else None
+    return close[0] if close else None
 
 
 def edit_distance(a: str, b: str) -> int:
