@@ -68,7 +68,7 @@ TEXT_WORDS = ["alpha", "Alpha", " ALPHA ", "beta", "gamma delta", "Straße", "ST
 EMAILS = ["ann@acme.com", "Bob@ACME.com ", "carol@rival.com", "dan@gmail.com", "info@acme.com",
           "eve@straße.de", "no-at-sign", "frank@", "gus@sub.acme.com", "  hal@Acme.Com"]
 TEXT_LITERALS = TEXT_WORDS + ["acme.com", "rival.com", "gmail.com", "@", "", " ", "a\"b", "back\\slash",
-                              "tab\tline", "\u00e9t\u00e9"]
+                              "tab\tline", "\u00e9t\u00e9", "a # b", "#1", "back\\d", "\U0001f600"]
 NUMBER_LITERALS = ["0", "1", "2", "3", "2.5", "10", "50", "100", "500", "999", "-1", "-5", "1_000",
                    "0.5", "30", "-2.5"]
 TIME_LITERALS = ['"2026-01-01"', '"2026-11-19"', '"2025-12-31"', '"2026-11-19T12:00:00Z"',
@@ -93,6 +93,34 @@ def q(text: str) -> str:
     """A `.score` string literal for `text`."""
     body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
     return f'"{body}"'
+
+
+SIMPLE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t"}
+PLAIN, UNICODE_LOWER, UNICODE_UPPER, UNICODE_ALL, LAX = range(5)
+
+
+def _u_escape(ch: str, upper: bool = False) -> str:
+    """`\\uXXXX` for one character; beyond the BMP, its UTF-16 surrogate pair."""
+    units = ch.encode("utf-16-be")
+    text = "".join(f"\\u{int.from_bytes(units[i:i + 2], 'big'):04x}" for i in range(0, len(units), 2))
+    return text.upper().replace("\\U", "\\u") if upper else text
+
+
+def _spelled_char(ch: str, following: str, style: int) -> str:
+    if style == UNICODE_ALL or (style in (UNICODE_LOWER, UNICODE_UPPER) and ord(ch) > 0x7E):
+        return _u_escape(ch, upper=style == UNICODE_UPPER)
+    if style == LAX and ch == "\t":
+        return ch                                      # a raw tab is allowed in a string
+    if style == LAX and ch == "\\" and following[:1] not in ("", *SIMPLE_ESCAPES, "u"):
+        return ch                                      # `\\d` is kept as written (LANGUAGE.md §2)
+    return SIMPLE_ESCAPES.get(ch, ch)
+
+
+def spelled(text: str, style: int) -> str:
+    """A `.score` string literal for `text`, written in one of the ways LANGUAGE.md §2 allows:
+    plain (as `q`), non-ASCII as `\\uXXXX` (lower or upper hex digits), every character as
+    `\\uXXXX`, or with a lone backslash and a raw tab where they are kept as written."""
+    return '"' + "".join(_spelled_char(ch, text[i + 1:], style) for i, ch in enumerate(text)) + '"'
 
 
 
@@ -133,7 +161,8 @@ class Entropy:
         return low + int.from_bytes(chunk, "big") % span
 
 
-MODEL_BYTES = st.binary(min_size=512, max_size=512)      # a model uses about 150 (at most ~350)
+MODEL_SIZE = 512                                         # a model uses about 170 (at most ~400)
+MODEL_BYTES = st.binary(min_size=MODEL_SIZE, max_size=MODEL_SIZE)
 DATA_BYTES = st.binary(min_size=128, max_size=128)       # a lead or an event list: under 80
 
 
@@ -160,6 +189,14 @@ def some(draw, seq, min_size: int = 0, max_size: int = 3, unique: bool = False) 
     for _ in range(min(count, len(pool))):
         out.append(pool.pop(draw(_ints(0, len(pool) - 1))))
     return out
+
+
+def literal(draw, text: str) -> str:
+    """`text` as a string literal, plain half of the time, else in another spelling (`spelled`)."""
+    return spelled(text, pick(draw, STYLES))
+
+
+STYLES = [PLAIN] * 4 + [UNICODE_LOWER, UNICODE_UPPER, UNICODE_ALL, LAX]
 
 
 def shuffled(draw, seq) -> list:
@@ -213,7 +250,7 @@ class EventSpec:
 class Schema:
     fields: tuple
     events: tuple
-    lists: dict                     # name -> element type (text / number / number-as-text)
+    lists: dict                     # name -> element type (text / number / number-as-text / bool)
 
     def fields_of(self, *types) -> list:
         return [f.name for f in self.fields if f.type in types]
@@ -291,6 +328,10 @@ class Gen:
     def chance(self, percent: int) -> bool:
         return chance(self.draw, percent)
 
+    def lit(self, text: str) -> str:
+        """A string literal for `text`, spelled one of the ways the language allows."""
+        return literal(self.draw, text)
+
     def paren(self, expr, level):
         text, have = expr
         return f"({text})" if have < level or self.chance(5) else text
@@ -346,7 +387,7 @@ class Gen:
             return "key", OPERAND
         if kind == "literal":
             if type_ == TEXT:
-                return q(self.pick(TEXT_LITERALS)), OPERAND
+                return self.lit(self.pick(TEXT_LITERALS)), OPERAND
             if type_ == NUMBER:
                 return self.pick(NUMBER_LITERALS), OPERAND
             if type_ == BOOL:
@@ -446,7 +487,7 @@ class Gen:
             return f"{operand} matches {self.pick(PATTERNS)}", PRED
         if kind == "text":
             operand = self.paren(self.value(ctx, TEXT, depth), MINUS)
-            needle = (q(self.pick(TEXT_LITERALS)) if self.chance(75)
+            needle = (self.lit(self.pick(TEXT_LITERALS)) if self.chance(75)
                       else self.paren(self.value(ctx, TEXT, 0), MINUS))
             op = self.pick(["contains", "starts with", "ends with"])
             return f"{operand} {op} {needle}", PRED
@@ -479,7 +520,7 @@ class Gen:
                 target = self.pick(named)
             else:
                 values = some(self.draw, TEXT_LITERALS, 0, 3, False)
-                target = "[" + ", ".join(q(x) for x in values) + "]"
+                target = "[" + ", ".join(self.lit(x) for x in values) + "]"
         elif type_ == NUMBER:
             named = [n for n, t in self.schema.lists.items() if t in (NUMBER, "numtext")]
             choice = self.pick(["range", "range", "list"] + (["named"] if named else []))
@@ -491,7 +532,8 @@ class Gen:
                 values = some(self.draw, NUMBER_LITERALS, 1, 3, False)
                 target = "[" + ", ".join(values) + "]"
         else:
-            target = self.pick(["[true]", "[false]", "[true, false]"])
+            named = [n for n, t in self.schema.lists.items() if t == BOOL]
+            target = self.pick(["[true]", "[false]", "[true, false]"] + named * 2)
         return f"{operand} {negated} {target}", PRED
 
     def number_range(self) -> str:
@@ -513,7 +555,7 @@ class Gen:
         return f"{self.pick(['50%', '100%', '12.5%', '1%', '75%'])} per {self.pick(DURATIONS)}"
 
     def because(self) -> str:
-        return q(self.pick(["a reason", "quote \" and backslash \\", "__import__('os').system('touch /tmp/pwned')",
+        return self.lit(self.pick(["a reason", "# not a comment", "quote \" and backslash \\", "__import__('os').system('touch /tmp/pwned')",
                             "line\nbreak", "caf\u00e9", "{0}{1}%s"]))
 
     def rule(self, name: str, ctx: Ctx) -> str:
@@ -569,16 +611,24 @@ class Gen:
             form = self.pick(["values", "values", "values", "unknown", "else"])
             if form == "values":
                 if type_ == TEXT:
-                    values = [q(x) for x in some(self.draw, TEXT_LITERALS + EMAILS, 1, 3, False)]
+                    values = [self.lit(x) for x in some(self.draw, TEXT_LITERALS + EMAILS, 1, 3, False)]
                 elif type_ == NUMBER:
                     values = [self.number_range() if self.chance(50) else self.pick(NUMBER_LITERALS)
                               for _ in range(self.draw(_ints(1, 2)))]
                 else:
-                    values = [self.pick(["true", "false"])]
+                    values = some(self.draw, ["true", "false"], 1, 2, False)
                 arms.append(f"{', '.join(values)} => {self.pick(POINTS)}")
             else:
                 arms.append(f"{form} => {self.pick(POINTS)}")
         return f"by {by} {{\n        " + "\n        ".join(arms) + "\n    }"
+
+    def event_key(self) -> str:
+        """An account key read from the lead's own events (LANGUAGE.md §7): a number."""
+        ctx = Ctx(scope="key")
+        kind = self.pick(["count", "sum", "days_since"])
+        if kind == "days_since":
+            return f"days_since(last {self.stream(ctx, 1, timed=True)[0]})"
+        return self.aggregate_value(ctx, kind, 1)[0]
 
     def group_options(self) -> str:
         options = []
@@ -671,21 +721,47 @@ def _events(draw) -> tuple:
     return tuple(events)
 
 
-def _field_decl(f: FieldSpec) -> str:
+def _field_decl(f: FieldSpec, draw) -> str:
     text = f"field {f.name}: {f.type}"
     if f.column != f.name:
-        text += f" from {q(f.column)}"
-    sentinels = [q(t) for t in f.sentinel_texts] + [str(n) for n in f.sentinel_numbers]
+        text += f" from {literal(draw, f.column)}"
+    sentinels = [literal(draw, t) for t in f.sentinel_texts] + [str(n) for n in f.sentinel_numbers]
     if sentinels:
         text += ", unknown " + ", ".join(sentinels)
     return text
 
 
-def _event_decl(e: EventSpec) -> str:
+def _event_decl(e: EventSpec, draw) -> str:
     if not e.attributes and len(e.name) % 2:
         return f"event {e.name}"
-    parts = [f"{a}: {t}" + (f" from {q(c)}" if c != a else "") for a, t, c in e.attributes]
+    parts = [f"{a}: {t}" + (f" from {literal(draw, c)}" if c != a else "") for a, t, c in e.attributes]
     return f"event {e.name}(" + ", ".join(parts) + ")" if parts else f"event {e.name}"
+
+
+HEADERS = [[], [], ['model "generated"'], ['model "generated" version 3'],
+           ['model "gen\\u00e9rated" version 12  # a comment']]
+COMMENTS = ["# a comment", "#", '# "quoted" rule r: +1 when x == "a"', "#no space", "# ünïcode ✓ {0} %s",
+            "## }", "# \\ backslash"]
+
+
+def commented(draw, text: str) -> str:
+    """The text with `#` comments on lines of their own (indented as the next line) and at line
+    ends, and blank lines: between declarations, inside blocks and inside tables. No string
+    spans a line, so a comment may end any line. One choice (0: none) seeds the placement."""
+    seed = draw(_ints(0, 2**20))
+    if not seed:
+        return text
+    rng = random.Random(seed)
+    out = []
+    for line in text.split("\n"):
+        if line and rng.random() < 0.12:
+            out.append(line[:len(line) - len(line.lstrip(" "))] + rng.choice(COMMENTS))
+        elif line and rng.random() < 0.05:
+            out.append("")
+        if line.strip() and rng.random() < 0.12:
+            line += rng.choice([" ", "  ", "\t"]) + rng.choice(COMMENTS)
+        out.append(line)
+    return "\n".join(out)
 
 
 @st.composite
@@ -695,7 +771,12 @@ def models(draw, max_rules: int = 8, require: frozenset = frozenset()) -> GenMod
     `require` may hold "account", "campaign" and "disqualify": parts the
     model must have.
     """
-    draw = Entropy(draw(MODEL_BYTES))
+    return model_from(draw(MODEL_BYTES), max_rules, require)
+
+
+def model_from(data: bytes, max_rules: int = 8, require: frozenset = frozenset()) -> GenModel:
+    """The model that `models()` draws from these bytes (deterministic; for fixed samples)."""
+    draw = Entropy(data)
     fields = _fields(draw)
     events = _events(draw)
     lists = {}
@@ -707,15 +788,20 @@ def models(draw, max_rules: int = 8, require: frozenset = frozenset()) -> GenMod
         lists["accounts"] = TEXT
     if coin(draw):
         lists["numfile"] = "numtext"
+    if coin(draw):
+        lists["flags"] = BOOL
     schema = Schema(fields, events, lists)
-    items = [_field_decl(f) for f in fields] + [_event_decl(e) for e in events]
+    items = [_field_decl(f, draw) for f in fields] + [_event_decl(e, draw) for e in events]
     for name, kind in lists.items():
         if name == "words":
             values = some(draw, TEXT_LITERALS + EMAILS, 0, 4, False)
-            items.append(f"list words = [{', '.join(q(x) for x in values)}]")
+            items.append(f"list words = [{', '.join(literal(draw, x) for x in values)}]")
         elif name == "nums":
             values = some(draw, NUMBER_LITERALS, 0, 4, False)
             items.append(f"list nums = [{', '.join(values)}]")
+        elif name == "flags":
+            values = some(draw, ["true", "false"], 1, 2, False)   # `[]` is a text list (see the report)
+            items.append(f"list flags = [{', '.join(values)}]")
         elif name == "accounts":
             items.append('list accounts from "accounts.txt"')
         else:
@@ -731,13 +817,16 @@ def models(draw, max_rules: int = 8, require: frozenset = frozenset()) -> GenMod
         return True
 
     # the account scope first: its key type decides what `key` means
+    gen = Gen(draw, schema)
     key_type = None
     account_text = None
     if "account" in require or chance(draw, 45):
-        key_choice = pick(draw, ["domain(email)", "domain(email)", "title", "employees", "level"])
+        key_choice = pick(draw, ["domain(email)", "domain(email)", "title", "employees", "level", "events"])
         key_choice = key_choice if key_choice != "level" or "level" in [f.name for f in fields] else "title"
-        key_type = NUMBER if key_choice == "employees" else TEXT
-    gen = Gen(draw, schema, key_type)
+        key_type = NUMBER if key_choice in ("employees", "events") else TEXT
+        if key_choice == "events":
+            key_choice = gen.event_key()
+        gen.key_type = key_type
     if key_type is not None:
         head = f"account by {key_choice}"
         if coin(draw):
@@ -827,10 +916,8 @@ def models(draw, max_rules: int = 8, require: frozenset = frozenset()) -> GenMod
                          + Q_CLOSE)
 
     items = list(shuffled(draw, items))
-    header = []
-    if coin(draw):
-        header.append('model "generated" version 3  # a comment')
-    marked = "\n".join(header + items) + "\n"
+    header = pick(draw, HEADERS)
+    marked = commented(draw, "\n".join(header + items) + "\n")
     model = GenModel(marked, schema, tuple(campaigns), key_type is not None, disqualify)
     checked(model.text)
     return model
