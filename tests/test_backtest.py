@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 
 from leadscore.cli import main
-from leadscore.runtime.backtest import Record, Stage, compute, decile_sizes, read_outcome
+from leadscore.evaluation.backtest import Record, Stage, compute, decile_sizes, read_outcome
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -538,7 +538,7 @@ def test_report_page_has_the_charts(tmp_path):
 
 def test_report_distribution_bins_hold_every_lead():
     pytest.importorskip("plotly", reason="the `report` extra (plotly) is not installed: pip install -e '.[report]'")
-    from leadscore.runtime.report import distribution_figure, score_bins
+    from leadscore.evaluation.report import distribution_figure, score_bins
     edges, a, b = score_bins([0, 0, 1, 99, 100], [50, 50.5])
     assert sum(a) == 5 and sum(b) == 2
     assert edges[1] - edges[0] == 2 and edges[0] == 0 and edges[-1] > 100

@@ -9,11 +9,11 @@ import re
 
 import pytest
 
-from leadscore.runtime.backtest import Record, Stage, compute
+from leadscore.evaluation.backtest import Record, Stage, compute
 
 pytest.importorskip("plotly", reason="the `report` extra (plotly) is not installed: pip install -e '.[report]'")
 
-from leadscore.runtime.report import distribution_figure, gains_figure, lift_figure, page  # noqa: E402
+from leadscore.evaluation.report import distribution_figure, gains_figure, lift_figure, page  # noqa: E402
 
 
 def two_stages_at_the_start():

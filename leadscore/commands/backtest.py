@@ -41,12 +41,12 @@ def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, r
           --leads examples/data/bank-marketing-sample.csv --line-ids --outcome y \\
           --format json --report backtest.html
     """
-    from ..runtime.backtest import Record, Stage, compute, read_outcome
+    from ..evaluation.backtest import Record, Stage, compute, read_outcome
     from ..runtime.io import DataError, RejectsWriter, detect_format
 
     render = None
     if report_path:
-        from ..runtime.report import ReportUnavailable, require
+        from ..evaluation.report import ReportUnavailable, require
         try:
             render = require()
         except ReportUnavailable as error:

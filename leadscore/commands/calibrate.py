@@ -57,7 +57,7 @@ def calibrate(model, leads_path, events_path, now, outcome_column, output, keep,
     from ..api import ModelError, loads
     from ..dsl import analyze_file
     from ..dsl.format import FormatError
-    from ..runtime.calibrate import CalibrationError, calibrate as run, collect, probe_text, rewrite, select, verify
+    from ..evaluation.calibrate import CalibrationError, calibrate as run, collect, probe_text, rewrite, select, verify
     from ..runtime.io import DataError, RejectsWriter
 
     at = evaluation_time(now)
