@@ -1,24 +1,51 @@
 """The `leadscore` command line (INTERFACE.md §1). Thin: it parses arguments,
-calls the library and prints; exit codes 0 ok, 1 invalid/failed, 2 usage."""
+calls the library and prints; exit codes 0 ok, 1 invalid/failed, 2 usage,
+3 internal error (a bug), as docs/cli.md says."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
 
-from . import __version__
+from . import __version__, console
 from .ciformats import CI_FORMATS, github_lines, validate_junit
 from .dsl import analyze_file
 from .dsl.diagnostics import render_all
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Leadscore(click.Group):
+    """The group: a bug in any command is one line on standard error and exit 3."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, EOFError, BrokenPipeError):
+            raise
+        except Exception as error:  # noqa: BLE001 - the last line of defence
+            internal_error(error)
+
+
+def internal_error(error: Exception):
+    """Report a bug in one line (LEADSCORE_DEBUG=1: the traceback) and exit 3."""
+    if os.environ.get("LEADSCORE_DEBUG"):
+        raise error
+    click.echo(f"leadscore: internal error: {type(error).__name__}: {error} "
+               "(a bug; rerun with LEADSCORE_DEBUG=1 for details)", err=True)
+    sys.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=Leadscore, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="leadscore")
-def main():
+@click.option("--color", "color", type=click.Choice(console.COLOR_MODES), default="auto",
+              show_default=True, help="colour diagnostics and test results: auto (on a terminal, "
+                                      "unless NO_COLOR is set), always, never")
+@click.option("-q", "--quiet", is_flag=True, help="no summary and no progress bar on standard error")
+def main(color, quiet):
     """leadscore: lead-scoring models as reviewable, testable text.
 
     \b
@@ -28,7 +55,9 @@ def main():
           --events examples/b2b/events.csv --now 2026-11-20T00:00:00Z
       leadscore explain examples/b2b.score --leads examples/b2b/leads.csv \\
           --events examples/b2b/events.csv --now 2026-11-20T00:00:00Z --lead L7
+      leadscore --color never -q score model.score --leads leads.csv -o scores.jsonl
     """
+    console.configure(color, quiet)
 
 
 def read_model(path: str):
@@ -74,7 +103,7 @@ def validate(models, fmt, strict):
                    github_lines(diagnostics, [(p, "cannot read the model") for p in unread]), nl=False)
     else:
         if diagnostics:
-            click.echo(render_all(diagnostics, sources))
+            console.echo(render_all(diagnostics, sources), paint=console.paint_diagnostics)
             click.echo()
         unread = f", {len(models) - len(sources)} could not be read" if unreadable else ""
         click.echo(f"{len(sources)} model(s) checked: {errors} error(s), {warnings} warning(s){unread}",
@@ -85,7 +114,8 @@ def validate(models, fmt, strict):
 
 @main.command("compile")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", help="the Python file to write (default: standard output)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="the Python file to write (default: standard output)")
 def compile_command(model, output):
     """Write a standalone Python module that scores with MODEL (no parser, no checker).
 
@@ -102,7 +132,7 @@ def compile_command(model, output):
     if analysis is None:
         sys.exit(EXIT_FAILED)
     if analysis.model is None:
-        click.echo(analysis.render(), err=True)
+        console.echo(analysis.render(), err=True, paint=console.paint_diagnostics)
         fail(f"{model} is not a valid model ({len(analysis.errors)} error(s))")
     source = generate(analysis.model).source
     if output:
@@ -121,9 +151,10 @@ def compile_command(model, output):
 def data_options(command):
     """The options every command that reads lead data shares (INTERFACE.md §1)."""
     options = [
-        click.option("--leads", "leads_path", required=True,
+        click.option("--leads", "leads_path", required=True, type=click.Path(dir_okay=False, allow_dash=True),
                      help="leads file: .csv, .jsonl, .json, .parquet, or - for JSON Lines on stdin"),
-        click.option("--events", "events_path", help="events file, same formats; any order"),
+        click.option("--events", "events_path", type=click.Path(dir_okay=False),
+                     help="events file, same formats; any order"),
         click.option("--now", help="evaluation time, ISO-8601 (UTC without an offset); default: the current time"),
         click.option("--id-column", default="id", show_default=True, help="the leads' id column"),
         click.option("--event-lead-column", default="lead_id", show_default=True,
@@ -146,6 +177,7 @@ def data_options(command):
 
 def emit(text: str, output: str | None) -> None:
     """A report to `-o FILE`, or to standard output."""
+    clear_progress()
     if not output:
         click.echo(text)
         return
@@ -157,8 +189,16 @@ def emit(text: str, output: str | None) -> None:
 
 
 def fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    clear_progress()
+    console.echo(f"error: {message}", err=True, paint=console.paint_error)
     sys.exit(EXIT_FAILED)
+
+
+def print_summary(summary, hint: bool = True, indent: str = "") -> None:
+    """A batch's summary on standard error (not with -q), the progress bar cleared first.
+    `hint`: the command takes --rejects."""
+    clear_progress()
+    console.note(indent + summary.text(hint).replace("\n", "\n" + indent))
 
 
 def load_model(path: str):
@@ -166,7 +206,7 @@ def load_model(path: str):
     try:
         return load(path)
     except ModelError as error:
-        click.echo(error.render(), err=True)
+        console.echo(error.render(), err=True, paint=console.paint_diagnostics)
         fail(f"{path} is not a valid model ({len(error.analysis.errors)} error(s))")
     except (OSError, UnicodeDecodeError) as error:
         fail(f"cannot read the model {path}: {getattr(error, 'strerror', None) or error}")
@@ -188,7 +228,7 @@ def make_batch(model, now: int, rejects, options: dict):
     """The batch that reads and scores the files: the Python runtime's, or an SQL engine's."""
     settings = dict(id_column=options["id_column"], event_lead_column=options["event_lead_column"],
                     strict=options["strict"], delimiter=options["delimiter"], line_ids=options["line_ids"],
-                    progress=terminal_progress() if sys.stderr.isatty() else None)
+                    progress=terminal_progress())
     engine = options.get("engine") or "python"
     if engine == "python":
         from .runtime.batch import Batch
@@ -204,34 +244,25 @@ def make_batch(model, now: int, rejects, options: dict):
 
 
 def terminal_progress():
-    """A progress bar on standard error (tqdm), one phase at a time: events read, then leads scored."""
-    from tqdm import tqdm
-    bars = []
-
-    def phase(what: str):
-        for bar in bars:
-            bar.close()
-        bar = tqdm(desc=what, unit=" rows", file=sys.stderr, mininterval=0.5, leave=False,
-                   dynamic_ncols=True)
-        bars[:] = [bar]
-        pending = [0]
-
-        def tick():
-            pending[0] += 1
-            if pending[0] == 1000:
-                bar.update(1000)
-                pending[0] = 0
-        return tick
-    return phase
+    """The run's progress bar (leadscore/progress.py): only on a terminal, and not with -q."""
+    from .progress import shared
+    return None if console.quiet() or not sys.stderr.isatty() else shared()
 
 
-def rejects_path(explicit: str | None, output: str | None) -> str | None:
-    """INTERFACE.md §9: --rejects, else rejects.jsonl beside the output, else only counted."""
+def clear_progress() -> None:
+    """Clear the bar, if one is shown, before something is printed."""
+    if "leadscore.progress" in sys.modules:
+        sys.modules["leadscore.progress"].clear()
+
+
+def rejects_path(explicit: str | None, output: str | None = None) -> str | None:
+    """INTERFACE.md §9: --rejects, else rejects.jsonl beside the output, else only counted.
+
+    Only `score` passes its `output`: the other commands write rejects only when asked."""
     if explicit:
         return explicit
     if output:
-        import os
-        return os.path.join(os.path.dirname(os.path.abspath(output)), "rejects.jsonl")
+        return os.path.join(os.path.dirname(output), "rejects.jsonl")
     return None
 
 
@@ -239,20 +270,25 @@ def rejects_path(explicit: str | None, output: str | None) -> str | None:
 @click.argument("model", type=click.Path(dir_okay=False))
 @data_options
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl",
-              show_default=True)
-@click.option("-o", "--output", help="output file (default: standard output)")
+              show_default=True, help="jsonl: one JSON object per lead; csv or parquet: flat columns "
+                                      "(parquet needs -o)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="output file (default: standard output)")
 @click.option("--explain", is_flag=True, help="add each lead's contributions (jsonl)")
-@click.option("--rejects", "rejects", help="rejects file, JSON Lines (default: rejects.jsonl beside -o)")
+@click.option("--decimals", type=click.IntRange(0, 15), metavar="N",
+              help="round shown scores, group and campaign scores and points to N decimals "
+                   "(default: full precision)")
+@click.option("--rejects", "rejects", type=click.Path(dir_okay=False),
+              help="rejects file, JSON Lines (default: rejects.jsonl beside -o)")
 @click.option("--jobs", type=click.IntRange(min=0), default=1, show_default=True,
               help="processes that score (--engine python; not with --format parquet); 0: one per core")
-def score(model, leads_path, events_path, now, fmt, output, explain, rejects, jobs, **options):
+def score(model, leads_path, events_path, now, fmt, output, explain, decimals, rejects, jobs, **options):
     """Score a batch of leads; one result per lead, in input order.
 
     \b
     Examples:
       leadscore score examples/b2b.score --leads examples/b2b/leads.csv \\
           --events examples/b2b/events.csv --now 2026-11-20T00:00:00Z
-      leadscore score model.score --leads leads.csv --format csv -o scores.csv
+      leadscore score model.score --leads leads.csv --format csv --decimals 1 -o scores.csv
     """
     from .runtime.io import DataError, RejectsWriter
     from .runtime.output import ResultWriter
@@ -263,7 +299,7 @@ def score(model, leads_path, events_path, now, fmt, output, explain, rejects, jo
     try:
         with RejectsWriter(rejects_path(rejects, output)) as rejected:
             batch = make_batch(loaded, at, rejected, options)
-            writer = ResultWriter(fmt, output, loaded.plan, explain)
+            writer = ResultWriter(fmt, output, loaded.plan, explain, decimals)
             jobs = jobs or default_jobs()
             try:
                 text = writer.text_of() if jobs > 1 and CAN_FORK and hasattr(batch, "write_forked") else None
@@ -281,15 +317,17 @@ def score(model, leads_path, events_path, now, fmt, output, explain, rejects, jo
         raise
     except (DataError, ValueError, OSError, WorkerError) as error:
         fail(str(error))
-    click.echo(batch.summary.text(), err=True)
+    print_summary(batch.summary)
 
 
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @data_options
 @click.option("--lead", "lead_id", required=True, help="the id of the lead to explain")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("-o", "--output", help="write the explanation here (default: standard output)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people; json: the result with its contributions")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="write the explanation here (default: standard output)")
 def explain(model, leads_path, events_path, now, lead_id, fmt, output, **options):
     """Explain one lead's score: every rule that contributed, and the thresholds met or missed.
 
@@ -317,7 +355,6 @@ def explain(model, leads_path, events_path, now, lead_id, fmt, output, **options
 def entry() -> None:
     """The console script: a closed pipe ends quietly, and a bug is reported in one line
     (set LEADSCORE_DEBUG=1 for the traceback)."""
-    import os
     try:
         main(standalone_mode=True)
     except BrokenPipeError:
@@ -325,11 +362,7 @@ def entry() -> None:
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(EXIT_FAILED)
     except Exception as error:  # noqa: BLE001 - the last line of defence
-        if os.environ.get("LEADSCORE_DEBUG"):
-            raise
-        click.echo(f"leadscore: internal error: {type(error).__name__}: {error} "
-                   "(a bug; rerun with LEADSCORE_DEBUG=1 for details)", err=True)
-        sys.exit(EXIT_FAILED)
+        internal_error(error)
 
 
 # Commands that live in their own modules register themselves on `main`.

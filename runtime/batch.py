@@ -55,17 +55,26 @@ class Summary:
     def events_ignored(self) -> int:
         return self.events_after_now + self.events_undeclared
 
-    def text(self) -> str:
-        where = f"written to {self.rejects_to}" if self.rejects_to else "only counted (output is standard output; use --rejects PATH to keep them)"
-        return "\n".join([
-            f"leads:  {self.leads_read} read, {self.leads_scored} scored, {self.leads_rejected} rejected",
-            f"events: {self.events_read} read, {self.events_used} used, {self.events_ignored} ignored "
-            f"({self.events_after_now} after now, {self.events_undeclared} of undeclared types), "
-            f"{self.events_rejected} rejected",
-            f"warnings: {self.warnings}",
-            f"rejects: {self.leads_rejected + self.events_rejected} {where}",
-            f"time: {self.seconds:.2f}s",
-        ] + ([f"now: {self.now}"] if self.now else []))
+    def text(self, hint: bool = True) -> str:
+        """What happened, for a person: no events line when no event was read, one plain
+        rejects line. `hint`: the command takes `--rejects PATH` (say so when rejects were
+        only counted)."""
+        lines = [f"leads:  {self.leads_read} read, {self.leads_scored} scored, {self.leads_rejected} rejected"]
+        if self.events_read:
+            lines.append(f"events: {self.events_read} read, {self.events_used} used, {self.events_ignored} ignored "
+                         f"({self.events_after_now} after now, {self.events_undeclared} of undeclared types), "
+                         f"{self.events_rejected} rejected")
+        lines += [f"warnings: {self.warnings}", f"rejects: {self.rejects_text(hint)}",
+                  f"time: {self.seconds:.2f}s"]
+        return "\n".join(lines + ([f"now: {self.now}"] if self.now else []))
+
+    def rejects_text(self, hint: bool) -> str:
+        count = self.leads_rejected + self.events_rejected
+        if self.rejects_to:
+            return f"{count} (written to {self.rejects_to})"
+        if not count:
+            return "0"
+        return f"{count} (counted only; --rejects PATH keeps them)" if hint else f"{count} (counted only)"
 
 
 @attrs.frozen
@@ -119,11 +128,11 @@ class Batch:
         store = EventStore(self.model.events, self.now)
         self.events_path = path
         keep_rows = path == "-"          # standard input cannot be read twice
-        tick = self.progress("events read")
+        tick = self.progress("events", path=path)
         column, add, strict = self.event_lead_column, store.add, self.strict
         for item in self.read(path):
             s.events_read += 1
-            tick()
+            tick(item.line)
             if item.__class__ is BadRow:
                 s.events_rejected += 1
                 self.rejects.add(item)
@@ -218,8 +227,10 @@ class Batch:
         id_seen = self.line_ids
         pending: list[Row] = []
         columns: dict[str, None] = {}
+        tick = self.progress("leads", path=path)
         for item in self.read(path):
             s.leads_read += 1
+            tick(item.line)
             if isinstance(item, BadRow):
                 s.leads_rejected += 1
                 self.rejects.add(item)
@@ -422,12 +433,13 @@ class Batch:
                 held = self.hold(leads, index, keep_raw)
                 gc.freeze()
                 pairs = self.score_held(held, index)
+                tick = self.progress("scoring", total=len(held))
             else:
                 plan, now = self.model.plan, self.now
                 pairs = ((lead, score_lead(plan, lead, now)) for lead in leads)
-            tick = self.progress("leads scored")
-            for lead, result in pairs:
-                tick()
+                tick = _nothing              # reading the leads is the progress
+            for done, (lead, result) in enumerate(pairs, 1):
+                tick(done)
                 self.count(result)
                 yield lead, result
 
@@ -477,18 +489,17 @@ class Batch:
                     write_child(text(result))
                 return {name: getattr(self.summary, name) - before[name] for name in self.COUNTED}
 
-            tick = self.progress("leads scored")
+            tick = self.progress("scoring", total=len(held))
             with workers.Pool(work, rest) as children:
-                for _lead, result in self.score_held(held, index, first):
-                    tick()
+                for done, (_lead, result) in enumerate(self.score_held(held, index, first), 1):
+                    tick(done)
                     self.count(result)
                     write(text(result))
                 for child in children:
                     counts = child.wait()
                     for chunk in child.chunks():
                         write(chunk)
-                    for _ in range(counts["leads_scored"]):
-                        tick()
+                    tick(self.summary.leads_scored + counts["leads_scored"])
                     for name, value in counts.items():
                         setattr(self.summary, name, getattr(self.summary, name) + value)
 
@@ -532,11 +543,13 @@ class OpenAccounts:
             self.accounts.pop(number, None)
 
 
-def _no_progress(what: str):
+def _no_progress(what: str, path: str | None = None, total: int | None = None):
+    """No progress shown. A progress is called at the start of each phase and returns
+    `update(position)` (leadscore/progress.py draws one on a terminal)."""
     return _nothing
 
 
-def _nothing() -> None:
+def _nothing(position: int) -> None:
     pass
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+import attrs
+
 from .io import CsvWriter, JsonlWriter, ParquetWriter
 from .resultjson import ResultLines
 
@@ -14,7 +16,9 @@ FORMATS = ("jsonl", "csv", "parquet")
 def flat_columns(plan, explain: bool = False) -> list:
     """The CSV columns for a model's plan (any backend's): fixed before the first row is written.
 
-    With `explain`, a last column `contributions` holds the JSON list of
+    `warnings` holds the lead's warnings joined with `; ` (empty when none),
+    so that a CRM import can find the leads with a bad value. With
+    `explain`, a last column `contributions` holds the JSON list of
     INTERFACE.md §5's `--explain` (an extension: §5 defines it for JSON Lines).
     """
     columns = ["id", "score", "tier", "qualified", "disqualified", "tags"]
@@ -22,7 +26,7 @@ def flat_columns(plan, explain: bool = False) -> list:
     for planned in plan.campaigns:
         name = planned.ir.name
         columns += [f"campaign.{name}.score", f"campaign.{name}.qualified"]
-    return columns + (["contributions"] if explain else [])
+    return columns + ["warnings"] + (["contributions"] if explain else [])
 
 
 def contributions_text(result) -> str:
@@ -37,7 +41,29 @@ def flat_record(result) -> dict:
     for name, campaign in result.campaigns.items():
         record[f"campaign.{name}.score"] = campaign.score
         record[f"campaign.{name}.qualified"] = campaign.qualified
+    record["warnings"] = "; ".join(result.warnings)
     return record
+
+
+def rounded(result, decimals: int | None):
+    """`score --decimals N`: the result with its shown numbers rounded to N decimals (Python's
+    `round`, half to even on the double's exact value; `-0.0` becomes `0.0`) — the score, the
+    group scores, each campaign's score and group scores, and each contribution's points.
+    None: the result as it is (full precision, LANGUAGE.md §9)."""
+    if decimals is None:
+        return result
+
+    def r(value):
+        return round(value, decimals) + 0.0 if value.__class__ is float else value
+
+    def groups(scores: dict) -> dict:
+        return {name: r(score) for name, score in scores.items()}
+
+    return attrs.evolve(
+        result, score=r(result.score), groups=groups(result.groups),
+        campaigns={name: attrs.evolve(c, score=r(c.score), groups=groups(c.groups))
+                   for name, c in result.campaigns.items()},
+        contributions=tuple(attrs.evolve(c, points=r(c.points)) for c in result.contributions))
 
 
 PARQUET_TYPES = {"score": "number", "qualified": "list", "disqualified": "list", "tags": "list"}
@@ -46,9 +72,10 @@ PARQUET_TYPES = {"score": "number", "qualified": "list", "disqualified": "list",
 class ResultWriter:
     """Writes results in one of FORMATS to a path, or to standard output."""
 
-    def __init__(self, fmt: str, path: str | None, plan, explain: bool = False):
+    def __init__(self, fmt: str, path: str | None, plan, explain: bool = False, decimals: int | None = None):
         self.plan = plan
         self.explain = explain
+        self.decimals = decimals
         self.flat = fmt != "jsonl"
         self._stream = None
         if fmt == "parquet":
@@ -68,6 +95,7 @@ class ResultWriter:
         self.writer.write(self.record(result))
 
     def record(self, result) -> dict:
+        result = rounded(result, self.decimals)
         if not self.flat:
             return result.to_dict(explain=self.explain)
         record = flat_record(result)
@@ -79,9 +107,9 @@ class ResultWriter:
         """`result → the text write(result) writes` (for `write_raw`), or None: Parquet is not text."""
         if isinstance(self.writer, ParquetWriter):
             return None
-        if self.takes_lines:
-            line = ResultLines(self.plan).text
-            return lambda result: line(result) + "\n"
+        if not self.flat and not self.explain:
+            line, decimals = ResultLines(self.plan).text, self.decimals
+            return lambda result: line(rounded(result, decimals)) + "\n"
         text, record = self.writer.text, self.record
         return lambda result: text(record(result))
 
@@ -91,8 +119,9 @@ class ResultWriter:
 
     @property
     def takes_lines(self) -> bool:
-        """Does `write_line` apply: JSON Lines without explanations?"""
-        return not self.flat and not self.explain
+        """Does `write_line` apply: JSON Lines without explanations, in full precision?
+        (An engine's own JSON text is not rounded: with --decimals the results are written.)"""
+        return not self.flat and not self.explain and self.decimals is None
 
     def write_line(self, text: str) -> None:
         """A result already written as its JSON text (`EngineBatch.json_lines`)."""

@@ -30,7 +30,7 @@ RESULT_KEYS = {"id", "score", "tier", "groups", "group_tiers", "qualified", "dis
                "campaigns", "clamped", "warnings", "now"}
 CAMPAIGN_KEYS = {"score", "tier", "qualified", "groups", "group_tiers", "tags"}
 CSV_COLUMNS = ["id", "score", "tier", "qualified", "disqualified", "tags", "group.fit", "group.engagement",
-               "campaign.webinar_q3.score", "campaign.webinar_q3.qualified"]
+               "campaign.webinar_q3.score", "campaign.webinar_q3.qualified", "warnings"]
 DECLARED = {"page_view", "email_open", "email_click", "form_submit", "demo_request", "webinar_attended"}
 
 SUMMARY = re.compile(
@@ -166,7 +166,7 @@ def test_summary_counts_add_up_and_match_the_files(b2b_jsonl):
                       "events_ignored": after + undeclared, "after_now": after, "undeclared": undeclared,
                       "events_rejected": 0}
     assert after > 0 and undeclared > 0
-    assert "only counted" in b2b_jsonl.stderr            # output is standard output, no --rejects
+    assert "\nrejects: 0\n" in b2b_jsonl.stderr                # nothing rejected: nothing more to say
     assert NOW_OUT in b2b_jsonl.stderr                   # the summary records `now` too
 
 
@@ -203,7 +203,8 @@ def test_csv_without_tiers_or_groups(tmp_path, small):
     leads = write(tmp_path / "leads.jsonl", '{"id": "a", "employees": 150}\n{"id": "b"}\n')
     result = run("score", small, "--leads", leads, "--format", "csv", "--now", NOW)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["id,score,tier,qualified,disqualified,tags", "a,10.0,,,,", "b,0.0,,,,"]
+    assert result.stdout.splitlines() == ["id,score,tier,qualified,disqualified,tags,warnings",
+                                          "a,10.0,,,,,", "b,0.0,,,,,"]
 
 
 # ---- files: -o, rejects ------------------------------------------------------------
@@ -245,7 +246,7 @@ def test_rejects_option(tmp_path, small):
     result = run("score", small, "--leads", leads, "--now", NOW, "--rejects", tmp_path / "r.jsonl")
     assert result.exit_code == 0
     assert len(jsonl((tmp_path / "r.jsonl").read_text())) == 3
-    assert "only counted" not in result.stderr
+    assert "counted only" not in result.stderr
 
 
 # ---- --now ----------------------------------------------------------------------

@@ -7,7 +7,9 @@ import os
 
 import click
 
-from ..cli import emit, data_options, evaluation_time, fail, load_model, main, make_batch, rejects_path
+from ..cli import (clear_progress, data_options, emit, evaluation_time, fail, load_model, main, make_batch,
+                   print_summary, rejects_path)
+from ..console import note
 
 
 @main.command()
@@ -16,11 +18,14 @@ from ..cli import emit, data_options, evaluation_time, fail, load_model, main, m
 @click.option("--outcome", "outcome_column", required=True,
               help="the column that says whether each lead converted "
                    "(true/false, yes/no, y/n, 1/0 in any case, or won/lost)")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("-o", "--output", help="write the text or JSON here (default: standard output)")
-@click.option("--report", "report_path", metavar="FILE.html",
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people; json for scripts")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="write the text or JSON here (default: standard output)")
+@click.option("--report", "report_path", metavar="FILE.html", type=click.Path(dir_okay=False),
               help="also write a self-contained HTML page with charts (needs the `report` extra)")
-@click.option("--rejects", "rejects", help="rejects file, JSON Lines (default: rejects.jsonl beside -o)")
+@click.option("--rejects", "rejects", type=click.Path(dir_okay=False),
+              help="write the rejected rows here, JSON Lines (default: only counted)")
 def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, report_path, rejects,
              **options):
     """Score historical leads whose outcome is known and report how well MODEL ranks them.
@@ -66,7 +71,7 @@ def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, r
 
     records = []
     try:
-        with RejectsWriter(rejects_path(rejects, output)) as rejected:
+        with RejectsWriter(rejects_path(rejects)) as rejected:
             options["model_path"] = model
             batch = make_batch(loaded, at, rejected, options)
             for order, (lead, result) in enumerate(batch.run_pairs(leads_path, events_path)):
@@ -106,10 +111,10 @@ def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, r
             render(result, report_path)
         except OSError as error:
             fail(f"cannot write {report_path}: {error.strerror or error}")
-    click.echo(batch.summary.text(), err=True)
+    print_summary(batch.summary)
     if result.excluded.leads:
-        click.echo(f"outcome: {result.excluded.leads} lead(s) left out ({result.excluded.missing} with no "
-                   f"outcome, {result.excluded.unreadable} unreadable)", err=True)
+        note(f"outcome: {result.excluded.leads} lead(s) left out ({result.excluded.missing} with no "
+             f"outcome, {result.excluded.unreadable} unreadable)")
     for path in (output, report_path):
         if path:
             click.echo(f"wrote {os.path.normpath(path)}", err=True)

@@ -8,7 +8,7 @@ import shlex
 
 import click
 
-from ..cli import data_options, evaluation_time, fail, load_model, main, make_batch, rejects_path
+from ..cli import data_options, evaluation_time, fail, load_model, main, make_batch, print_summary, rejects_path
 
 
 @main.command()
@@ -16,7 +16,8 @@ from ..cli import data_options, evaluation_time, fail, load_model, main, make_ba
 @data_options
 @click.option("--outcome", "outcome_column", required=True,
               help="the column that says whether each lead converted (as for `backtest`)")
-@click.option("-o", "--output", required=True, help="write the calibrated model here")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="write the calibrated model here")
 @click.option("--keep", "keep", multiple=True, metavar="RULE", help="keep this rule's points (repeatable)")
 @click.option("--only", "only", multiple=True, metavar="GROUP",
               help="fit only the rules of this group (repeatable; `global` for ungrouped rules)")
@@ -33,7 +34,8 @@ from ..cli import data_options, evaluation_time, fail, load_model, main, make_ba
                    "(implies --thresholds)")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="the report on standard output: text for people, json for scripts")
-@click.option("--rejects", "rejects", help="rejects file, JSON Lines (default: rejects.jsonl beside -o)")
+@click.option("--rejects", "rejects", type=click.Path(dir_okay=False),
+              help="write the rejected rows here, JSON Lines (default: only counted)")
 def calibrate(model, leads_path, events_path, now, outcome_column, output, keep, only, min_support, folds,
               scale, decimals, thresholds, mql_volume, fmt, rejects, **options):
     """Fit MODEL's points to leads whose outcome is known and write the same model with new points.
@@ -47,7 +49,7 @@ def calibrate(model, leads_path, events_path, now, outcome_column, output, keep,
     \b
     Example:
       leadscore calibrate examples/x-education.score \\
-          --leads /work/shared/data/x-education-leads/Leads.csv \\
+          --leads Leads.csv \\
           --id-column "Prospect ID" --outcome Converted --thresholds -o x-education.calibrated.score
     """
     try:
@@ -77,7 +79,7 @@ def calibrate(model, leads_path, events_path, now, outcome_column, output, keep,
     except (FormatError, ModelError) as error:
         fail(f"internal error: cannot build the probe model: {error}")
     try:
-        with RejectsWriter(rejects_path(rejects, output)) as rejected, RejectsWriter(None) as ignored:
+        with RejectsWriter(rejects_path(rejects)) as rejected, RejectsWriter(None) as ignored:
             real = make_batch(loaded, at, rejected, options)
             probing = make_batch(probe, at, ignored, options)
             data, read, missing = collect(real.run_pairs(leads_path, events_path),
@@ -105,7 +107,7 @@ def calibrate(model, leads_path, events_path, now, outcome_column, output, keep,
     except OSError as error:
         fail(f"cannot write {output}: {error.strerror or error}")
     click.echo(json.dumps(report.to_dict(), indent=2) if fmt == "json" else report.text())
-    click.echo(real.summary.text(), err=True)
+    print_summary(real.summary)
     click.echo(f"wrote {os.path.normpath(output)}", err=True)
     click.echo(f"review it: {review_command(model, output, leads_path, events_path, now, options)}", err=True)
 

@@ -8,7 +8,10 @@ import sys
 
 import click
 
-from ..cli import emit, EXIT_FAILED, EXIT_OK, data_options, evaluation_time, fail, main, make_batch, read_model
+from .. import console
+from ..cli import (EXIT_FAILED, EXIT_OK, data_options, emit, evaluation_time, fail, main, make_batch,
+                   print_summary, read_model)
+from ..console import note
 
 
 def _leads_optional(command):
@@ -25,12 +28,14 @@ def _leads_optional(command):
 @click.argument("new", type=click.Path(dir_okay=False))
 @_leads_optional
 @data_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people; json for scripts")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="how many of the leads whose score changed most to list")
 @click.option("--exit-code", "exit_code", is_flag=True,
               help="exit 1 when the models differ (like `git diff --exit-code`); default: exit 0 either way")
-@click.option("-o", "--output", help="write the report here (default: standard output)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="write the report here (default: standard output)")
 def diff(old, new, leads_path, events_path, now, fmt, top, exit_code, output, **options):
     """Show what changed from model OLD to model NEW: rules, groups, caps, decay,
     tiers, stages, declarations. With --leads (and --events), score the leads
@@ -64,7 +69,7 @@ def diff(old, new, leads_path, events_path, now, fmt, top, exit_code, output, **
         sys.exit(EXIT_FAILED)
     invalid = [a for a in analyses if a.model is None]
     for analysis in invalid:
-        click.echo(analysis.render(), err=True)
+        console.echo(analysis.render(), err=True, paint=console.paint_diagnostics)
     if invalid:
         fail(" and ".join(f"{a.source.filename} is not a valid model ({len(a.errors)} error(s))" for a in invalid))
     old_analysis, new_analysis = analyses
@@ -89,8 +94,8 @@ def diff(old, new, leads_path, events_path, now, fmt, top, exit_code, output, **
     emit(text, output)
     if summaries is not None:
         for side, path, summary in zip(("old", "new"), (old, new), summaries):
-            click.echo(f"{side} model ({path}):", err=True)
-            click.echo("  " + summary.text().replace("\n", "\n  "), err=True)
+            note(f"{side} model ({path}):")
+            print_summary(summary, hint=False, indent="  ")
     if output:
         click.echo(f"wrote {output}", err=True)
     sys.exit(EXIT_FAILED if exit_code and changes else EXIT_OK)

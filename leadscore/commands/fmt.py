@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from .. import console
 from ..cli import EXIT_FAILED, EXIT_OK, main
 from ..dsl import analyze
 from ..dsl.format import FormatError, format_source
@@ -42,7 +43,7 @@ def _formatted(path: str, text: str) -> str | None:
     base_dir = os.getcwd() if path == STDIN else os.path.dirname(os.path.abspath(path))
     analysis = analyze(text, name, base_dir)
     if analysis.errors:
-        click.echo(analysis.render(), err=True)
+        console.echo(analysis.render(), err=True, paint=console.paint_diagnostics)
         click.echo(f"{name}: error: not formatted: the model is invalid "
                    f"({_plural(len(analysis.errors), 'error')})", err=True)
         return None
@@ -50,7 +51,8 @@ def _formatted(path: str, text: str) -> str | None:
         return format_source(text, name)
     except FormatError as error:
         if error.diagnostics:
-            click.echo(render_all(error.diagnostics, {name: analysis.source}), err=True)
+            console.echo(render_all(error.diagnostics, {name: analysis.source}), err=True,
+                         paint=console.paint_diagnostics)
         click.echo(f"{name}: error: {error}", err=True)
         return None
 

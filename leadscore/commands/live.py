@@ -60,14 +60,14 @@ def set_model(store, path: str, shadow: bool = False) -> None:
 @store_option
 @click.option("--model", "explicit_model", type=click.Path(dir_okay=False),
               help="make this the store's model (MODEL alone is used only when the store has none)")
-@click.option("--leads", "leads_path", help="leads file: .csv, .jsonl, .json, .parquet")
-@click.option("--events", "events_path", help="events file, same formats; any order")
+@click.option("--leads", "leads_path", type=click.Path(dir_okay=False), help="leads file: .csv, .jsonl, .json, .parquet")
+@click.option("--events", "events_path", type=click.Path(dir_okay=False), help="events file, same formats; any order")
 @click.option("--id-column", default="id", show_default=True, help="the leads' id column")
 @click.option("--event-id-column", default="id", show_default=True,
               help="the events' id column (an event without one gets an id from its content)")
 @click.option("--event-lead-column", default="lead_id", show_default=True, help="the events' column naming their lead")
 @click.option("--delimiter", help="CSV delimiter (default: `,`, or `;`/tab/`|` seen in the header)")
-@click.option("--rejects", help="rejects file, JSON Lines (default: only counted)")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="rejects file, JSON Lines (default: only counted)")
 @click.option("--now", help="the store's time for this ingest, ISO-8601 (default: the current time)")
 def ingest(model_path, url, explicit_model, leads_path, events_path, id_column, event_id_column,
            event_lead_column, delimiter, rejects, now):
@@ -102,8 +102,9 @@ def ingest(model_path, url, explicit_model, leads_path, events_path, id_column, 
 @main.command()
 @store_option
 @click.option("--now", help="evaluation time, ISO-8601 (default: the current time)")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("-o", "--output", help="output file (default: standard output)")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
+              help="jsonl: one JSON object per lead; csv: flat columns (as `score` writes them)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="output file (default: standard output)")
 def results(url, now, fmt, output):
     """Every lead's result at NOW, ordered by lead id, exactly as `leadscore score` writes it.
 
@@ -128,7 +129,8 @@ def results(url, now, fmt, output):
 @main.command()
 @store_option
 @click.option("--lead", "lead_id", required=True, help="the lead's id")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table for people; json for scripts")
 def history(url, lead_id, fmt):
     """A lead's history: every change of its result, when and why, oldest first.
 
@@ -195,7 +197,12 @@ def model():
 @click.argument("path", metavar="MODEL", type=click.Path(dir_okay=False))
 @store_option
 def model_set(path, url):
-    """Validate MODEL and make it the store's model; every lead is re-scored."""
+    """Validate MODEL and make it the store's model; every lead is re-scored.
+
+    \b
+    Example:
+      leadscore model set examples/b2b.score --store sqlite:///leads.db
+    """
     with opened(url) as store:
         set_model(store, path)
 
@@ -204,7 +211,12 @@ def model_set(path, url):
 @click.argument("path", metavar="MODEL", type=click.Path(dir_okay=False))
 @store_option
 def model_shadow(path, url):
-    """Run MODEL beside the active one: it scores every change and notifies no one."""
+    """Run MODEL beside the active one: it scores every change and notifies no one.
+
+    \b
+    Example:
+      leadscore model shadow next.score
+    """
     with opened(url) as store:
         set_model(store, path, shadow=True)
 
@@ -212,7 +224,12 @@ def model_shadow(path, url):
 @model.command("promote")
 @store_option
 def model_promote(url):
-    """Make the shadow model the active one; every lead is re-scored."""
+    """Make the shadow model the active one; every lead is re-scored.
+
+    \b
+    Example:
+      leadscore model impact && leadscore model promote
+    """
     with opened(url) as store:
         changed = store.promote()
         click.echo(f"model: {store.model().filename} ({store.model().hash}); {changed} lead(s) changed", err=True)
@@ -221,10 +238,16 @@ def model_promote(url):
 @model.command("impact")
 @store_option
 @click.option("--now", help="evaluation time, ISO-8601 (default: the current time)")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people; json for scripts")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="leads listed that moved most")
 def model_impact(url, now, fmt, top):
-    """What promoting the shadow would do to the store's leads: tier matrix and stage counts."""
+    """What promoting the shadow would do to the store's leads: tier matrix and stage counts.
+
+    \b
+    Example:
+      leadscore model impact --top 5 --format json
+    """
     at = evaluation_time(now)
     with opened(url) as store:
         impact = store.impact(at, top=top)

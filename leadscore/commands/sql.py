@@ -6,6 +6,7 @@ import re
 
 import click
 
+from .. import console
 from ..cli import emit, evaluation_time, fail, main, read_model
 
 DIALECTS = ("duckdb", "spark", "snowflake", "bigquery", "postgres")
@@ -49,7 +50,7 @@ def dbt_model(query: str, dialect: str, names: tuple, refs: tuple, model_path: s
 @click.option("--dbt", "dbt", is_flag=True, help="write a dbt model: the relations come from ref()s (see --dbt-ref)")
 @click.option("--dbt-ref", "dbt_refs", nargs=2, default=("leads", "events"), show_default=True,
               metavar="LEADS EVENTS", help="the dbt models holding leads and events")
-@click.option("-o", "--output", help="write the SQL here (default: standard output)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write the SQL here (default: standard output)")
 def sql_command(model, dialect, now, leads_table, events_table, id_column, event_lead_column, order_column,
                 dbt, dbt_refs, output):
     """Print MODEL as one SQL query over a leads and an events relation.
@@ -72,7 +73,7 @@ def sql_command(model, dialect, now, leads_table, events_table, id_column, event
     if analysis is None:
         fail(f"cannot read {model}")
     if analysis.model is None:
-        click.echo(analysis.render(), err=True)
+        console.echo(analysis.render(), err=True, paint=console.paint_diagnostics)
         fail(f"{model} is not a valid model ({len(analysis.errors)} error(s))")
     at = evaluation_time(now) if now else None
     options = dict(leads=leads_table, events=events_table, id_column=id_column, lead_column=event_lead_column,
