@@ -1,4 +1,4 @@
-"""The HTML backtest report (runtime/report.py): labels that cannot overlap, one notation
+"""The HTML backtest report (leadscore/evaluation/report.py): labels that cannot overlap, one notation
 for conditions, no toolbar. The page as a whole is tested in tests/test_backtest.py."""
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ Method, in short:
 - Cross-validation: `StratifiedKFold(k, shuffle=True, random_state=0)`;
   each fold is fitted on the others and scored held out. The AUCs reported
   are the mean over folds; per-tier and per-threshold figures pool the
-  held-out leads. Thresholds (`--thresholds`, runtime/thresholds.py) are
+  held-out leads. Thresholds (`--thresholds`, leadscore/evaluation/thresholds.py) are
   chosen in each fold on its training leads, as on all leads for the file.
 """
 
