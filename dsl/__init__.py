@@ -9,7 +9,7 @@ import attrs
 from . import ir
 from .check import check
 from .diagnostics import Diagnostic, Reporter, render_all
-from .parse import parse
+from .recover import parse_declarations
 from .source import Source
 
 
@@ -30,13 +30,15 @@ class Analysis:
 
 
 def analyze(text: str, filename: str = "<string>", base_dir: str | os.PathLike | None = None) -> Analysis:
-    """Parse and check `.score` text. Never raises for any input text."""
+    """Parse and check `.score` text. Never raises for any input text.
+
+    After a syntax error the declarations that parsed are still checked, so
+    one run reports every problem (the model is then None).
+    """
     source = Source(text, filename)
     reporter = Reporter(source)
-    tree = parse(source, reporter)
-    model = None
-    if tree is not None:
-        model = check(tree, source, reporter, base_dir)
+    parsed = parse_declarations(source, reporter)
+    model = check(parsed.model, source, reporter, base_dir, parsed.lost)
     return Analysis(source, model, tuple(reporter.sorted()))
 
 

@@ -47,16 +47,21 @@ class Context:
 
 
 def check(model: n.Model, source: Source, reporter: Reporter,
-          base_dir: str | os.PathLike | None = None) -> ir.Model | None:
-    """Check a parsed model; None when it has errors (they are in `reporter`)."""
-    checked = Checker(source, reporter, base_dir).model(model)
+          base_dir: str | os.PathLike | None = None, lost: frozenset = frozenset()) -> ir.Model | None:
+    """Check a parsed model; None when it has errors (they are in `reporter`).
+
+    `lost` names the fields, events, lists and groups of declarations that did
+    not parse: a use of one is not reported, as its declaration already was.
+    """
+    checked = Checker(source, reporter, base_dir, lost).model(model)
     return None if reporter.has_errors else checked
 
 
 class Checker:
-    def __init__(self, source: Source, reporter: Reporter, base_dir):
+    def __init__(self, source: Source, reporter: Reporter, base_dir, lost: frozenset = frozenset()):
         self.source = source
         self.report = reporter
+        self.lost = lost
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         self.fields: dict[str, ir.Field] = {}
         self.events: dict[str, ir.EventType] = {}
@@ -306,8 +311,9 @@ class Checker:
                 continue
             seen.add(target)
             if target is not None and target not in groups:
-                self.report.error(line.group.span, "E-unknown-name",
-                                  f"unknown group `{target}` in {where}", did_you_mean(target, groups))
+                if target not in self.lost:
+                    self.report.error(line.group.span, "E-unknown-name",
+                                      f"unknown group `{target}` in {where}", did_you_mean(target, groups))
                 continue
             tier_set = self.tier_set(line, target)
             if target is None:
@@ -614,7 +620,7 @@ class Checker:
         elif self.declared.get(name) == "event":
             self.report.error(node.span, "E-type", f"`{name}` is an event, not a value",
                               f"count it: `any {name}` or `count({name}) >= N`")
-        else:
+        elif name not in self.lost:
             candidates = list(self.fields) + (sorted(groups) if ctx.qualify else [])
             self.report.error(node.span, "E-unknown-name", f"unknown field `{name}`",
                               did_you_mean(name, candidates))
@@ -626,8 +632,9 @@ class Checker:
             field = self.fields.get(node.id)
             if field is not None:
                 return ir.AttrRef(node.id, field.type), field.type
-            self.report.error(node.span, "E-unknown-name", f"unknown field `{node.id}` in `leads[...]`",
-                              did_you_mean(node.id, self.fields))
+            if node.id not in self.lost:
+                self.report.error(node.span, "E-unknown-name", f"unknown field `{node.id}` in `leads[...]`",
+                                  did_you_mean(node.id, self.fields))
             return ERROR_EXPR, ERROR
         attributes = ({a.name: a.type for a in subject.attributes}
                       if isinstance(subject, ir.EventType) else self.common_attributes())
@@ -719,8 +726,9 @@ class Checker:
             list_type, raw = self.literal_list(target)
         else:
             if target.id not in self.lists:
-                self.report.error(target.span, "E-unknown-name", f"unknown list `{target.id}`",
-                                  did_you_mean(target.id, self.lists))
+                if target.id not in self.lost:
+                    self.report.error(target.span, "E-unknown-name", f"unknown list `{target.id}`",
+                                      did_you_mean(target.id, self.lists))
                 return ERROR_EXPR, ERROR
             list_type, raw = self.lists[target.id]
         if list_type == ERROR:
@@ -858,10 +866,8 @@ class Checker:
         else:
             subject = self.events.get(node.source)
             if subject is None:
-                hint = did_you_mean(node.source, self.events)
-                if hint is None and node.source in self.fields:
-                    hint = f"`{node.source}` is a field; streams name events"
-                self.report.error(node.source_span, "E-unknown-name", f"unknown event `{node.source}`", hint)
+                if node.source not in self.lost:
+                    self.unknown_event(node)
                 ok = False
         window = self.duration(node.window) if node.window is not None else None
         filter_ = None
@@ -875,6 +881,17 @@ class Checker:
             self.streams[key] = ir.StreamDef(len(self.streams), node.source, node.is_leads,
                                              filter_, window, ctx.in_account)
         return self.streams[key]
+
+
+    def unknown_event(self, node: n.Stream) -> None:
+        """A stream of an undeclared event: a close declared name, or how to declare it."""
+        name = node.source
+        hint = did_you_mean(name, self.events)
+        if hint is None and name in self.fields:
+            hint = f"`{name}` is a field; streams name events"
+        elif hint is None:
+            hint = f"declare it with `event {name}`"
+        self.report.error(node.source_span, "E-unknown-name", f"unknown event `{name}`", hint)
 
 
 def _kind(expr) -> str | None:

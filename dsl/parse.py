@@ -590,6 +590,8 @@ def scan_brackets(text: str, upto: int, balanced_lines: list | None = None) -> l
             i += 1
             while i < upto and text[i] not in '"\n':
                 i += 2 if text[i] == "\\" else 1
+            if i < upto and text[i] == "\n":
+                continue        # a string left open ends with its line
         elif ch in OPENERS:
             stack.append((ch, i))
         elif ch in OPENERS.values() and stack and OPENERS[stack[-1][0]] == ch:
@@ -639,7 +641,7 @@ def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Report
         bracket, where = opened
         reporter.error(source.span(where, where + 1), "E-unclosed",
                        f"`{bracket}` is never closed" +
-                       ("" if at_end else f" (found {describe_found(token)} on line {token.line})"),
+                       ("" if at_end else f" (found {describe_found(token)} on line {source.span(pos, pos).line})"),
                        f"add `{OPENERS[bracket]}`")
         return
     if kind == "MODEL":
@@ -674,29 +676,36 @@ def describe_found(token: Token) -> str:
     return f"`{token}`"
 
 
-#: A line that starts a top-level item: where parsing resumes after a syntax error.
-RESYNC = re.compile(r"^(?:field|event|list|clamp|rule|group|campaign|account|tiers|qualify|disqualify)\b",
-                    re.MULTILINE)
-MAX_SYNTAX_ERRORS = 20
-
-
 def parse(source: Source, reporter: Reporter) -> n.Model | None:
-    """Parse one source; on syntax errors report them and return None."""
-    try:
-        tree = parser().parse(source.text)
-    except UnexpectedInput as error:
-        report_syntax_error(error, source, reporter)
-        report_later_syntax_errors(error, source, reporter)
-        return None
-    except LarkError as error:  # pragma: no cover - Lark's other failures
-        reporter.error(source.span(0, 1), "E-syntax", f"cannot parse: {error}")
-        return None
-    deep = too_deep(tree)
-    if deep is not None:
-        reporter.error(source.span(deep.meta.start_pos, deep.meta.end_pos), "E-nesting",
+    """Parse one source; on syntax errors report every one and return None.
+
+    (`recover.parse_declarations` also gives the declarations that parsed.)
+    """
+    from .recover import parse_declarations     # recover builds on this module
+    parsed = parse_declarations(source, reporter)
+    return parsed.model if parsed.complete else None
+
+
+class TooDeep(Exception):
+    """A parse tree nested beyond MAX_NESTING: reported like a syntax error."""
+
+    def __init__(self, node: Tree):
+        super().__init__("nested too deeply")
+        self.node = node
+
+    def report(self, source, reporter: Reporter) -> None:
+        meta = self.node.meta
+        reporter.error(source.span(meta.start_pos, meta.end_pos), "E-nesting",
                        f"this expression is nested too deeply (more than {MAX_NESTING} levels)",
                        "split it into several rules, or test membership with `x in [...]`")
-        return None
+
+
+def to_ast(source, reporter: Reporter) -> n.Model:
+    """The AST of a source or an `Excerpt` of one; raises Lark's `UnexpectedInput` or `TooDeep`."""
+    tree = parser().parse(source.text)
+    deep = too_deep(tree)
+    if deep is not None:
+        raise TooDeep(deep)
     return ToAst(source, reporter).transform(tree)
 
 
@@ -715,31 +724,3 @@ def too_deep(tree: Tree) -> Tree | None:
             return node
         stack.extend((child, depth + 1) for child in reversed(node.children) if isinstance(child, Tree))
     return None
-
-
-def report_later_syntax_errors(error: UnexpectedInput, source: Source, reporter: Reporter) -> None:
-    """Report the syntax errors after the first one, so one run shows them all.
-
-    Parsing resumes at the next line that starts a top-level item (a keyword
-    in column 1, outside any bracket) after the error, with the text before
-    it blanked out so that lines and columns stay those of the file.
-    """
-    text = source.text
-    balanced = [0]
-    scan_brackets(text, len(text), balanced)
-    balanced = set(balanced)
-    for _ in range(MAX_SYNTAX_ERRORS - 1):
-        token = getattr(error, "token", None)
-        at = error.pos_in_stream if token is None else token.start_pos
-        if at is None or (token is not None and token.type == "$END"):
-            return
-        resume = next((m.start() for m in RESYNC.finditer(text, at) if m.start() in balanced), None)
-        if resume is None:
-            return
-        rest = Source(re.sub(r"[^\n]", " ", text[:resume]) + text[resume:], source.filename)
-        try:
-            parser().parse(rest.text)
-            return
-        except UnexpectedInput as later:
-            report_syntax_error(later, rest, reporter)
-            error = later

@@ -65,3 +65,25 @@ class Source:
 
     def snippet(self, span: Span) -> str:
         return self.text[span.start:span.end]
+
+
+@attrs.frozen
+class Excerpt:
+    """A stretch of a source, parsed on its own (one declaration, after a syntax
+    error elsewhere). Offsets into `text` are offsets into the excerpt; its spans
+    are mapped back to the whole file, so lines, columns and carets stay exact."""
+
+    whole: Source
+    start: int
+    end: int
+    text: str = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "text", self.whole.text[self.start:self.end])
+
+    @property
+    def filename(self) -> str:
+        return self.whole.filename
+
+    def span(self, start: int, end: int) -> Span:
+        return self.whole.span(self.start + start, self.start + end)

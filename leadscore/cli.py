@@ -339,17 +339,46 @@ def explain(model, leads_path, events_path, now, lead_id, fmt, output, **options
     from .runtime.io import DataError, RejectsWriter
     at = evaluation_time(now)
     loaded = load_model(model)
-    found = None
+    found, ids = None, LeadIds(lead_id.strip())
     try:
         with RejectsWriter(None) as rejected:
             for result in make_batch(loaded, at, rejected, options).run(leads_path, events_path):
                 if result.id == lead_id.strip():
                     found = result
+                ids.add(result.id)
     except (DataError, ValueError, OSError) as error:
         fail(str(error))
     if found is None:
-        fail(f"no scored lead with id `{lead_id}` in {leads_path}")
+        fail(f"no scored lead with id `{lead_id}` in {leads_path}" + ids.hint())
     emit(json.dumps(found.to_dict(explain=True), indent=2) if fmt == "json" else found.explain(), output)
+
+
+class LeadIds:
+    """The lead ids `explain` read, for a did-you-mean when the asked one is missing.
+
+    Up to NEAR ids are compared by edit distance (`L71` for `L17`); a larger
+    file keeps only the ids equal to the asked one but for case (`A2` for `a2`),
+    so a million leads are neither held nor compared.
+    """
+
+    NEAR = 5_000
+
+    def __init__(self, wanted: str):
+        self.wanted = wanted
+        self.folded = wanted.casefold()
+        self.ids: list[str] = []
+        self.count = 0
+
+    def add(self, lead_id: str) -> None:
+        self.count += 1
+        if self.count <= self.NEAR or lead_id.casefold() == self.folded:
+            self.ids.append(lead_id)
+
+    def hint(self) -> str:
+        from .runtime.suggest import did_you_mean
+        pool = self.ids if self.count <= self.NEAR else [i for i in self.ids if i.casefold() == self.folded]
+        hint = did_you_mean(self.wanted, pool)
+        return f"; {hint}" if hint else ""
 
 
 def entry() -> None:

@@ -211,8 +211,9 @@ def test_subprocess(tmp_path):
     assert ok.returncode == 0, ok.stderr
     failed = subprocess.run(command + [bad], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert failed.returncode == 1
+    assert f"{bad}:3:20: error: unknown field `employes`" in failed.stdout     # checked after a syntax error
     assert f"{bad}:4:30: error: `=` is not a comparison" in failed.stdout
-    assert "1 model(s) checked: 1 error(s), 0 warning(s)" in failed.stderr
+    assert "1 model(s) checked: 2 error(s), 0 warning(s)" in failed.stderr
     assert "Traceback" not in failed.stderr
     usage = subprocess.run(command + ["--bogus"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert usage.returncode == 2
