@@ -1,5 +1,5 @@
-"""`leadscore diff`: the structural diff (dsl/modeldiff.py), the impact report
-(runtime/impact.py) and the command (leadscore/commands/diff.py)."""
+"""`leadscore diff`: the structural diff (leadscore/review/modeldiff.py), the impact report
+(leadscore/review/impact.py) and the command (leadscore/commands/diff.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from click.testing import CliRunner
 
 from leadscore.api import compile_analysis
 from leadscore.cli import main
-from leadscore.dsl import analyze, analyze_file, modeldiff
+from leadscore.dsl import analyze, analyze_file
+from leadscore.review import modeldiff
 from leadscore.dsl.format import format_source
-from leadscore.runtime.impact import Outline, compare
+from leadscore.review.impact import Outline, compare
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -53,7 +53,7 @@ def diff(old, new, leads_path, events_path, now, fmt, top, exit_code, output, **
           --events examples/b2b/events.csv --now 2026-11-20T00:00:00Z
       leadscore diff a.score b.score --format json --exit-code
     """
-    from ..dsl import modeldiff
+    from ..review import modeldiff
 
     if "-" in (leads_path, events_path):
         raise click.UsageError("diff reads the data once for each model, so it cannot read standard input; "
@@ -103,7 +103,7 @@ def diff(old, new, leads_path, events_path, now, fmt, top, exit_code, output, **
 
 def _impact(old_analysis, new_analysis, leads_path, events_path, at, top, options):
     from ..api import compile_analysis
-    from ..runtime.impact import Outline, compare
+    from ..review.impact import Outline, compare
     from ..runtime.io import DataError, RejectsWriter
     from ..runtime.values import format_time
 

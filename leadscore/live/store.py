@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from ..runtime import values as v
-from ..runtime.impact import Outline, compare
+from ..review.impact import Outline, compare
 from ..runtime.io import id_problem, json_default, parse_id
 from ..runtime.model import InputError, now_us
 from ..runtime.schema import EventProblem, NaiveTime, time_of

@@ -32,11 +32,11 @@ from typing import Callable, Iterable
 import attrs
 
 from ..runtime import values as v
-from . import ir
-from . import nodes as n
-from .diagnostics import Reporter
-from .parse import parse
-from .source import Source
+from ..dsl import ir
+from ..dsl import nodes as n
+from ..dsl.diagnostics import Reporter
+from ..dsl.parse import parse
+from ..dsl.source import Source
 
 ADDED, REMOVED, CHANGED, MOVED = "added", "removed", "changed", "moved"
 KINDS = (ADDED, REMOVED, CHANGED, MOVED)
@@ -323,7 +323,7 @@ class _Side:
         if node is None:
             return ""
         try:
-            from .format import format_expr
+            from ..dsl.format import format_expr
             return format_expr(node, self.source)
         except Exception:  # noqa: BLE001 - the formatter is a nicety here; fall back to the text
             return _collapse(self.source.snippet(node.span))

@@ -27,7 +27,7 @@ from typing import Iterable
 
 import attrs
 
-from .values import rounded
+from ..runtime.values import rounded
 
 EPSILON = 1e-9
 GLOBAL = "global"
