@@ -54,6 +54,16 @@ def scratch_warehouse() -> str:
     return folder
 
 
+def use_this_python() -> None:
+    """Local Spark's Python workers (which run `python_pow`, pickled by reference to this module)
+    start `$PYSPARK_PYTHON`, else the first `python3` on PATH: outside an activated venv that is
+    an interpreter without leadscore ("No module named 'leadscore'"). PySpark reads the variables
+    when the session starts (the `spark.pyspark.python` setting reaches only spark-submit), so
+    they are set here, to the interpreter running this process."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+
+
 def driver_memory() -> str:
     """A quarter of this machine's memory, at least 1 GB (Spark's default)."""
     total = machine_memory_mb()
@@ -73,8 +83,7 @@ class SparkEngine(SqlEngine):
                    # the output comes back to this process partition by partition: small ones
                    .config("spark.sql.shuffle.partitions", "16" if not master else "200"))
         if not master or master.startswith("local"):
-            # the Python workers (for `python_pow`) run this Python, which has pyspark
-            builder = builder.config("spark.pyspark.python", sys.executable)
+            use_this_python()
             builder = builder.config("spark.sql.warehouse.dir", scratch_warehouse())
             # local mode runs in the driver's JVM, whose heap is 1 GB unless told: a million
             # result rows did not fit ("TaskResultLost")

@@ -10,6 +10,7 @@ import io
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ LEADS = ROOT / "examples" / "b2b" / "leads.csv"
 EVENTS = ROOT / "examples" / "b2b" / "events.csv"
 NOW = "2026-11-20T00:00:00Z"
 NOW_OUT = "2026-11-20T00:00:00+00:00"
-EXECUTABLE = Path("/work/venv/bin/leadscore")
+#: the console script installed beside the interpreter running these tests (its venv's bin/)
+EXECUTABLE = Path(sys.executable).parent / "leadscore"
 
 RESULT_KEYS = {"id", "score", "tier", "groups", "group_tiers", "qualified", "disqualified", "tags",
                "campaigns", "clamped", "warnings", "now"}
