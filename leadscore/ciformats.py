@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from .dsl.diagnostics import Diagnostic, render_all
-from .runtime.testreport import failure_lines, failure_text
+from .testing.report import failure_lines, failure_text
 
 CI_FORMATS = ("junit", "github")
 

@@ -81,7 +81,7 @@ _MARK = re.compile(r"^(\s*)(PASS|FAIL|ERROR)\b", re.MULTILINE)
 
 
 def paint_tests(text: str) -> str:
-    """A test run's text (runtime/testreport.py) with PASS green and FAIL/ERROR red."""
+    """A test run's text (leadscore/testing/report.py) with PASS green and FAIL/ERROR red."""
     return _MARK.sub(lambda m: m.group(1) + click.style(m.group(2), fg="green" if m.group(2) == "PASS"
                                                          else "red", bold=True), text)
 

@@ -32,9 +32,9 @@ import pytest
 from leadscore.api import compile_analysis
 from leadscore.dsl import analyze
 from leadscore.dsl.parse import KEYWORDS
-from leadscore.dsl.testcheck import analyze_tests
-from leadscore.runtime.testcases import run_cases, utc_now
-from leadscore.runtime.testreport import render_text
+from leadscore.testing.check import analyze_tests
+from leadscore.testing.run import run_cases, utc_now
+from leadscore.testing.report import render_text
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

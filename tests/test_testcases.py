@@ -1,5 +1,5 @@
-"""Model test cases: `.tests` files (grammar/tests.lark, dsl/testfile.py, dsl/testcheck.py),
-running them (runtime/testcases.py, runtime/testreport.py) and `leadscore test`.
+"""Model test cases: `.tests` files (grammar/tests.lark, leadscore/testing/parse.py, check.py),
+running them (leadscore/testing/run.py, report.py) and `leadscore test`.
 
 - the grammar builds, also in Lark's strict mode; its words are not reserved;
 - every diagnostic a test file can get, with file:line:col, caret and suggestion,
@@ -24,9 +24,9 @@ from lark import Lark
 from leadscore.api import compile_analysis
 from leadscore.cli import main
 from leadscore.dsl import analyze
-from leadscore.dsl.testcheck import analyze_tests, default_tests_path
-from leadscore.dsl.testfile import SoftKeywords, grammar_text, parser
-from leadscore.runtime.testcases import run_cases
+from leadscore.testing.check import analyze_tests, default_tests_path
+from leadscore.testing.parse import SoftKeywords, grammar_text, parser
+from leadscore.testing.run import run_cases
 from leadscore.runtime import values as v
 
 ROOT = Path(__file__).resolve().parent.parent

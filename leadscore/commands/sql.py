@@ -67,6 +67,11 @@ def sql_command(model, dialect, now, leads_table, events_table, id_column, event
       leadscore sql examples/b2b.score --dialect bigquery --now 2026-11-20T00:00:00Z -o b2b.sql
       leadscore sql examples/b2b.score --dialect snowflake --dbt -o models/lead_scores.sql
     """
+    from ..runtime.sqlengine import EngineError, require_sqlglot
+    try:
+        require_sqlglot("leadscore sql")
+    except EngineError as error:
+        fail(str(error))
     from ..compiler.sql import to_sql
     from ..compiler.sqldialect import SqlUnsupported
     analysis = read_model(model)

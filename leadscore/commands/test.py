@@ -46,9 +46,9 @@ def tests_command(model, tests, fmt, now, keyword):
     """
     from ..api import compile_analysis
     from ..dsl.diagnostics import render_all
-    from ..dsl.testcheck import analyze_tests_file, default_tests_path
-    from ..runtime.testcases import run_cases, utc_now
-    from ..runtime.testreport import render_json, render_text, summary
+    from ..testing.check import analyze_tests_file, default_tests_path
+    from ..testing.run import run_cases, utc_now
+    from ..testing.report import render_json, render_text, summary
 
     models = [model, *(t for t in tests if t.endswith(".score"))]
     explicit = [t for t in tests if not t.endswith(".score")]

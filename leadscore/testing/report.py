@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from .testcases import Outcome, Run, show_actual
+from .run import Outcome, Run, show_actual
 
 
 def case_lines(outcomes) -> list[str]:

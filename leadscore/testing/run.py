@@ -1,6 +1,6 @@
 """A model's test cases: checked cases, running them, and what each found.
 
-The checker (dsl/testcheck.py) builds `Case`s from a `.tests` file; this
+The checker (leadscore/testing/check.py) builds `Case`s from a `.tests` file; this
 module needs nothing of the front end. A case is scored with the model's own
 `prepare`/`score_prepared`, as `Model.score` does (the lead and its
 colleagues, if any, form one account), and each expectation is compared
@@ -15,7 +15,7 @@ from typing import Iterable
 
 import attrs
 
-from . import values as v
+from ..runtime import values as v
 
 #: `~=`: equal to 2 decimals, i.e. equal when both are shown as explanations show them.
 TOLERANCE = 0.005

@@ -14,14 +14,14 @@ import os
 
 import attrs
 
+from ..dsl import ir
+from ..dsl.diagnostics import Reporter, did_you_mean, render_all
+from ..dsl.source import Source, Span
 from ..runtime import schema, values as v
-from ..runtime.testcases import (BOOL, NAME, NAMES, NUMBER, Case, EventInput, Expectation, LeadInput,
-                                 Relative, Subject)
-from . import ir
-from .diagnostics import Reporter, did_you_mean, render_all
-from .source import Source, Span
-from .testfile import (Case as CaseNode, Colleague, EventsBlock, Expect, LeadBlock, NowDecl, Text, Word,
-                       parse)
+from .parse import (Case as CaseNode, Colleague, EventsBlock, Expect, LeadBlock, NowDecl, Text, Word,
+                    parse)
+from .run import (BOOL, NAME, NAMES, NUMBER, Case, EventInput, Expectation, LeadInput,
+                  Relative, Subject)
 
 TESTS_SUFFIX = ".tests"
 MAX_REPEAT = 10_000                  # `times N`: enough for any cap, small enough to stay fast

@@ -19,11 +19,11 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lark import PostLex
 
-from .parse import describe_token as describe_score_token
-from .diagnostics import Reporter, did_you_mean
-from .parse import (NUMBER_LIKE, OPENERS, UNIT_SECONDS, expected_terminals, scan_brackets, unclosed_bracket,
-                    unescape)
-from .source import NO_SPAN, Source, Span
+from ..dsl.parse import describe_token as describe_score_token
+from ..dsl.diagnostics import Reporter, did_you_mean
+from ..dsl.parse import (NUMBER_LIKE, OPENERS, UNIT_SECONDS, expected_terminals, scan_brackets, unclosed_bracket,
+                         unescape)
+from ..dsl.source import NO_SPAN, Source, Span
 
 node = attrs.frozen
 
