@@ -169,6 +169,15 @@ def default_memory_limit() -> str:
     return f"{max(2048, total // 2)}MB" if total else "2GB"
 
 
+def require_sqlglot(user: str, extra: str = "sql") -> None:
+    """sqlglot, which writes every query, is in the `sql` extra (and those that include it), not
+    in a core install: a path that needs it says so in one line. `user`: who needs it."""
+    try:
+        import sqlglot  # noqa: F401
+    except ImportError:
+        raise EngineError(f"{user} needs the SQL extra: pip install 'leadscore[{extra}]'") from None
+
+
 def import_duckdb():
     try:
         import duckdb
@@ -338,6 +347,7 @@ def score_prepared(model: ir.Model, leads: list, now: int, engine=None) -> list:
 
 def open_engine(name: str, master: str | None = None):
     """The engine `--engine NAME` asks for, ready to load tables. Raises EngineError."""
+    require_sqlglot(f"--engine {name}", name)
     if name == "duckdb":
         return DuckDBEngine()
     if name == "spark":
