@@ -18,7 +18,7 @@ from lark.exceptions import LarkError, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
 from .diagnostics import Reporter
-from .parse import TooDeep, keyword_terminal, report_syntax_error, scan_brackets, to_ast
+from .parse import TooDeep, expected_terminals, keyword_terminal, report_syntax_error, scan_brackets, to_ast
 from .source import Excerpt, Source
 
 #: A line that starts a top-level item (a keyword in column 1): where a
@@ -62,14 +62,10 @@ def parse_declarations(source: Source, reporter: Reporter) -> Parsed:
 def by_declaration(source: Source, reporter: Reporter) -> Parsed:
     header, items, lost, reported = None, [], set(), 0
     broken = False          # a declaration before this one did not parse
-    starts = declaration_starts(source.text)
-    for begin, end in zip(starts, starts[1:] + [len(source.text)]):
-        excerpt = Excerpt(source, begin, end)
-        try:
-            part = to_ast(excerpt, reporter)
-        except (UnexpectedInput, TooDeep) as error:
+    for excerpt, part in declarations(source, reporter):
+        if isinstance(part, Exception):
             if reported < MAX_SYNTAX_ERRORS:
-                report(error, excerpt, source, reporter)
+                report(part, excerpt, source, reporter)
                 reported += 1
             lost.update(DECLARED.findall(excerpt.text))
             broken = True
@@ -83,6 +79,35 @@ def by_declaration(source: Source, reporter: Reporter) -> Parsed:
         items.extend(part.items)
     return Parsed(n.Model(header, tuple(items), span=source.span(0, len(source.text))),
                   complete=False, lost=frozenset(lost))
+
+
+def declarations(source: Source, reporter: Reporter):
+    """Each declaration's excerpt with its AST, or with the error that stopped it.
+
+    A keyword in column 1 may go on the declaration before it (`no` at the end
+    of a line, `event` as the stream on the next): when the declaration stops
+    short just there and the parser would take that keyword, the two are one.
+    """
+    ends = declaration_starts(source.text)[1:] + [len(source.text)]
+    begin = 0
+    for index, end in enumerate(ends):
+        excerpt = Excerpt(source, begin, end)
+        try:
+            part = to_ast(excerpt, reporter)
+        except (UnexpectedInput, TooDeep) as error:
+            if index + 1 < len(ends) and goes_on(error, source, end):
+                continue
+            part = error
+        yield excerpt, part
+        begin = end
+
+
+def goes_on(error: Exception, source: Source, end: int) -> bool:
+    """Did a declaration stop short where the parser would take the next line's keyword?"""
+    if not (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
+        return False
+    word = ITEM_START.match(source.text, end).group(1)
+    return keyword_terminal(word) in expected_terminals(error)
 
 
 def declaration_starts(text: str) -> list[int]:

@@ -197,3 +197,13 @@ def test_explain_on_a_large_file_suggests_only_a_case_difference(monkeypatch):
     for lead in ["L1", "L2", "L3", "L4", "L17"]:
         ids.add(lead)
     assert ids.hint() == ""
+
+
+def test_a_keyword_in_column_one_that_goes_on_a_rule_is_not_a_declaration():
+    # `event` on its own line is the stream of `no`: only the real mistake is reported
+    text = ("field x: bool\n"
+            "rule a: +1 when x max 2\n"
+            "rule d: -15 when no\n"
+            "event within 90d\n"
+            "rule e: +1 when nope\n")
+    assert found(text) == [(2, 19, "E-syntax"), (5, 17, "E-unknown-name")]
