@@ -111,3 +111,17 @@ def test_core_dependencies_are_what_scoring_needs():
     every = set(extras) - {"all", "test"}
     assert extras["all"] == [f"leadscore[{','.join(sorted(every, key=list(extras).index))}]"]
     assert "leadscore[all]" in extras["test"]
+
+
+def test_every_package_folder_is_installed():
+    """pyproject.toml lists the packages (the folders map to one namespace), so a new package
+    folder missing from the list works in an editable install and fails in `pip install .`."""
+    import tomllib
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    found = set()
+    for package, folder in setup["package-dir"].items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            parts = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join((package, *parts)))
+    assert sorted(found - set(setup["packages"])) == [], "add these to [tool.setuptools] packages"
+    assert sorted(set(setup["packages"]) - found) == [], "no such package folder"
