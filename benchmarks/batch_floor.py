@@ -7,7 +7,7 @@ score`, timed side by side in one run on the same files.
     python benchmarks/batch_floor.py --skip-engine    # the reader and the floor only
 
 The bare pass (`FLOOR` below) reads both files with the same reader as the
-read-only pass (`leadscore.runtime.io.read_rows`), and does only what no
+read-only pass (`leadscore.batch.io.read_rows`), and does only what no
 batch can skip, since events come in any order and each lead is scored
 once its row is read:
 
@@ -35,7 +35,7 @@ from batch_scale import MODEL, NOW, READ_ONLY, generate, run  # noqa: E402
 
 FLOOR = r"""
 import gc, sys, time
-from leadscore.runtime.io import read_rows
+from leadscore.batch.io import read_rows
 from leadscore.runtime.schema import time_of
 gc.disable()
 start = time.perf_counter()

@@ -75,7 +75,7 @@ def generate(leads: int, per_lead: int, folder: str) -> tuple[str, str]:
 
 READ_ONLY = """
 import sys, time
-from leadscore.runtime.io import read_rows
+from leadscore.batch.io import read_rows
 start = time.perf_counter()
 rows = 0
 for path in sys.argv[1:]:

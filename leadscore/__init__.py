@@ -27,8 +27,8 @@ _PUBLIC = {
     "Model": ".runtime.model", "InputError": ".runtime.model",
     "ScoreResult": ".runtime.results", "Contribution": ".runtime.results",
     "CampaignResult": ".runtime.results", "Threshold": ".runtime.results", "Input": ".runtime.results",
-    "score_file": ".runtime.filescore", "ScoredFile": ".runtime.filescore",
-    "Summary": ".runtime.batch", "ReadError": ".runtime.io",
+    "score_file": ".batch.filescore", "ScoredFile": ".batch.filescore",
+    "Summary": ".batch.batch", "ReadError": ".batch.io",
 }
 
 __all__ = sorted(_PUBLIC) + ["__version__"]

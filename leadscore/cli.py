@@ -231,7 +231,7 @@ def make_batch(model, now: int, rejects, options: dict):
                     progress=terminal_progress())
     engine = options.get("engine") or "python"
     if engine == "python":
-        from .runtime.batch import Batch
+        from .batch.batch import Batch
         return Batch(model, now, rejects, **settings)
     from .dsl import analyze_file
     from .runtime.sqlengine import EngineError, open_engine
@@ -290,9 +290,9 @@ def score(model, leads_path, events_path, now, fmt, output, explain, decimals, r
           --events examples/b2b/events.csv --now 2026-11-20T00:00:00Z
       leadscore score model.score --leads leads.csv --format csv --decimals 1 -o scores.csv
     """
-    from .runtime.io import DataError, RejectsWriter
-    from .runtime.output import ResultWriter
-    from .runtime.workers import CAN_FORK, WorkerError, default_jobs
+    from .batch.io import DataError, RejectsWriter
+    from .batch.output import ResultWriter
+    from .batch.workers import CAN_FORK, WorkerError, default_jobs
     at = evaluation_time(now)
     loaded = load_model(model)
     options["model_path"] = model
@@ -336,7 +336,7 @@ def explain(model, leads_path, events_path, now, lead_id, fmt, output, **options
       leadscore explain examples/b2b.score --leads examples/b2b/leads.csv \\
           --events examples/b2b/events.csv --now 2026-11-20T00:00:00Z --lead L7
     """
-    from .runtime.io import DataError, RejectsWriter
+    from .batch.io import DataError, RejectsWriter
     at = evaluation_time(now)
     loaded = load_model(model)
     found, ids = None, LeadIds(lead_id.strip())

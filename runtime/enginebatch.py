@@ -38,9 +38,9 @@ from sqlglot import exp
 
 from ..compiler.sql import col, ident, table
 from ..dsl import ir
-from .batch import Batch
+from ..batch.batch import Batch
 from .resultjson import ResultLines
-from .io.readers import BadRow, detect_format, id_problem, parse_id, read_rows
+from ..batch.io.readers import BadRow, detect_format, id_problem, parse_id, read_rows
 from .sqlengine import RowReader, json_line, prepared_columns, prepared_rows
 from .values import format_time
 

@@ -256,7 +256,7 @@ class DuckDBEngine(SqlEngine):
         refused, or None (nothing loaded) for a Parquet file whose rows DuckDB would not give as
         the Python reader does: a column that is not text, names DuckDB changed (duplicates), or
         a file it cannot read (the Python reader then words the error)."""
-        from .io.readers import _normalize_delimiter, sniff_delimiter
+        from ..batch.io.readers import _normalize_delimiter, sniff_delimiter
         if fmt == "parquet":
             try:
                 columns = self.con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [path]).fetchall()

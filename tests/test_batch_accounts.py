@@ -15,9 +15,9 @@ import pytest
 import leadscore
 from leadscore.runtime import schema
 from leadscore.runtime import values as v
-from leadscore.runtime.batch import Batch, OpenAccounts
-from leadscore.runtime.eventstore import EventStore, HeldEvent, HeldLeads
-from leadscore.runtime.io import RejectsWriter
+from leadscore.batch.batch import Batch, OpenAccounts
+from leadscore.batch.eventstore import EventStore, HeldEvent, HeldLeads
+from leadscore.batch.io import RejectsWriter
 from leadscore.runtime.model import now_us
 
 NOW = "2026-11-20T00:00:00Z"

@@ -17,7 +17,7 @@ import leadscore
 from leadscore import console
 from leadscore.cli import main
 from leadscore.progress import Progress, count_lines, input_size
-from leadscore.runtime.output import rounded
+from leadscore.batch.output import rounded
 from leadscore.runtime.resultjson import ResultLines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,7 +273,7 @@ def test_duckdb_engine_rounds_and_writes_warnings_like_python(extra, tmp_path, m
 def test_an_internal_error_exits_3_in_one_line(monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
-    monkeypatch.setattr("leadscore.runtime.output.ResultWriter.write", broken)
+    monkeypatch.setattr("leadscore.batch.output.ResultWriter.write", broken)
     monkeypatch.delenv("LEADSCORE_DEBUG", raising=False)
     result = score("--explain")
     assert result.exit_code == 3

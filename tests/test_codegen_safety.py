@@ -154,7 +154,7 @@ def test_generated_module_names_the_score_line_it_came_from():
 def test_total_fast_path_equals_the_full_score():
     """`total()` (inlined fields and rules for a model without events) gives `score().score`."""
     from leadscore.compiler.codegen import load_generated
-    from leadscore.runtime.io import read_rows
+    from leadscore.batch.io import read_rows
     analysis = leadscore.dsl.analyze_file("examples/x-education.score")
     generated = generate(analysis.model)
     module = load_generated(generated, "<x-education>")

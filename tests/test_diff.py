@@ -584,8 +584,8 @@ def test_b2b_demo_impact_agrees_with_scoring(b2b_demo):
     assert impact["leads"] == 300
 
     # The same leads scored independently with each model.
-    from leadscore.runtime.batch import Batch
-    from leadscore.runtime.io import RejectsWriter
+    from leadscore.batch.batch import Batch
+    from leadscore.batch.io import RejectsWriter
     from leadscore.runtime.model import now_us
     scores = []
     for path in (B2B, b2b_demo):

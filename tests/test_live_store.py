@@ -15,7 +15,7 @@ pytest.importorskip("sqlalchemy")
 from leadscore.cli import main  # noqa: E402
 from leadscore.live import ModelRefused, Store, StoreError  # noqa: E402
 from leadscore.live import schema as live_schema  # noqa: E402
-from leadscore.runtime.io import read_rows  # noqa: E402
+from leadscore.batch.io import read_rows  # noqa: E402
 from leadscore.runtime.resultjson import ResultLines  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

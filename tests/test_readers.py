@@ -1,4 +1,4 @@
-"""Raw row readers, rejects and writers (leadscore.runtime.io)."""
+"""Raw row readers, rejects and writers (leadscore.batch.io)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from leadscore.runtime.io import (
+from leadscore.batch.io import (
     BadRow,
     CsvWriter,
     DataError,

@@ -18,8 +18,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import strategies as S  # noqa: E402
 
 import leadscore  # noqa: E402
-from leadscore.runtime.batch import Batch  # noqa: E402
-from leadscore.runtime.io import RejectsWriter  # noqa: E402
+from leadscore.batch.batch import Batch  # noqa: E402
+from leadscore.batch.io import RejectsWriter  # noqa: E402
 from leadscore.runtime.model import now_us  # noqa: E402
 from leadscore.runtime.resultjson import ResultLines  # noqa: E402
 

@@ -18,8 +18,8 @@ import test_bad_data as bad  # noqa: E402
 import test_batch_accounts as accounts  # noqa: E402
 
 from leadscore.cli import main  # noqa: E402
-from leadscore.runtime import workers  # noqa: E402
-from leadscore.runtime.batch import Batch  # noqa: E402
+from leadscore.batch import workers  # noqa: E402
+from leadscore.batch.batch import Batch  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not workers.CAN_FORK, reason="needs os.fork")
 

@@ -47,7 +47,7 @@ def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, r
           --format json --report backtest.html
     """
     from ..evaluation.backtest import Record, Stage, compute, read_outcome
-    from ..runtime.io import DataError, RejectsWriter, detect_format
+    from ..batch.io import DataError, RejectsWriter, detect_format
 
     render = None
     if report_path:

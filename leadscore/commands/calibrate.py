@@ -60,7 +60,7 @@ def calibrate(model, leads_path, events_path, now, outcome_column, output, keep,
     from ..dsl import analyze_file
     from ..dsl.format import FormatError
     from ..evaluation.calibrate import CalibrationError, calibrate as run, collect, probe_text, rewrite, select, verify
-    from ..runtime.io import DataError, RejectsWriter
+    from ..batch.io import DataError, RejectsWriter
 
     at = evaluation_time(now)
     loaded = load_model(model)

@@ -104,7 +104,7 @@ def diff(old, new, leads_path, events_path, now, fmt, top, exit_code, output, **
 def _impact(old_analysis, new_analysis, leads_path, events_path, at, top, options):
     from ..api import compile_analysis
     from ..review.impact import Outline, compare
-    from ..runtime.io import DataError, RejectsWriter
+    from ..batch.io import DataError, RejectsWriter
     from ..runtime.values import format_time
 
     try:

@@ -25,7 +25,7 @@ def opened(url: str, now=None):
         from ..live import ModelRefused, Store, StoreError
     except ImportError as error:
         fail(f"the live store needs its extra: pip install 'leadscore[live]' ({error})")
-    from ..runtime.io import DataError
+    from ..batch.io import DataError
     try:
         with Store.open(url, now=now) as store:
             yield store
@@ -79,7 +79,7 @@ def ingest(model_path, url, explicit_model, leads_path, events_path, id_column, 
       leadscore ingest --store postgresql://app@db/leads --events today.jsonl
     """
     from ..live.loading import Loader
-    from ..runtime.io import RejectsWriter
+    from ..batch.io import RejectsWriter
     if now is not None:
         evaluation_time(now)
     with opened(url, now) as store:
@@ -112,7 +112,7 @@ def results(url, now, fmt, output):
     Example:
       leadscore results --now 2026-11-20T00:00:00Z | head -3
     """
-    from ..runtime.output import ResultWriter
+    from ..batch.output import ResultWriter
     at = evaluation_time(now)
     with opened(url) as store:
         active = store.model()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..runtime.io import json_default
+from ..batch.io import json_default
 
 CONTENT_PREFIX = "sha256:"
 

@@ -15,7 +15,7 @@ import time
 
 import attrs
 
-from ..runtime.io import BadRow, id_problem, parse_id, read_rows
+from ..batch.io import BadRow, id_problem, parse_id, read_rows
 from .store import Store
 
 CHUNK = 5000

@@ -2,7 +2,7 @@
 
 The live promise (LIVE.md §1) is that a stored lead scores exactly as the
 same data given to `leadscore score` as JSON Lines. So the store never
-scores by itself: it hands the raw rows it holds to `runtime.batch.Batch`
+scores by itself: it hands the raw rows it holds to `batch.batch.Batch`
 as in-memory sources, and writes each result as `score` does
 (`ResultLines`, or the explained record through `JsonlWriter`).
 
@@ -16,8 +16,8 @@ in the whole store.
 from __future__ import annotations
 
 from ..runtime import scoring
-from ..runtime.batch import Batch
-from ..runtime.io import JsonlWriter, Row
+from ..batch.batch import Batch
+from ..batch.io import JsonlWriter, Row
 from ..runtime.model import Model
 from ..runtime.resultjson import ResultLines
 

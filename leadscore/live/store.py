@@ -25,8 +25,7 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from ..runtime import values as v
-from ..review.impact import Outline, compare
-from ..runtime.io import id_problem, json_default, parse_id
+from ..batch.io import id_problem, json_default, parse_id
 from ..runtime.model import InputError, now_us
 from ..runtime.schema import EventProblem, NaiveTime, time_of
 from . import history as hist
@@ -187,6 +186,7 @@ class Store:
 
     def impact(self, now=None, top: int = 10):
         """What promoting the shadow would do to every lead at `now`: `leadscore diff --leads`'s report."""
+        from ..review.impact import compare
         active, shadow = self.model(ACTIVE), self.model(SHADOW)
         if active is None or shadow is None:
             raise StoreError("impact needs an active model and a shadow (`model set`, `model shadow`)")
@@ -604,8 +604,9 @@ def clock_in(node, seen=None) -> bool:
     return any(clock_in(part, seen) for part in parts)
 
 
-def _outline(stored: StoredModel) -> Outline:
+def _outline(stored: StoredModel):
     from ..dsl import analyze
+    from ..review.impact import Outline
     return Outline.of(analyze(stored.text, stored.filename, stored.base_dir).model)
 
 

@@ -14,7 +14,7 @@ import attrs
 
 from .batch import Batch, Summary
 from .io import BadRow, json_default
-from .model import InputError, Model, now_us
+from ..runtime.model import InputError, Model, now_us
 
 
 @attrs.frozen

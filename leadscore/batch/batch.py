@@ -28,12 +28,12 @@ import attrs
 from . import workers
 from .eventstore import EventStore, HeldLeads
 from .io import BadRow, ReadError, Row, detect_format, id_problem, read_rows
-from .model import Model
-from .resultjson import ResultLines
-from .schema import EventProblem, Lead, sort_events
-from .scoring import Account, AccountPart, account_key, account_part
-from .scoring import score as score_lead
-from .values import format_time
+from ..runtime.model import Model
+from ..runtime.resultjson import ResultLines
+from ..runtime.schema import EventProblem, Lead, sort_events
+from ..runtime.scoring import Account, AccountPart, account_key, account_part
+from ..runtime.scoring import score as score_lead
+from ..runtime.values import format_time
 
 
 @attrs.define

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from array import array
 
-from . import values as v
-from .schema import TEXT, Event, EventProblem, Lead, converter, describe_raw, time_of
+from ..runtime import values as v
+from ..runtime.schema import TEXT, Event, EventProblem, Lead, converter, describe_raw, time_of
 
 UNDECLARED = -1
 AFTER_NOW = -2

@@ -8,7 +8,7 @@ import sys
 import attrs
 
 from .io import CsvWriter, JsonlWriter, ParquetWriter
-from .resultjson import ResultLines
+from ..runtime.resultjson import ResultLines
 
 FORMATS = ("jsonl", "csv", "parquet")
 
