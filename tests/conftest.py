@@ -21,3 +21,10 @@ def shared_data():
             pytest.skip(f"../shared/data/{relative} is not beside this checkout")
         return path
     return locate
+
+
+# a real PostgreSQL server for the session (tests/pgserver.py); tests/ is not on sys.path under importlib mode
+import sys  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pgserver import postgres_server  # noqa: E402,F401
