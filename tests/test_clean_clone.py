@@ -125,3 +125,19 @@ def test_every_package_folder_is_installed():
             found.add(".".join((package, *parts)))
     assert sorted(found - set(setup["packages"])) == [], "add these to [tool.setuptools] packages"
     assert sorted(set(setup["packages"]) - found) == [], "no such package folder"
+
+
+def sh_blocks(text: str) -> list:
+    return [b.strip() for b in re.findall(r"^```sh\n(.*?)^```", text, re.S | re.M)]
+
+
+def test_ci_runs_the_readmes_two_commands():
+    """.ci/run is the README's quick start and tests commands, verbatim, so CI proves what a newcomer runs."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = sh_blocks(readme.split("## Quick start", 1)[1])[0]
+    tests = sh_blocks(readme.split("## Tests", 1)[1])[0]
+    assert quick_start.startswith("python3 -m venv .venv && .venv/bin/pip install -e . && ")
+    assert tests == ".venv/bin/pip install -e '.[test]' && .venv/bin/pytest"
+    commands = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith(("#", "set ", "cd "))]
+    assert commands == [quick_start, tests]
