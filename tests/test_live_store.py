@@ -195,6 +195,27 @@ def test_model_set_rescores_with_cause_model(tmp_path):
     assert len(store.history("B")) == 1
 
 
+def test_model_transitions_notify_unless_told_not_to(tmp_path):
+    store = open_store(tmp_path)
+    store.set_model(SMALL)
+    store.put_fields("A", {"employees": 60})
+    before = len(store.outbox())
+    store.set_model(NEXT, notify=False)               # A: cold -> warm, in history only
+    assert len(store.outbox()) == before
+    assert store.history("A")[-1]["transition"]
+    store.set_model(SMALL)                            # A: warm -> cold, notified
+    assert len(store.outbox()) == before + 1
+
+
+def test_a_read_can_explain(tmp_path):
+    store = open_store(tmp_path)
+    store.set_model(SMALL)
+    store.put_fields("A", {"employees": 200})
+    explained = json.loads(store.result("A", explain=True))
+    assert [c["rule"] for c in explained["contributions"]] == ["big"]
+    assert "contributions" not in json.loads(store.result("A"))
+
+
 def test_shadow_scores_every_change_impact_and_promote(tmp_path):
     store = open_store(tmp_path)
     store.set_model(SMALL)

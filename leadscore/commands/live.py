@@ -46,10 +46,13 @@ def read_text(path: str) -> str:
         fail(f"cannot read the model {path}: {getattr(error, 'strerror', None) or error}")
 
 
-def set_model(store, path: str, shadow: bool = False) -> None:
+def set_model(store, path: str, shadow: bool = False, notify: bool = True) -> None:
     text = read_text(path)
     place = os.path.dirname(os.path.abspath(path))
-    changed = (store.set_shadow if shadow else store.set_model)(text, os.path.basename(path), place)
+    if shadow:
+        changed = store.set_shadow(text, os.path.basename(path), place)
+    else:
+        changed = store.set_model(text, os.path.basename(path), place, notify=notify)
     role = "shadow" if shadow else "model"
     click.echo(f"{role}: {os.path.basename(path)} ({store.model('shadow_model' if shadow else 'active_model').hash}); "
                f"{changed} lead(s) changed", err=True)
@@ -193,10 +196,15 @@ def model():
     """
 
 
+NOTIFY = click.option("--notify/--no-notify", default=True, show_default=True,
+                      help="send the transitions this change causes to the outbox (else history only)")
+
+
 @model.command("set")
 @click.argument("path", metavar="MODEL", type=click.Path(dir_okay=False))
 @store_option
-def model_set(path, url):
+@NOTIFY
+def model_set(path, url, notify):
     """Validate MODEL and make it the store's model; every lead is re-scored.
 
     \b
@@ -204,7 +212,7 @@ def model_set(path, url):
       leadscore model set examples/b2b.score --store sqlite:///leads.db
     """
     with opened(url) as store:
-        set_model(store, path)
+        set_model(store, path, notify=notify)
 
 
 @model.command("shadow")
@@ -223,7 +231,8 @@ def model_shadow(path, url):
 
 @model.command("promote")
 @store_option
-def model_promote(url):
+@NOTIFY
+def model_promote(url, notify):
     """Make the shadow model the active one; every lead is re-scored.
 
     \b
@@ -231,7 +240,7 @@ def model_promote(url):
       leadscore model impact && leadscore model promote
     """
     with opened(url) as store:
-        changed = store.promote()
+        changed = store.promote(notify=notify)
         click.echo(f"model: {store.model().filename} ({store.model().hash}); {changed} lead(s) changed", err=True)
 
 

@@ -145,8 +145,11 @@ class Store:
     def shadow(self) -> StoredModel | None:
         return self.model(SHADOW)
 
-    def set_model(self, text_: str, filename: str = "model.score", base_dir: str | None = None, now=None) -> int:
-        """Validate and activate a model; every lead re-scored, history cause `model`. Leads changed."""
+    def set_model(self, text_: str, filename: str = "model.score", base_dir: str | None = None, now=None,
+                  notify: bool = True) -> int:
+        """Validate and activate a model; every lead re-scored, history cause `model`. Leads changed.
+
+        `notify`: its transitions go to the outbox (False: history only)."""
         row = row_for(text_, filename, base_dir)        # raises ModelRefused: nothing changes
         at = self.now(now)
 
@@ -155,7 +158,7 @@ class Store:
             number = c.execute(t.models.insert().values(**row)).inserted_primary_key[0]
             _set_meta(c, ACTIVE, str(number))
             cause = {"kind": "model", "from": old.hash if old else None, "to": row["hash"]}
-            return self._rescore(c, self._all_leads(c), {}, cause, at, roles=(ROLES[0],))
+            return self._rescore(c, self._all_leads(c), {}, cause, at, roles=(ROLES[0],), notify=notify)
         return self._write(work)
 
     def set_shadow(self, text_: str, filename: str = "model.score", base_dir: str | None = None, now=None) -> int:
@@ -169,7 +172,7 @@ class Store:
             return self._rescore(c, self._all_leads(c), {}, {"kind": "model"}, at, roles=(ROLES[1],))
         return self._write(work)
 
-    def promote(self, now=None) -> int:
+    def promote(self, now=None, notify: bool = True) -> int:
         """Make the shadow the active model (LIVE.md §6); history cause `model`. Leads changed."""
         at = self.now(now)
 
@@ -181,7 +184,7 @@ class Store:
             c.execute(t.meta.delete().where(t.meta.c.key == SHADOW))
             c.execute(t.leads.update().values(shadow_result=None, shadow_account_key=None))
             cause = {"kind": "model", "from": old.hash if old else None, "to": shadow.hash}
-            return self._rescore(c, self._all_leads(c), {}, cause, at, roles=(ROLES[0],))
+            return self._rescore(c, self._all_leads(c), {}, cause, at, roles=(ROLES[0],), notify=notify)
         return self._write(work)
 
     def impact(self, now=None, top: int = 10):
@@ -282,7 +285,8 @@ class Store:
 
     # ---- re-scoring --------------------------------------------------------------------------
 
-    def _rescore(self, c, touched: list, causes: dict, cause: dict | None, at: int, roles=ROLES) -> int:
+    def _rescore(self, c, touched: list, causes: dict, cause: dict | None, at: int, roles=ROLES,
+                 notify: bool = True) -> int:
         """Score `touched` (and their account mates) with each model; store results, history, outbox."""
         changed = 0
         for role in roles:
@@ -302,7 +306,7 @@ class Store:
                 if role.history:
                     update["result_now"] = v.format_time(at)
                     why = cause or causes.get(lead_id) or _mate_cause(causes)
-                    changed += self._record(c, lead_id, old.get(lead_id), line, why, at, stored)
+                    changed += self._record(c, lead_id, old.get(lead_id), line, why, at, stored, notify)
                 c.execute(t.leads.update().where(t.leads.c.lead_id == lead_id).values(**update))
         return changed
 
@@ -325,7 +329,7 @@ class Store:
             mates |= set(c.execute(select(t.leads.c.lead_id).where(column.in_(chunk))).scalars())
         return sorted(mates)
 
-    def _record(self, c, lead_id, before, after, cause, at, stored) -> int:
+    def _record(self, c, lead_id, before, after, cause, at, stored, notify: bool) -> int:
         entry = hist.change(lead_id, before, after, cause)
         if entry is None:
             return 0
@@ -334,7 +338,7 @@ class Store:
             score_after=entry.score_after, tier_before=entry.tier_before, tier_after=entry.tier_after,
             entered=_json(entry.entered), left=_json(entry.left), transition=entry.transition,
             model_hash=stored.hash)).inserted_primary_key[0]
-        if entry.transition:
+        if entry.transition and notify:
             c.execute(t.outbox.insert().values(history_seq=number, lead_id=lead_id, created_at=v.format_time(at),
                                                attempts=0))
         return 1
