@@ -555,7 +555,7 @@ class Gen:
         return f"{self.pick(['50%', '100%', '12.5%', '1%', '75%'])} per {self.pick(DURATIONS)}"
 
     def because(self) -> str:
-        return self.lit(self.pick(["a reason", "# not a comment", "quote \" and backslash \\", "__import__('os').system('touch /tmp/pwned')",
+        return self.lit(self.pick(["a reason", "# not a comment", "quote \" and backslash \\", "__import__('os').system('touch leadscore-pwned')",
                             "line\nbreak", "caf\u00e9", "{0}{1}%s"]))
 
     def rule(self, name: str, ctx: Ctx) -> str:

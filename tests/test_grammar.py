@@ -5,7 +5,7 @@
 - every construct parses into the expected `nodes` value;
 - spans are not part of a node's equality;
 - keywords are reserved, whole identifiers that contain them are not;
-- the negative cases of /work/shared/research/lark-lalr-notes.md are rejected.
+- the negative cases of ../shared/research/lark-lalr-notes.md are rejected.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from unittest import mock
 
 import pytest
@@ -360,7 +361,9 @@ def test_each_stream_is_computed_at_most_once_per_lead(case):
 
 # ---- §9 Safe ---------------------------------------------------------------------------
 
-NASTY = ['__import__("os").system("touch /tmp/leadscore-pwned")', "'''", '"""', "\\", "\x00", "\u2028",
+#: the file the injected code would create, were it ever run
+CANARY = os.path.join(tempfile.gettempdir(), "leadscore-pwned")
+NASTY = [f'__import__("os").system("touch {CANARY}")', "'''", '"""', "\\", "\x00", "\u2028",
          "{0}", "%s", "${HOME}", "'; DROP TABLE leads; --", "\r\n"]
 
 
@@ -422,7 +425,7 @@ def test_scoring_is_data_only(case, nasty, backend):
     finally:
         for guard in reversed(guards):
             guard.stop()
-    assert not os.path.exists("/tmp/leadscore-pwned")
+    assert not os.path.exists(CANARY)
 
 
 # ---- §7 accounts --------------------------------------------------------------------
