@@ -11,3 +11,4 @@ from . import diff  # noqa: F401,E402
 from . import calibrate  # noqa: F401,E402
 from . import sql  # noqa: F401,E402
 from . import live  # noqa: F401,E402
+from . import serve  # noqa: F401,E402

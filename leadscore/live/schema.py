@@ -15,7 +15,7 @@ from __future__ import annotations
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, Table, Text,
                         UniqueConstraint, inspect, select, text)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -89,6 +89,8 @@ outbox = Table(
     Column("created_at", Text, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("delivered_at", Text),
+    Column("next_at", Float),                       # wall-clock epoch seconds: not tried before (the service)
+    Column("last_error", Text),
 )
 
 
@@ -134,4 +136,13 @@ def _from_v0(connection) -> None:
     connection.execute(text("CREATE INDEX leads_shadow_account ON leads (shadow_account_key)"))
 
 
+def _from_v1(connection) -> None:
+    """Version 1, before the service delivered the outbox: no retry time, no last error."""
+    present = {column["name"] for column in inspect(connection).get_columns("outbox")}
+    for name, kind in (("next_at", "FLOAT"), ("last_error", "TEXT")):
+        if name not in present:
+            connection.execute(text(f"ALTER TABLE outbox ADD COLUMN {name} {kind}"))
+
+
 UPGRADES[0] = _from_v0
+UPGRADES[1] = _from_v1
