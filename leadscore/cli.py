@@ -234,12 +234,12 @@ def make_batch(model, now: int, rejects, options: dict):
         from .batch.batch import Batch
         return Batch(model, now, rejects, **settings)
     from .dsl import analyze_file
-    from .runtime.sqlengine import EngineError, open_engine
+    from .engines import EngineError, open_engine
     try:
         runner = open_engine(engine, master=options.get("master"))
     except EngineError as error:
         fail(str(error))
-    from .runtime.enginebatch import EngineBatch     # needs sqlglot, which open_engine checked
+    from .engines.batch import EngineBatch     # needs sqlglot, which open_engine checked
     return EngineBatch(model, analyze_file(options["model_path"]).model, runner, now, rejects, **settings)
 
 

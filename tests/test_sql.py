@@ -37,7 +37,8 @@ from leadscore.cli import main  # noqa: E402
 from leadscore.compiler.sql import to_sql  # noqa: E402
 from leadscore.compiler.sqldialect import DIALECTS, SqlUnsupported, regex_gaps  # noqa: E402
 from leadscore.dsl import analyze, analyze_file  # noqa: E402
-from leadscore.runtime import schema, sqlengine  # noqa: E402
+from leadscore.engines.duckdb import DuckDBEngine  # noqa: E402
+from leadscore.runtime import schema  # noqa: E402
 from leadscore.runtime import values as v  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,7 +215,7 @@ def test_duckdb_engine_output_is_byte_identical(model, leads, events, extra, tmp
 def test_duckdb_engine_that_cannot_write_json_builds_the_lines_itself(tmp_path, monkeypatch):
     """When DuckDB's number text is not Python's (`writes_json` false), the results come back
     as rows and `ResultLines` writes them: the same bytes."""
-    monkeypatch.setattr(sqlengine.DuckDBEngine, "writes_json", lambda self: False)
+    monkeypatch.setattr(DuckDBEngine, "writes_json", lambda self: False)
     duck = score_with("duckdb", EXAMPLES / "b2b.score", EXAMPLES / "b2b/leads.csv", EXAMPLES / "b2b/events.csv",
                       tmp_path, explain=False)
     python = score_with("python", EXAMPLES / "b2b.score", EXAMPLES / "b2b/leads.csv", EXAMPLES / "b2b/events.csv",
@@ -254,7 +255,7 @@ def test_duckdb_engine_reads_parquet_like_python(typed_events, tmp_path):
                 f"TO '{leads}' (FORMAT parquet)")
     con.execute(f"COPY (SELECT * FROM read_csv('{EXAMPLES / 'b2b/events.csv'}', all_varchar={not typed_events})) "
                 f"TO '{events}' (FORMAT parquet)")
-    engine = sqlengine.DuckDBEngine()
+    engine = DuckDBEngine()
     assert engine.load_raw(str(leads), "parquet", "raw", None) == 0
     assert (engine.load_raw(str(events), "parquet", "raw", None) is None) == typed_events
     paths = (EXAMPLES / "b2b.score", leads, events)
@@ -313,7 +314,7 @@ spark_only = pytest.mark.skipif(not spark_available(), reason="PySpark or Java n
 def spark_engine(tmp_path_factory):
     """The module's Spark session, started in an empty working directory that it must leave
     empty (Spark's warehouse folder goes to a temporary folder)."""
-    from leadscore.runtime.sparkengine import SparkEngine
+    from leadscore.engines.spark import SparkEngine
     where, before = tmp_path_factory.mktemp("spark-cwd"), os.getcwd()
     os.chdir(where)
     try:
@@ -328,7 +329,7 @@ def spark_engine(tmp_path_factory):
 @spark_only
 def test_spark_engine_gives_the_python_results(spark_engine, tmp_path):
     """`--engine spark` on the shipped b2b example, byte for byte (the session is the fixture's:
-    getOrCreate). Decay factors come from `sparkengine.python_pow`: Spark's POWER differed from
+    getOrCreate). Decay factors come from `leadscore.engines.spark.python_pow`: Spark's POWER differed from
     C's pow in the last bit for 51 of these 300 leads."""
     paths = (EXAMPLES / "b2b.score", EXAMPLES / "b2b/leads.csv", EXAMPLES / "b2b/events.csv")
     assert_same_run(score_with("spark", *paths, tmp_path), score_with("python", *paths, tmp_path))

@@ -34,7 +34,9 @@ pytest.importorskip("sqlglot")
 
 from leadscore.compiler.sql import to_sql  # noqa: E402
 from leadscore.compiler.sqldialect import SqlUnsupported  # noqa: E402
-from leadscore.runtime import sqlengine  # noqa: E402
+from leadscore.engines import open_engine  # noqa: E402
+from leadscore.engines.duckdb import DuckDBEngine, score_prepared  # noqa: E402
+from leadscore.engines.rows import json_line  # noqa: E402
 
 ENGINE = None
 
@@ -42,7 +44,7 @@ ENGINE = None
 def engine():
     global ENGINE
     if ENGINE is None:
-        ENGINE = sqlengine.DuckDBEngine(threads=1)
+        ENGINE = DuckDBEngine(threads=1)
     return ENGINE
 
 
@@ -56,7 +58,7 @@ def prepared_batch(checked, leads: list, events: list) -> list:
 
 def check(text: str, checked, prepared: list, given_, runner=None) -> None:
     expected = ref.reference_score(checked, prepared, S.NOW_US)
-    results = sqlengine.score_prepared(checked, prepared, S.NOW_US, runner or engine())
+    results = score_prepared(checked, prepared, S.NOW_US, runner or engine())
     assert [r.id for r in results] == [p.id for p in prepared]
     for result, want in zip(results, expected):
         actual = result.to_dict(explain=True)
@@ -76,7 +78,7 @@ def check_json_text(checked, results: list) -> None:
     for (lead_id, text), result in zip(rows, results):
         want = json.dumps(result.to_dict(), ensure_ascii=False)
         if text is not None:          # NULL: a number that is not finite; the batch builds that line
-            assert sqlengine.json_line(lead_id, text, result.warnings, json.dumps(result.now)) == want
+            assert json_line(lead_id, text, result.warnings, json.dumps(result.now)) == want
 
 
 @settings(max_examples=int(os.environ.get("SQL_EXAMPLES", 200)), **SETTINGS)
@@ -114,7 +116,7 @@ SPARK = None
 def spark_engine():
     global SPARK
     if SPARK is None:
-        SPARK = sqlengine.open_engine("spark", master="local[2]")
+        SPARK = open_engine("spark", master="local[2]")
     return SPARK
 
 

@@ -67,7 +67,7 @@ def sql_command(model, dialect, now, leads_table, events_table, id_column, event
       leadscore sql examples/b2b.score --dialect bigquery --now 2026-11-20T00:00:00Z -o b2b.sql
       leadscore sql examples/b2b.score --dialect snowflake --dbt -o models/lead_scores.sql
     """
-    from ..runtime.sqlengine import EngineError, require_sqlglot
+    from ..engines import EngineError, require_sqlglot
     try:
         require_sqlglot("leadscore sql")
     except EngineError as error:

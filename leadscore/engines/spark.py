@@ -1,8 +1,8 @@
 """`--engine spark`: the model's SQL run by Spark (local mode by default, `--master` for a cluster).
 
-The same engine interface as `sqlengine.DuckDBEngine`, over Spark SQL temp
+The same engine interface as `duckdb.DuckDBEngine`, over Spark SQL temp
 views: the prepared leads and every event row reach Spark as CSV files
-written by runtime/enginebatch.py (events parsed by the Python readers, so
+written by the engine batch (batch.py) (events parsed by the Python readers, so
 every bad row is found and worded as the Python batch does), and the
 model's query runs as Spark SQL. The session is pinned to UTC; ANSI mode
 stays on (the query only ever casts with TRY_CAST and never divides by a
@@ -18,7 +18,7 @@ import shutil
 import sys
 import tempfile
 
-from .sqlengine import EngineError, SqlEngine, machine_memory_mb
+from .engine import EngineError, SqlEngine, machine_memory_mb
 
 TYPES = {"VARCHAR": "string", "DOUBLE": "double", "BOOLEAN": "boolean", "BIGINT": "bigint"}
 

@@ -1,4 +1,4 @@
-"""`score --engine duckdb|spark`: the batch of runtime/batch.py, scored by an SQL engine.
+"""`score --engine duckdb|spark`: the batch of leadscore/batch/batch.py, scored by an SQL engine.
 
 Who does what (docs/sql.md, "Engines"):
 
@@ -36,13 +36,14 @@ import time
 
 from sqlglot import exp
 
+from ..batch.batch import Batch
+from ..batch.io.readers import BadRow, detect_format, id_problem, parse_id, read_rows
 from ..compiler.sql import col, ident, table
 from ..dsl import ir
-from ..batch.batch import Batch
-from .resultjson import ResultLines
-from ..batch.io.readers import BadRow, detect_format, id_problem, parse_id, read_rows
-from .sqlengine import RowReader, json_line, prepared_columns, prepared_rows
-from .values import format_time
+from ..runtime.resultjson import ResultLines
+from ..runtime.values import format_time
+from .prepared import csv_cells, prepared_columns, prepared_rows, write_prepared_csv
+from .rows import RowReader, json_line
 
 
 class _RecordingIndex:
@@ -57,19 +58,6 @@ class _RecordingIndex:
 
     def take(self, lead_id, summary, warnings) -> list:
         return []
-
-
-def _cells(row) -> list:
-    """A typed row as CSV cells the engines read back with declared types: None is an empty cell."""
-    return ["" if x is None else (("true" if x else "false") if isinstance(x, bool)
-                                  else repr(x) if isinstance(x, float) else x) for x in row]
-
-
-def write_prepared_csv(path: str, rows) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        out = csv.writer(handle)
-        for row in rows:
-            out.writerow(_cells(row))
 
 
 class EngineBatch:
@@ -103,7 +91,7 @@ class EngineBatch:
             yield result
 
     def json_lines(self, leads_path: str, events_path: str | None = None):
-        """Each result as its JSON Lines text (`ScoreResult.to_dict()` as runtime/output.py writes
+        """Each result as its JSON Lines text (`ScoreResult.to_dict()` as leadscore/batch/output.py writes
         it, without the newline), in input order. The engine writes the text when it can
         (compiler/sqljson.py); else, and for a row it cannot write, the result is built here."""
         if not self.engine.writes_json():
@@ -156,9 +144,9 @@ class EngineBatch:
             lead_out, inline_out = csv.writer(lead_file), csv.writer(inline_file)
             for pos, lead in enumerate(leads):
                 lead_rows, inline_rows = prepared_rows(self.checked, (lead,), pos)
-                lead_out.writerow(_cells(lead_rows[0]))
+                lead_out.writerow(csv_cells(lead_rows[0]))
                 for row in inline_rows:
-                    inline_out.writerow(_cells(row))
+                    inline_out.writerow(csv_cells(row))
                 self.summary.events_used += len(inline_rows)
                 kept[lead.id] = lead if keep_leads else lead.warnings
         self.engine.load_typed_csv("prepared_leads", lead_path, lead_cols)
@@ -356,7 +344,7 @@ class EngineBatch:
 
     def read_in_python(self, path: str, lines, raw_columns: list) -> dict:
         """The rows `needs_python` picked, read by the Python reader: lead id → [(position, warning)]."""
-        from .schema import EventProblem
+        from ..runtime.schema import EventProblem
         rows = self.engine.fetch(_with_raw("checked_events", "raw_events", raw_columns, _is("python")))
         lines.need(row[0] for row in rows)
         picked = [(row[0], _raw_row(raw_columns, row[1:])) for row in rows] + self.held_back
@@ -555,7 +543,7 @@ class _LineMap:
 
 
 def _describe(raw) -> str:
-    from .schema import describe_raw
+    from ..runtime.schema import describe_raw
     return repr(describe_raw(raw))
 
 
