@@ -6,11 +6,11 @@ import os
 
 import attrs
 
-from . import ir
+from . import ir, limits
 from .check import check
 from .diagnostics import Diagnostic, Reporter, render_all
 from .recover import parse_declarations
-from .source import Source
+from .source import BadByte, Source, decode
 
 
 @attrs.frozen
@@ -36,6 +36,8 @@ def analyze(text: str, filename: str = "<string>", base_dir: str | os.PathLike |
     one run reports every problem (the model is then None).
     """
     source = Source(text, filename)
+    if len(text) > limits.MAX_MODEL:
+        return too_large(source)
     reporter = Reporter(source)
     parsed = parse_declarations(source, reporter)
     model = check(parsed.model, source, reporter, base_dir, parsed.lost)
@@ -43,11 +45,38 @@ def analyze(text: str, filename: str = "<string>", base_dir: str | os.PathLike |
 
 
 def analyze_file(path: str | os.PathLike) -> Analysis:
-    """Read and analyze a `.score` file; `list ... from` paths are relative to it."""
+    """Read and analyze a `.score` file; `list ... from` paths are relative to it.
+
+    Raises OSError when the file cannot be read at all; a file too large or not
+    UTF-8 is a diagnostic, at line 1 or at the bad byte.
+    """
     path = os.fspath(path)
-    with open(path, encoding="utf-8-sig") as handle:
-        text = handle.read()
+    try:
+        data = limits.read_bounded(path, limits.MAX_MODEL, regular_only=False)
+    except limits.TooLarge:
+        return too_large(Source("", path))
+    text, bad = decode(data)
+    if bad is not None:
+        return not_utf8(Source(text, path), bad)
     return analyze(text, path, os.path.dirname(os.path.abspath(path)))
+
+
+def too_large(source: Source) -> Analysis:
+    return one_error(source, 0, "E-too-large", f"the model is larger than {limits.size_text(limits.MAX_MODEL)}",
+                     "the front end reads models of up to that size; split the file")
+
+
+def not_utf8(source: Source, bad: BadByte) -> Analysis:
+    return one_error(source, bad.offset, "E-encoding",
+                     f"the file is not UTF-8 here: byte 0x{bad.byte:02x} ({bad.reason})",
+                     "save the model as UTF-8")
+
+
+def one_error(source: Source, offset: int, code: str, message: str, suggestion: str) -> Analysis:
+    """A source refused before parsing: one diagnostic, no model."""
+    reporter = Reporter(source)
+    reporter.error(source.span(offset, offset + 1), code, message, suggestion)
+    return Analysis(source, None, tuple(reporter.sorted()))
 
 
 __all__ = ["Analysis", "Diagnostic", "Source", "analyze", "analyze_file", "ir"]

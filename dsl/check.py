@@ -15,7 +15,7 @@ import attrs
 import re2
 
 from ..runtime import values as v
-from . import ir
+from . import ir, limits
 from . import nodes as n
 from .diagnostics import Reporter, did_you_mean
 from .ir import BOOL, DATE, DURATION, ERROR, NUMBER, TEXT, TIME
@@ -192,11 +192,13 @@ class Checker:
         if self.report.has_errors_at(path):     # a bad string, already reported
             return ()
         full = self.base_dir / path.value
-        try:
-            text = full.read_text(encoding="utf-8-sig")
+        try:        # a regular file of at most 10 MB (not `/dev/zero`), read within that
+            data = limits.read_bounded(full, limits.MAX_LIST_FILE, regular_only=True)
+            text = data.decode("utf-8-sig")
         except (OSError, UnicodeDecodeError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            self.report.error(path.span, "E-list-file", f"cannot read list file `{full}`: {reason}",
+            shown = str(full).replace("\0", "\\0")
+            self.report.error(path.span, "E-list-file", f"cannot read list file `{shown}`: {reason}",
                               "the path is relative to the .score file")
             return ()
         lines = (line.strip() for line in text.splitlines())
@@ -273,6 +275,10 @@ class Checker:
         name = campaign.name.id
         scope = ir.Scope("campaign", campaign=name)
         ctx = Context(scope="campaign", campaign=name)
+        if name in self.global_groups:          # LANGUAGE.md §10
+            self.report.error(campaign.name.span, "E-duplicate",
+                              f"`{name}` is a global group; a campaign may not take its name",
+                              "rename the campaign or the group")
         body = [i for i in campaign.items if isinstance(i, (n.Rule, n.Group))]
         own_groups = {g.name.id for g in body if isinstance(g, n.Group)}
         self.campaign_groups[name] = own_groups

@@ -12,7 +12,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lark import PostLex
 
-from . import nodes as n
+from . import limits, nodes as n
 from .diagnostics import Reporter
 from .source import Source, Span
 
@@ -132,31 +132,21 @@ def _number(text: str) -> int | float:
     return float(clean) if "." in clean else int(clean)
 
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+ESCAPE = re.compile(r'\\(?:(["\\nt])|u([0-9a-fA-F]{4}))')
+SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
 def unescape(body: str) -> str:
-    """LANGUAGE.md §2: `\\"`, `\\\\`, `\\n`, `\\t`, `\\uXXXX`; any other backslash stays."""
-    out, i = [], 0
-    simple = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt in simple:
-                out.append(simple[nxt])
-                i += 2
-                continue
-            hexdigits = body[i + 2:i + 6]
-            if nxt == "u" and len(hexdigits) == 4 and all(c in "0123456789abcdefABCDEF" for c in hexdigits):
-                out.append(chr(int(hexdigits, 16)))
-                i += 6
-                continue
-        out.append(ch)
-        i += 1
+    """LANGUAGE.md §2: `\\"`, `\\\\`, `\\n`, `\\t`, `\\uXXXX`; any other backslash stays.
+
+    One regex pass (a loop over characters held a list as long as the string)."""
+    out = ESCAPE.sub(lambda m: SIMPLE_ESCAPES[m[1]] if m[1] else chr(int(m[2], 16)), body)
     # `\ud83d\ude00` is one character written as a UTF-16 surrogate pair; a lone
     # surrogate stays one, for `ToAst._str` to report
-    return "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-
-
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+    if not LONE_SURROGATE.search(out):
+        return out
+    return out.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def _token_span(source: Source, token: Token) -> Span:
@@ -183,6 +173,11 @@ class ToAst(Transformer):
         return n.Name(str(token), span=self._tok(token))
 
     def _str(self, token: Token) -> n.Str:
+        if len(token) - 2 > limits.MAX_STRING:
+            self.reporter.error(self._tok(token), "E-string",
+                                f"this string is longer than {limits.size_text(limits.MAX_STRING)} "
+                                f"({limits.MAX_STRING:,} characters)", "keep long lists of values in a `list ... from` file")
+            return n.Str("", span=self._tok(token))
         value = unescape(token[1:-1])
         if LONE_SURROGATE.search(value):
             self.reporter.error(self._tok(token), "E-string",
@@ -208,6 +203,8 @@ class ToAst(Transformer):
 
     def _value(self, token: Token, text: str | None = None) -> int | float:
         """A number token's value; one too large for a float is reported, and read as 0."""
+        if self._too_long(token):
+            return 0
         value = _number(str(token) if text is None else text)
         try:
             if math.isfinite(float(value)):
@@ -220,6 +217,16 @@ class ToAst(Transformer):
     def _too_large(self, token: Token) -> None:
         self.reporter.error(self._tok(token), "E-number", f"`{token}` is too large a number")
 
+    def _too_long(self, token: Token) -> bool:
+        """Is a number written with more than MAX_NUMBER characters? Reported, and
+        never converted (`int()` itself refuses 4,300 digits)."""
+        if len(token) <= limits.MAX_NUMBER:
+            return False
+        self.reporter.error(self._tok(token), "E-number",
+                            f"`{token[:12]}…{token[-6:]}` is too long a number "
+                            f"(more than {limits.MAX_NUMBER} characters)")
+        return True
+
     @v_args(meta=True)
     def true(self, meta, children):
         return n.Bool(True, span=self._span(meta))
@@ -230,6 +237,8 @@ class ToAst(Transformer):
 
     def _duration(self, token) -> n.Duration:
         text = str(token)
+        if self._too_long(token):
+            return n.Duration(1.0, text, span=self._tok(token))
         unit = "mo" if text.endswith("mo") else text[-1]
         seconds = float(text[: -len(unit)].replace("_", "")) * UNIT_SECONDS[unit]
         if not math.isfinite(seconds * 1e6):    # kept in whole microseconds
@@ -242,6 +251,8 @@ class ToAst(Transformer):
         return self._duration(children[0])
 
     def _percent(self, token) -> n.Percent:
+        if self._too_long(token):
+            return n.Percent(100.0, span=self._tok(token))
         value = float(str(token)[:-1].replace("_", ""))
         if not math.isfinite(value):
             self._too_large(token)

@@ -41,7 +41,10 @@ class Source:
 
     def __attrs_post_init__(self) -> None:
         starts = [0]
-        starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
+        newline = self.text.find("\n")
+        while newline >= 0:         # str.find, not a loop over every character
+            starts.append(newline + 1)
+            newline = self.text.find("\n", newline + 1)
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     def line_text(self, line: int) -> str:
@@ -87,3 +90,32 @@ class Excerpt:
 
     def span(self, start: int, end: int) -> Span:
         return self.whole.span(self.start + start, self.start + end)
+
+
+def universal_newlines(text: str) -> str:
+    """`\\r\\n` and a lone `\\r` as `\\n`, as Python's text files read them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+@attrs.frozen
+class BadByte:
+    """The first byte of a file that is not UTF-8: where it sits in the decoded text, and why."""
+
+    offset: int
+    byte: int
+    reason: str
+
+
+def decode(data: bytes) -> tuple[str, BadByte | None]:
+    """A file's text (UTF-8, a BOM dropped, universal newlines) and its first bad byte, if any.
+
+    A file that is not UTF-8 is still decoded (each bad byte a U+FFFD), so the
+    diagnostic at the bad byte shows its line.
+    """
+    try:
+        return universal_newlines(data.decode("utf-8-sig")), None
+    except UnicodeDecodeError as error:
+        # error.object is the data without its BOM; error.start is an offset into it
+        good = universal_newlines(error.object[:error.start].decode("utf-8"))
+        text = universal_newlines(data.decode("utf-8-sig", "replace"))
+        return text, BadByte(len(good), error.object[error.start], error.reason)

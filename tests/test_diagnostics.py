@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from leadscore.cli import main
-from leadscore.dsl import analyze
+from leadscore.dsl import analyze, analyze_file, limits
 from leadscore.dsl.diagnostics import CODES, render_text
 from leadscore.dsl.parse import parser
 
@@ -137,8 +137,36 @@ CASES = {
 }
 
 
+#: codes found before parsing, in a file's bytes: code -> (the file, line, column,
+#: the start of the message, the suggestion)
+FILE_CASES = {
+    "E-encoding": (
+        'field city: text\nrule paris: +5 when city == "Orl\u00e9ans"\n'.encode("latin-1"),
+        2, 33, "the file is not UTF-8 here: byte 0xe9 (invalid continuation byte)", "save the model as UTF-8"),
+    "E-too-large": (
+        b"#" * (limits.MAX_MODEL + 1),
+        1, 1, "the model is larger than 20 MB", "the front end reads models of up to that size; split the file"),
+}
+
+
 def test_every_code_has_a_case():
-    assert sorted(CASES) == sorted(CODES)
+    assert sorted(CASES | FILE_CASES) == sorted(CODES)
+
+
+@pytest.mark.parametrize("code", sorted(FILE_CASES))
+def test_file_code(code, tmp_path):
+    data, line, column, message, suggestion = FILE_CASES[code]
+    path = tmp_path / "m.score"
+    path.write_bytes(data)
+    analysis = analyze_file(path)
+    (d,) = analysis.diagnostics
+    assert (d.code, d.line, d.column, d.severity) == (code, line, column, "error")
+    assert d.message.startswith(message) and d.suggestion == suggestion
+    assert analysis.model is None
+    result = CliRunner().invoke(main, ["validate", "--format", "json", str(path)])
+    assert result.exit_code == 1
+    (shown,) = json.loads(result.stdout)["diagnostics"]
+    assert (shown["code"], shown["line"], shown["column"]) == (code, line, column)
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
@@ -263,14 +291,93 @@ def test_a_lone_surrogate_escape_is_a_bad_string():
     assert "surrogate" in d.message
 
 
-def test_a_number_too_large_for_a_float():
-    big = "9" * 400
+@pytest.mark.parametrize("digits", [101, 400, 5000])     # 400: too large for a float; 5000: for int()
+def test_a_number_written_too_long(digits):
+    big = "9" * digits
     for text, column in [(f"rule r: +1 when employees > {big}", 29), (f"clamp 0..{big}", 10),
                          (f"rule r: +{big} when is_customer", 9), (f"rule r: +1 when any page_view within {big}d", 38),
-                         (f"rule r: +1 each page_view, decay {big}% per 1d", 34)]:
+                         (f"rule r: +1 each page_view, decay {big}% per 1d", 34),
+                         (f"rule r: +1 when employees > 0.{big}", 29), (f"rule r: +1 when employees > 1_{big}", 29)]:
         d = only(text)
         assert (d.code, d.line, d.column) == ("E-number", P + 1, column), text
-        assert d.message.endswith("` is too large a number")
+        assert d.message.endswith("` is too long a number (more than 100 characters)")
+        assert len(d.message) < 80
+
+
+def test_a_number_of_100_characters_is_read():
+    assert diagnostics("rule r: +1 when employees > " + "1" * 100) == ()
+    assert diagnostics("rule r: +1 when employees > 1." + "0" * 98) == ()
+
+
+def test_a_string_longer_than_the_limit():
+    d = only('rule r: +1 when job_level == "' + "a" * (limits.MAX_STRING + 1) + '"')
+    assert (d.code, d.line, d.column) == ("E-string", P + 1, 30)
+    assert d.message == "this string is longer than 1 MB (1,048,576 characters)"
+    assert diagnostics('rule r: +1 when job_level == "' + "\\n" * (limits.MAX_STRING // 2) + '"') == ()
+
+
+def test_a_model_longer_than_the_limit_is_not_parsed():
+    (d,) = analyze("rule r: +1 when x\n" * (limits.MAX_MODEL // 18 + 1), "m.score").diagnostics
+    assert (d.code, d.line, d.column) == ("E-too-large", 1, 1)
+
+
+def test_not_utf8_is_reported_at_the_bad_byte(tmp_path):
+    path = tmp_path / "m.score"
+    cases = [(b"\xef\xbb\xbffield x: text\r\n# caf\xc3\xa9 \xff\n", 2, 8, "byte 0xff (invalid start byte)"),
+             (b"\xff", 1, 1, "byte 0xff"), (b"field x: text\n# \xe2\x82", 2, 3, "unexpected end of data"),
+             (b"# \xed\xa0\x80 a surrogate\n", 1, 3, "byte 0xed")]
+    for data, line, column, message in cases:
+        path.write_bytes(data)
+        (d,) = analyze_file(path).diagnostics
+        assert (d.code, d.line, d.column) == ("E-encoding", line, column), data
+        assert message in d.message
+        result = CliRunner().invoke(main, ["validate", str(path)])
+        assert result.exit_code == 1
+        assert f"m.score:{line}:{column}: error: the file is not UTF-8 here" in result.output
+
+
+def test_a_model_file_is_read_with_universal_newlines(tmp_path):
+    path = tmp_path / "m.score"
+    path.write_bytes(b"field x: number\r\nrule r: +1 when x > 1\rrule s: +1 when y\r\n")
+    (d,) = analyze_file(path).diagnostics
+    assert (d.code, d.line, d.column) == ("E-unknown-name", 3, 17)
+
+
+def test_a_device_as_a_model_is_too_large():
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    (d,) = analyze_file("/dev/zero").diagnostics
+    assert d.code == "E-too-large"
+
+
+@pytest.mark.parametrize("path, reason", [
+    ("a\\u0000b.txt", "a path cannot contain a NUL character"),
+    ("/dev/zero", "not a regular file"),
+    (".", "not a regular file"),
+    ("big.txt", "larger than 10 MB"),
+    ("latin1.txt", "can't decode byte 0xe9"),
+])
+def test_list_files_that_are_refused(path, reason, tmp_path):
+    (tmp_path / "big.txt").write_bytes(b"a\n" * (limits.MAX_LIST_FILE // 2 + 1))
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\n")
+    d = only(f'list l from "{path}"', base_dir=tmp_path)
+    assert (d.code, d.line, d.column) == ("E-list-file", P + 1, 13)
+    assert reason in d.message and "\0" not in d.message
+
+
+def test_a_list_file_at_the_limit_is_read(tmp_path):
+    (tmp_path / "l.txt").write_bytes(b"a\n" * (limits.MAX_LIST_FILE // 2))
+    assert diagnostics('list l from "l.txt"', base_dir=tmp_path) == ()
+
+
+def test_a_campaign_may_not_take_a_global_groups_name():
+    d = only("group fit { rule r: +1 when is_customer }\ncampaign fit { rule s: +1 when is_customer }")
+    assert (d.code, d.line, d.column) == ("E-duplicate", P + 2, 10)
+    assert d.message == "`fit` is a global group; a campaign may not take its name"
+    # a campaign may share a name with a rule, and with another campaign's group
+    assert diagnostics("rule fit: +1 when is_customer\ncampaign fit { rule s: +1 when is_customer }\n"
+                       "campaign c { group d { rule s: +1 when is_customer } }\n"
+                       "campaign d { rule s: +1 when is_customer }") == ()
 
 
 # ---- the checker: many errors at once, no follow-on errors ---------------------------
@@ -407,7 +514,9 @@ BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def doc_sections() -> dict:
-    return {m.group(1): m.group(2) for m in SECTION.finditer(DOCS.read_text(encoding="utf-8"))}
+    """The section of each code (the page ends with `## Limits`, not a code)."""
+    return {m.group(1): m.group(2) for m in SECTION.finditer(DOCS.read_text(encoding="utf-8"))
+            if re.fullmatch(r"[EW]-[a-z0-9-]+", m.group(1))}
 
 
 def test_docs_describe_every_code():
@@ -415,12 +524,17 @@ def test_docs_describe_every_code():
 
 
 @pytest.mark.parametrize("code", list(CODES))
-def test_docs_example_gives_its_documented_output(code):
+def test_docs_example_gives_its_documented_output(code, tmp_path, monkeypatch):
     """Each section's `score` example, run as models/model.score, prints its `text` block."""
     blocks = BLOCK.findall(doc_sections()[code])
     examples = [body for tag, body in blocks if tag == "score"]
     outputs = [body for tag, body in blocks if tag == "text"]
     assert len(outputs) == 1
+    if code in FILE_CASES:                              # bytes, not text: the case's file
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "model.score").write_bytes(FILE_CASES[code][0])
+        assert analyze_file("model.score").render() + "\n" == outputs[0]
+        return
     if not examples:                                   # E-nesting: too long to show; first line only
         assert code == "E-nesting"
         text = "field vip: bool\nrule r: +1 when " + " or ".join(["vip"] * 150) + "\n"
