@@ -26,11 +26,14 @@ SIZES = {"": 1, "b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 102
               help="POST every transition here, signed (repeatable; needs --webhook-secret-file)")
 @click.option("--webhook-secret-file", type=click.Path(dir_okay=False),
               help="the shared secret the webhooks' HMAC-SHA256 signatures use")
+@click.option("--webhook-backoff", default="1s", show_default=True,
+              help="the first retry's wait; it doubles each time, up to 1h, with jitter")
 @click.option("--sweep", default="5m", show_default=True,
               help="re-score time-dependent leads this often (30s, 5m, 1h; off)")
 @click.option("--now", help="fix the service's clock, ISO-8601 (replays, tests); no sweep then")
 @click.option("--max-body", default="10MB", show_default=True, help="largest request body (e.g. 512kB, 10MB)")
-def serve(model_path, url, host, port, token_file, webhooks, webhook_secret_file, sweep, now, max_body):
+def serve(model_path, url, host, port, token_file, webhooks, webhook_secret_file, webhook_backoff, sweep, now,
+          max_body):
     """Run the HTTP service over a store: ingest, results, transitions, webhooks, models.
 
     MODEL becomes the store's model when it has none (like `ingest`).
@@ -59,13 +62,18 @@ def serve(model_path, url, host, port, token_file, webhooks, webhook_secret_file
         every = parse_duration(sweep)
     except ValueError as error:
         usage(f"--sweep: {error}")
+    try:
+        backoff = parse_duration(webhook_backoff)
+    except ValueError as error:
+        usage(f"--webhook-backoff: {error}")
     limit = size(max_body)
     try:
         tokens = Tokens.read(token_file)
     except TokenFileError as error:
         fail(str(error))
     secret = read_secret(webhook_secret_file) if webhook_secret_file else None
-    settings = service.Settings(url, model_path, tokens, tuple(webhooks), secret, every, now, limit)
+    settings = service.Settings(url, model_path, tokens, tuple(webhooks), secret, every, now, limit,
+                                retry_base=backoff or 1.0)
     try:
         store, note = service.open_store(settings)
     except ModelRefused as error:

@@ -78,10 +78,13 @@ def depth(store) -> int:
 
 
 def transitions(store, since: int = 0, limit: int = 100) -> tuple:
-    """(bodies, next cursor): the transitions after cursor `since`, in order."""
+    """(bodies, next cursor): the transitions after cursor `since`, in order.
+
+    Those with an outbox row: what a webhook gets is what a pull consumer
+    gets (a model change made with notify off appears in neither)."""
     def work(c):
-        query = (select(t.history.c.seq).where(t.history.c.transition.is_(True), t.history.c.seq > since)
-                 .order_by(t.history.c.seq).limit(limit))
+        query = (select(t.outbox.c.history_seq).where(t.outbox.c.history_seq > since)
+                 .order_by(t.outbox.c.history_seq).limit(limit))
         numbers = list(c.execute(query).scalars())
         bodies = _bodies(c, numbers)
         return [bodies[n] for n in numbers]

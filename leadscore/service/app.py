@@ -328,7 +328,7 @@ class Routes:
         analysis = analyze(text, name, self.base_dir)
         if analysis.errors:
             raise Refusal(422, f"{name} is not a valid model ({len(analysis.errors)} error(s)); nothing changed",
-                          diagnostics=[d.to_dict() for d in sorted(analysis.diagnostics, key=lambda d: d.sort_key)])
+                          diagnostics=[d.to_dict() for d in sorted(analysis.diagnostics, key=lambda d: d.sort_key())])
         try:
             changed = work()
         except ModelRefused as problem:

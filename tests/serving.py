@@ -1,0 +1,81 @@
+"""`leadscore serve` as a real subprocess on a free loopback port, for the service's tests.
+
+Every wait is bounded: a service that does not answer `/healthz` within
+`START_TIMEOUT` seconds fails the test with its standard error.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Service:
+    """`leadscore serve ARGS --port P` in `cwd`; `url`, `client`, `stop()`, `kill()`."""
+
+    def __init__(self, *args, cwd, port: int | None = None, token: str | None = None):
+        self.args, self.cwd = [str(a) for a in args], cwd
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.process = None
+        self.log = os.path.join(str(cwd), f"serve-{self.port}.log")
+
+    def start(self) -> "Service":
+        code = "import sys; from leadscore.cli import entry; sys.argv[0] = 'leadscore'; entry()"
+        env = {k: v for k, v in os.environ.items() if k != "LEADSCORE_STORE"}
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-c", code, "serve", *self.args, "--port", str(self.port)],
+                                            cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"leadscore serve exited {self.process.returncode}: {self.output()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"leadscore serve did not answer within {START_TIMEOUT}s: {self.output()}")
+
+    def output(self) -> str:
+        with open(self.log, encoding="utf-8", errors="replace") as log:
+            return log.read()[-3000:]
+
+    def client(self, timeout: float = 60.0) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers=self.headers, timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=20)
+
+    def __enter__(self) -> "Service":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
