@@ -411,6 +411,36 @@ def test_outcome_values_and_left_out_leads(tmp_path):
     assert (report["leads"], report["conversions"], report["excluded"]["missing"], report["auc"]) == (2, 1, 1, 1.0)
 
 
+def test_measure_is_the_command_without_the_command_line(tmp_path):
+    """The library does what `leadscore backtest` prints: records from a batch's pairs, the outcome
+    column found (or refused, naming a near miss) and the metrics, with no CLI involved."""
+    import leadscore
+    from leadscore.batch.batch import Batch
+    from leadscore.batch.io import RejectsWriter
+    from leadscore.evaluation.backtest import NoOutcomeColumn, measure
+    from leadscore.runtime.model import now_us
+
+    model_path = write(tmp_path, "m.score", SMALL_MODEL)
+    model, at = leadscore.load(model_path), now_us(NOW)
+
+    def measured(leads, column):
+        with RejectsWriter(None) as rejected:
+            batch = Batch(model, at, rejected)
+            return measure(model, batch.run_pairs(str(leads), None), column, str(leads), at, batch.summary)
+
+    leads = write(tmp_path, "leads.csv", "id,visits,outcome\nA,9,Won\nB,1,lost\nC,8,\n")
+    got = measured(leads, "outcome")
+    assert got.to_dict() == json.loads(run(model_path, "--leads", leads, "--outcome", "outcome", "--now", NOW,
+                                           "--format", "json").stdout)
+    assert (got.leads, got.conversions, got.excluded.missing, got.meta["outcome"]) == (2, 1, 1, "outcome")
+    with pytest.raises(NoOutcomeColumn, match=r"no outcome column `Outcome` .*did you mean `outcome`\?"):
+        measured(leads, "Outcome")
+    jsonl = write(tmp_path, "leads.jsonl", '{"id": "A", "visits": 9}\n{"id": "B", "visits": 1, "won": 0}\n')
+    assert measured(jsonl, "won").excluded.missing == 1
+    with pytest.raises(NoOutcomeColumn):
+        measured(jsonl, "lost")
+
+
 def test_events_count_as_in_score(tmp_path):
     model = write(tmp_path, "m.score", SMALL_MODEL)
     leads = write(tmp_path, "leads.csv", "id,visits,won\nA,1,yes\nB,1,no\nC,1,yes\nD,1,no\n")

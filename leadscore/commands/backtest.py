@@ -7,7 +7,7 @@ import os
 
 import click
 
-from ..cli import (clear_progress, data_options, emit, evaluation_time, fail, load_model, main, make_batch,
+from ..cli import (data_options, emit, evaluation_time, fail, load_model, main, make_batch,
                    print_summary, rejects_path)
 from ..console import note
 
@@ -46,8 +46,8 @@ def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, r
           --leads examples/data/bank-marketing-sample.csv --line-ids --outcome y \\
           --format json --report backtest.html
     """
-    from ..evaluation.backtest import Record, Stage, compute, read_outcome
-    from ..batch.io import DataError, RejectsWriter, detect_format
+    from ..batch.io import DataError, RejectsWriter
+    from ..evaluation.backtest import measure
 
     render = None
     if report_path:
@@ -58,51 +58,16 @@ def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, r
             fail(str(error))
     at = evaluation_time(now)
     loaded = load_model(model)
-    uniform = leads_path != "-" and detect_format(leads_path)[0] in ("csv", "parquet")
-    columns: dict = {}
-    found = [False]
-    absent = object()
-
-    def no_outcome_column():
-        names = ", ".join(f"`{c}`" for c in columns) or "none"
-        close = [c for c in columns if c.strip().casefold() == outcome_column.strip().casefold()]
-        hint = f"; did you mean `{close[0]}`?" if close else ""
-        fail(f"{leads_path}: no outcome column `{outcome_column}` (the file has {names}){hint}")
-
-    records = []
     try:
         with RejectsWriter(rejects_path(rejects)) as rejected:
             options["model_path"] = model
             batch = make_batch(loaded, at, rejected, options)
-            for order, (lead, result) in enumerate(batch.run_pairs(leads_path, events_path)):
-                # each lead keeps its raw row: its outcome is read from there
-                raw = lead.raw.get(outcome_column, absent)
-                if raw is absent:
-                    if not found[0]:
-                        columns.update(dict.fromkeys(lead.raw))
-                        if uniform:   # every row has the header's columns
-                            no_outcome_column()
-                    raw = None
-                else:
-                    found[0] = True
-                records.append(Record(result.score, read_outcome(raw), result.tier, tuple(result.qualified),
-                                      order, raw, bool(result.disqualified)))
+            result = measure(loaded, batch.run_pairs(leads_path, events_path), outcome_column, leads_path, at,
+                             batch.summary)
     except BrokenPipeError:
         raise
     except (DataError, ValueError, OSError) as error:
         fail(str(error))
-    if records and not found[0]:
-        no_outcome_column()
-
-    plan = loaded.plan
-    tier_set = getattr(plan.model, "tiers", None)
-    result = compute(
-        records,
-        tiers=tier_set.names if tier_set is not None else (),
-        stages=[Stage(name, text) for name, _test, text in plan.qualify],
-        meta={"model": loaded.name, "version": loaded.version, "leads_file": leads_path,
-              "outcome": outcome_column, "now": _iso(at),
-              "leads_read": batch.summary.leads_read, "leads_rejected": batch.summary.leads_rejected})
 
     text = json.dumps(result.to_dict(), indent=2) if fmt == "json" else result.text()
     emit(text, output)
@@ -119,7 +84,3 @@ def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, r
         if path:
             click.echo(f"wrote {os.path.normpath(path)}", err=True)
 
-
-def _iso(at: int) -> str:
-    from ..runtime.values import format_time
-    return format_time(at)

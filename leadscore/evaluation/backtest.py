@@ -5,7 +5,9 @@ its outcome (True, False, or None when unknown), its tier, the stages it
 reached and its place in the input — and returns a `Backtest` with
 `to_dict()` (the JSON form) and `text()`. It knows nothing of files,
 command lines or models; `read_outcome` is the one rule for what an
-outcome value means.
+outcome value means. `measure` is the one door from a scoring run: it
+takes a batch's (lead, result) pairs and the model, reads each lead's
+outcome from its raw row and computes (what `leadscore backtest` prints).
 
 Definitions (each is tested against a hand computation):
 
@@ -34,6 +36,9 @@ from itertools import groupby
 from typing import Iterable, Sequence
 
 import attrs
+
+from ..batch.io import detect_format
+from ..runtime.values import format_time
 
 _TRUE = frozenset({"true", "yes", "y", "1", "won"})
 _FALSE = frozenset({"false", "no", "n", "0", "lost"})
@@ -372,6 +377,59 @@ def compute(records: Iterable[Record], *, tiers: Sequence[str] = (), stages: Seq
 
     return Backtest(n, positives, overall, value, excluded, disqualified, tier_rows,
                     tuple(stage_rows), tuple(decile_rows), tuple(notes), dict(meta or {}), ranked)
+
+
+class NoOutcomeColumn(ValueError):
+    """The leads have no outcome column; the message names the file's columns and a near miss."""
+
+    def __init__(self, path: str, column: str, columns):
+        names = ", ".join(f"`{c}`" for c in columns) or "none"
+        close = [c for c in columns if c.strip().casefold() == column.strip().casefold()]
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        super().__init__(f"{path}: no outcome column `{column}` (the file has {names}){hint}")
+
+
+def records_of(pairs: Iterable, column: str, path: str, uniform: bool) -> list:
+    """A `Record` per scored (lead, result) pair, its outcome read from the lead's raw row.
+
+    Raises `NoOutcomeColumn` when no row has `column`: at the first row for a
+    `uniform` file (CSV, Parquet: every row has the header's columns), after
+    the last for JSON, whose rows each have their own keys (a row without
+    the column is then a lead with no outcome).
+    """
+    records, columns, found = [], {}, False
+    absent = object()
+    for order, (lead, result) in enumerate(pairs):
+        raw = lead.raw.get(column, absent)
+        if raw is absent:
+            if not found:
+                columns.update(dict.fromkeys(lead.raw))
+                if uniform:
+                    raise NoOutcomeColumn(path, column, columns)
+            raw = None
+        else:
+            found = True
+        records.append(Record(result.score, read_outcome(raw), result.tier, tuple(result.qualified),
+                              order, raw, bool(result.disqualified)))
+    if records and not found:
+        raise NoOutcomeColumn(path, column, columns)
+    return records
+
+
+def measure(model, pairs: Iterable, column: str, path: str, now: int, summary) -> Backtest:
+    """`leadscore backtest` without the command line: the backtest of a batch's (lead, result)
+    pairs (`run_pairs`, leads kept with their raw rows) over the leads file `path`, each lead's
+    outcome in `column`. `summary`: the batch's, read once the pairs are consumed."""
+    uniform = path != "-" and detect_format(path)[0] in ("csv", "parquet")
+    records = records_of(pairs, column, path, uniform)
+    tier_set = getattr(model.plan.model, "tiers", None)
+    return compute(
+        records,
+        tiers=tier_set.names if tier_set is not None else (),
+        stages=[Stage(name, text) for name, _test, text in model.plan.qualify],
+        meta={"model": model.name, "version": model.version, "leads_file": path,
+              "outcome": column, "now": format_time(now),
+              "leads_read": summary.leads_read, "leads_rejected": summary.leads_rejected})
 
 
 def _shown(raw) -> str:
