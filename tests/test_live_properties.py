@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from live_check import check, deliveries  # noqa: E402
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(deliveries())
 def test_live_store_equals_the_batch_on_sqlite(drawn):
     model, chunks = drawn

@@ -21,7 +21,7 @@ import time
 from typing import Iterable, Iterator
 
 import attrs
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import bindparam, create_engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from ..runtime import values as v
@@ -73,6 +73,7 @@ class Store:
     def __init__(self, engine, now=None):
         self.engine = engine
         self.fixed_now = None if now is None else now_us(now)
+        self.models: dict = {}
 
     # ---- opening ----------------------------------------------------------------------
 
@@ -132,13 +133,16 @@ class Store:
     # ---- models ------------------------------------------------------------------------
 
     def model(self, role: str = ACTIVE, connection=None) -> StoredModel | None:
+        """The active model (or the shadow: `role` SHADOW), None when the store has none."""
         def find(c):
             number = c.execute(select(t.meta.c.value).where(t.meta.c.key == role)).scalar()
             if number is None:
                 return None
-            row = c.execute(select(t.models).where(t.models.c.id == int(number))).mappings().one()
-            return StoredModel(row["id"], row["name"], row["version"], row["hash"], row["text"],
-                               row["filename"], row["base_dir"])
+            if int(number) not in self.models:         # a models row never changes: kept once read
+                row = c.execute(select(t.models).where(t.models.c.id == int(number))).mappings().one()
+                self.models[int(number)] = StoredModel(row["id"], row["name"], row["version"], row["hash"],
+                                                       row["text"], row["filename"], row["base_dir"])
+            return self.models[int(number)]
         return find(connection) if connection is not None else self._read(find)
 
     @property
@@ -258,15 +262,19 @@ class Store:
                 c.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_number(key)})
 
     def _apply_fields(self, c, writes: list, causes: dict) -> None:
+        """Store the lead field writes (in order; a lead may be written twice) and note what changed."""
+        if not writes:
+            return
+        current = {lead_id: fields or {} for lead_id, fields, *_ in self._leads(c, sorted({w[0] for w in writes}))}
         for lead_id, fields, merge in writes:
-            old_text = c.execute(select(t.leads.c.fields).where(t.leads.c.lead_id == lead_id)).scalar()
-            old = json.loads(old_text) if old_text else {}
+            old = current[lead_id]
             new = {**old, **fields} if merge else dict(fields)
-            c.execute(t.leads.update().where(t.leads.c.lead_id == lead_id).values(fields=_json(new)))
-            names = sorted(k for k in set(old) | set(new) if _json(old.get(k, _ABSENT)) != _json(new.get(k, _ABSENT)))
+            current[lead_id] = new
+            names = [k for k in set(old) | set(new) if _json(old.get(k, _ABSENT)) != _json(new.get(k, _ABSENT))]
             cause = causes.setdefault(lead_id, {"kind": "fields", "names": []})
-            if cause["kind"] == "fields":
-                cause["names"] = sorted(set(cause["names"]) | set(names))
+            cause["names"] = sorted(set(cause["names"]) | set(names))
+        statement = t.leads.update().where(t.leads.c.lead_id == bindparam("b_id")).values(fields=bindparam("b_fields"))
+        c.execute(statement, [{"b_id": lead_id, "b_fields": _json(fields)} for lead_id, fields in current.items()])
 
     def _insert_events(self, c, checked: list, at: int) -> list:
         """Insert the new events (in order); [(lead id, event id)] of those not already stored."""
@@ -295,19 +303,22 @@ class Store:
                 continue
             model = stored.compiled
             scored = self._scoring_set(c, model, role, touched, at)
-            leads = self._lead_rows(c, scored)
-            events = self._event_rows(c, scored)
-            results = score_rows(model, at, leads, events)
-            writer = LineWriter(model)
-            old = self._stored(c, role, scored)
-            for lead_id, fields in leads:
-                line = writer.line(results[lead_id])
-                update = {role.result: line, role.key: account_key(model, lead_id, fields, at)}
+            leads = self._leads(c, scored, t.leads.c[role.result])
+            results = score_rows(model, at, [(i, f) for i, f, _ in leads], self._event_rows(c, scored))
+            line = LineWriter(model).line
+            updates, entries = [], []
+            for lead_id, fields, old in leads:
+                new = line(results[lead_id])
+                updates.append({"b_id": lead_id, "b_result": new, "b_key": account_key(model, lead_id, fields, at)})
                 if role.history:
-                    update["result_now"] = v.format_time(at)
-                    why = cause or causes.get(lead_id) or _mate_cause(causes)
-                    changed += self._record(c, lead_id, old.get(lead_id), line, why, at, stored, notify)
-                c.execute(t.leads.update().where(t.leads.c.lead_id == lead_id).values(**update))
+                    entry = hist.change(lead_id, old, new, cause or causes.get(lead_id) or _mate_cause(causes))
+                    entries += [entry] if entry is not None else []
+            values = {role.result: bindparam("b_result"), role.key: bindparam("b_key")}
+            if role.history:
+                values["result_now"] = v.format_time(at)
+            c.execute(t.leads.update().where(t.leads.c.lead_id == bindparam("b_id")).values(values), updates)
+            self._record(c, entries, at, stored, notify)
+            changed += len(entries)
         return changed
 
     def _scoring_set(self, c, model, role: _Role, touched: list, at: int) -> list | None:
@@ -329,32 +340,41 @@ class Store:
             mates |= set(c.execute(select(t.leads.c.lead_id).where(column.in_(chunk))).scalars())
         return sorted(mates)
 
-    def _record(self, c, lead_id, before, after, cause, at, stored, notify: bool) -> int:
-        entry = hist.change(lead_id, before, after, cause)
-        if entry is None:
-            return 0
-        number = c.execute(t.history.insert().values(
-            lead_id=lead_id, at=v.format_time(at), cause=_json(entry.cause), score_before=entry.score_before,
-            score_after=entry.score_after, tier_before=entry.tier_before, tier_after=entry.tier_after,
-            entered=_json(entry.entered), left=_json(entry.left), transition=entry.transition,
-            model_hash=stored.hash)).inserted_primary_key[0]
-        if entry.transition and notify:
-            c.execute(t.outbox.insert().values(history_seq=number, lead_id=lead_id, created_at=v.format_time(at),
-                                               attempts=0))
-        return 1
+    def _record(self, c, entries: list, at: int, stored: StoredModel, notify: bool) -> None:
+        """Append history entries, and an outbox row for each transition (when `notify`)."""
+        if not entries:
+            return
+        when = v.format_time(at)
+        rows = [{"lead_id": e.lead_id, "at": when, "cause": _json(e.cause), "score_before": e.score_before,
+                 "score_after": e.score_after, "tier_before": e.tier_before, "tier_after": e.tier_after,
+                 "entered": _json(e.entered), "left": _json(e.left), "transition": e.transition,
+                 "model_hash": stored.hash} for e in entries]
+        numbers = []
+        for chunk in _chunks(rows, 500):
+            numbers += c.execute(t.history.insert().returning(t.history.c.seq, sort_by_parameter_order=True),
+                                 chunk).scalars().all()
+        outbox = [{"history_seq": number, "lead_id": e.lead_id, "created_at": when, "attempts": 0}
+                  for number, e in zip(numbers, entries) if e.transition and notify]
+        if outbox:
+            c.execute(t.outbox.insert(), outbox)
 
     def _all_leads(self, c) -> list:
         return list(c.execute(select(t.leads.c.lead_id).order_by(t.leads.c.lead_id)).scalars())
 
     def _lead_rows(self, c, lead_ids: list | None) -> list:
         """[(lead id, raw fields or None)] of these leads (None: all)."""
-        query = select(t.leads.c.lead_id, t.leads.c.fields)
+        return [(lead_id, fields) for lead_id, fields in self._leads(c, lead_ids)]
+
+    def _leads(self, c, lead_ids: list | None, *columns) -> list:
+        """[(lead id, raw fields or None, *columns)] of these leads (None: all)."""
+        query = select(t.leads.c.lead_id, t.leads.c.fields, *columns)
         if lead_ids is None:
-            return [(i, _fields(f)) for i, f in c.execute(query)]
-        found = []
-        for chunk in _chunks(lead_ids, 1000):
-            found += [(i, _fields(f)) for i, f in c.execute(query.where(t.leads.c.lead_id.in_(chunk)))]
-        return found
+            rows = c.execute(query).all()
+        else:
+            rows = []
+            for chunk in _chunks(lead_ids, 1000):
+                rows += c.execute(query.where(t.leads.c.lead_id.in_(chunk))).all()
+        return [(lead_id, _fields(fields), *rest) for lead_id, fields, *rest in rows]
 
     def _event_rows(self, c, lead_ids: list | None) -> list:
         """[(lead id, raw row)] of these leads' events (None: all), in the order they were accepted."""
@@ -367,16 +387,6 @@ class Store:
                 rows += c.execute(query.where(t.events.c.lead_id.in_(chunk))).all()
             rows.sort(key=lambda r: r[0])
         return [(lead_id, json.loads(data)) for _seq, lead_id, data in rows]
-
-    def _stored(self, c, role: _Role, lead_ids: list | None) -> dict:
-        column = t.leads.c[role.result]
-        query = select(t.leads.c.lead_id, column)
-        if lead_ids is None:
-            return dict(c.execute(query).all())
-        found = {}
-        for chunk in _chunks(lead_ids, 1000):
-            found.update(c.execute(query.where(t.leads.c.lead_id.in_(chunk))).all())
-        return found
 
     # ---- time -----------------------------------------------------------------------------
 
