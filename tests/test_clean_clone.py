@@ -111,6 +111,8 @@ def test_core_dependencies_are_what_scoring_needs():
     every = set(extras) - {"all", "test"}
     assert extras["all"] == [f"leadscore[{','.join(sorted(every, key=list(extras).index))}]"]
     assert "leadscore[all]" in extras["test"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [e for e in extras if f"| `{e}` |" not in readme] == [], "README's Extras table lacks these"
 
 
 def test_every_package_folder_is_installed():
