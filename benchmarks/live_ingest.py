@@ -1,0 +1,112 @@
+"""The live store at scale (issue 19, point 8): a bulk `leadscore ingest` into SQLite against
+`leadscore score --engine python` on the same files, the store's size on disk, single-event
+ingests into random leads of that store (latency percentiles), and a sweep over its leads.
+
+    python benchmarks/live_ingest.py                      # 1,000,000 leads, 10,000,000 events
+    python benchmarks/live_ingest.py --leads 20000        # a smaller run
+    python benchmarks/live_ingest.py --singles 10000      # single-event ingests measured
+
+The files are batch_scale.py's (the columns of examples/b2b.score), written once to
+benchmarks/data/. Targets: ingest at most 2x `score`; a single-event ingest p99 under 5 ms;
+a sweep under the time `score` takes for the same leads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from batch_scale import MODEL, NOW, generate, run  # noqa: E402
+
+
+def single_ingests(url: str, leads: int, count: int) -> list:
+    """Seconds each of `count` one-event ingests into random leads took (in this process)."""
+    from leadscore.live import Store
+    rng = random.Random(19)
+    store = Store.open(url, now=NOW)
+    try:
+        store.ingest_events([{"lead_id": "L1", "type": "page_view", "at": "2026-11-19T10:00:00Z", "url": "/"}])
+        took = []
+        for k in range(count):
+            event = {"id": f"single-{k}", "lead_id": f"L{rng.randint(1, leads)}", "type": "page_view",
+                     "at": "2026-11-19T10:00:00Z", "url": "/pricing", "seconds": "30"}
+            start = time.perf_counter()
+            store.ingest_events([event])
+            took.append(time.perf_counter() - start)
+        return took
+    finally:
+        store.close()
+
+
+def sweep(url: str) -> tuple:
+    """(seconds, leads changed) of a sweep a day after the ingest."""
+    from leadscore.live import Store
+    store = Store.open(url)
+    try:
+        start = time.perf_counter()
+        changed = store.sweep("2026-11-21T00:00:00Z")
+        return time.perf_counter() - start, changed
+    finally:
+        store.close()
+
+
+def percentile(values: list, share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--events-per-lead", type=int, default=10)
+    parser.add_argument("--singles", type=int, default=10_000, help="single-event ingests measured")
+    parser.add_argument("--data", default=os.path.join(HERE, "data"))
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+
+    leads_path, events_path = generate(args.leads, args.events_per_lead, args.data)
+    exe = os.path.join(os.path.dirname(sys.executable), "leadscore")
+    score_time, score_cpu, score_rss, _ = run([exe, "score", MODEL, "--leads", leads_path, "--events", events_path,
+                                               "--now", NOW, "-o", os.devnull, "--rejects", os.devnull])
+    with tempfile.TemporaryDirectory(prefix="leadscore-live-bench-") as folder:
+        path = os.path.join(folder, "live.db")
+        url = f"sqlite:///{path}"
+        ingest_time, ingest_cpu, ingest_rss, summary = run(
+            [exe, "ingest", MODEL, "--store", url, "--leads", leads_path, "--events", events_path, "--now", NOW])
+        size = sum(os.path.getsize(os.path.join(folder, name)) for name in os.listdir(folder))
+        took = single_ingests(url, args.leads, args.singles)
+        sweep_time, changed = sweep(url)
+    figures = {
+        "leads": args.leads, "events": args.leads * args.events_per_lead,
+        "score_seconds": round(score_time, 2), "ingest_seconds": round(ingest_time, 2),
+        "ratio": round(ingest_time / score_time, 2),
+        "score_cpu_seconds": round(score_cpu, 2), "ingest_cpu_seconds": round(ingest_cpu, 2),
+        "ingest_peak_rss_mb": round(ingest_rss / 2**20), "score_peak_rss_mb": round(score_rss / 2**20),
+        "store_mb": round(size / 2**20, 1),
+        "single_ingests": len(took), "single_p50_ms": round(percentile(took, 0.50) * 1000, 2),
+        "single_p99_ms": round(percentile(took, 0.99) * 1000, 2),
+        "sweep_seconds": round(sweep_time, 2), "sweep_changed": changed,
+        "cores": os.cpu_count(), "python": sys.version.split()[0], "load_average": os.getloadavg()[0],
+    }
+    print(summary.strip())
+    print()
+    for name, value in figures.items():
+        print(f"{name:>20}: {value}")
+    print(f"targets: ingest <= 2x score: {'PASS' if figures['ratio'] <= 2 else 'MISS'}; "
+          f"single p99 < 5 ms: {'PASS' if figures['single_p99_ms'] < 5 else 'MISS'}; "
+          f"sweep < score: {'PASS' if sweep_time < score_time else 'MISS'}")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(figures, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
