@@ -175,8 +175,8 @@ def test_tutorial_shows_its_files_as_they_are():
 def test_tutorial_leaves_the_tree_clean():
     """The tutorial's commands write only into out/, the folder git ignores (README "The workflow")."""
     for block in SH_BLOCKS:
-        for match in re.finditer(r"(?:-o|--output|--rejects|--report)\s+(\S+)", block.text):
-            assert match.group(1).startswith("out/"), f"{block.where}: writes {match.group(1)}"
+        for match in re.finditer(r"(?:(?<!\S)(?:-o|--output|--rejects|--report)\s+|>\s*)([^\s&]\S*)", block.text):
+            assert match.group(1).startswith(("out/", "/dev/null")), f"{block.where}: writes {match.group(1)}"
         assert not re.search(r"leadscore fmt (?!--check|--diff|-\s)", block.text), (
             f"{block.where}: `leadscore fmt` without --check or --diff would rewrite files")
 
