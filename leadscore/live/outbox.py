@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import time
 
 import attrs
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 
 from . import schema as t
 
@@ -85,11 +86,34 @@ def transitions(store, since: int = 0, limit: int = 100) -> tuple:
     def work(c):
         query = (select(t.outbox.c.history_seq).where(t.outbox.c.history_seq > since)
                  .order_by(t.outbox.c.history_seq).limit(limit))
+        if c.dialect.name == "postgresql":
+            query = query.where(t.outbox.c.history_seq <= _settled(c))
         numbers = list(c.execute(query).scalars())
         bodies = _bodies(c, numbers)
         return [bodies[n] for n in numbers]
     found = store._read(work)
     return found, (int(found[-1]["id"]) if found else since)
+
+
+def _settled(c, wait: float = 10.0) -> int:
+    """PostgreSQL: the highest history seq below which every entry is committed or never will be.
+
+    Writers commit in any order, so an entry can appear after one with a
+    higher seq was read, and a cursor past it would skip it. Every seq up to
+    the sequence's value now was drawn by a transaction that has committed,
+    or is running now: wait (bounded) for those to end, and list no further.
+    SQLite needs none of this: its writers take turns."""
+    sequence = c.execute(text("SELECT pg_get_serial_sequence('history', 'seq')")).scalar()
+    high = c.execute(text(f"SELECT last_value FROM {sequence}")).scalar()
+    running = c.execute(text("SELECT pg_current_snapshot()")).scalar()
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        busy = c.execute(text("SELECT count(*) FROM pg_snapshot_xip(CAST(:s AS pg_snapshot)) AS x "
+                              "WHERE pg_xact_status(x) = 'in progress'"), {"s": str(running)}).scalar()
+        if not busy:
+            return high
+        time.sleep(0.01)
+    return 0
 
 
 def _bodies(c, history_numbers: list) -> dict:
