@@ -55,10 +55,19 @@ def analyze_file(path: str | os.PathLike) -> Analysis:
         data = limits.read_bounded(path, limits.MAX_MODEL, regular_only=False)
     except limits.TooLarge:
         return too_large(Source("", path))
+    return analyze_bytes(data, path, os.path.dirname(os.path.abspath(path)))
+
+
+def analyze_bytes(data: bytes, filename: str = "<string>",
+                  base_dir: str | os.PathLike | None = None) -> Analysis:
+    """A model file's bytes, decoded as `analyze_file` reads them, and analyzed.
+    Never raises; bytes that are not UTF-8 are a diagnostic at the first bad one."""
+    if len(data) > limits.MAX_MODEL:
+        return too_large(Source("", filename))
     text, bad = decode(data)
     if bad is not None:
-        return not_utf8(Source(text, path), bad)
-    return analyze(text, path, os.path.dirname(os.path.abspath(path)))
+        return not_utf8(Source(text, filename), bad)
+    return analyze(text, filename, base_dir)
 
 
 def too_large(source: Source) -> Analysis:
@@ -79,4 +88,4 @@ def one_error(source: Source, offset: int, code: str, message: str, suggestion: 
     return Analysis(source, None, tuple(reporter.sorted()))
 
 
-__all__ = ["Analysis", "Diagnostic", "Source", "analyze", "analyze_file", "ir"]
+__all__ = ["Analysis", "Diagnostic", "Source", "analyze", "analyze_bytes", "analyze_file", "ir"]

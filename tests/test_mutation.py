@@ -122,6 +122,7 @@ def check(text: str) -> None:
 @example("field x: bool\nrule r: +1 when " + "not " * 3000 + "x")
 @example("rule r: +1 when " + " - ".join(["now"] * 3000) + " > 3d")
 @example("field x: number\nrule r: +1 when x > " + "9" * 400)           # OverflowError: int too large
+@example("field x: number\nrule r: +1 when x > " + "9" * 5000)          # ValueError: int() digit limit
 @example("event a\nrule r: +1 when any a within " + "9" * 400 + "d")    # OverflowError: float infinity
 @example("rule r: +1 when x\n" + "rule s: 5 when y\n" * 500 + "group g {\n" + "rule t: +1 when\n" * 500)
 def test_analyze_never_raises(text):
