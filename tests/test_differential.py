@@ -1,4 +1,4 @@
-"""The closure backend agrees with the reference evaluator on generated models.
+"""Both backends (closures, generated Python) agree with the reference evaluator on generated models.
 
 `tests/reference.py` interprets the checked IR literally (LANGUAGE.md §4–§8,
 docs/semantics.md); `tests/strategies.py` draws well-typed models using the
@@ -74,7 +74,7 @@ def compare(actual: dict, expected: dict, exact: bool = False) -> list:
     return problems
 
 
-def check_agreement(model, results: list, expected: list, text: str, inputs, backend: str = "closures") -> None:
+def check_agreement(model, results: list, expected: list, text: str, inputs, backend: str) -> None:
     for result, want, given_ in zip(results, expected, inputs):
         actual = result.to_dict(explain=True)
         problems = compare(actual, want)
@@ -86,39 +86,27 @@ def check_agreement(model, results: list, expected: list, text: str, inputs, bac
                               + "\n  ".join(problems) + detail)
 
 
-@settings(max_examples=2000, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(2000), **SETTINGS)
 @given(S.cases(max_leads=3, max_rules=8, max_events=10))
-def test_closures_agree_with_reference(case):
-    """Every generated (model, lead, events): closures == reference, field by field."""
+def test_backend_agrees_with_reference(backend, case):
+    """Every generated (model, lead, events): the backend == the reference, field by field."""
     gen, pairs = case
-    model = S.compiled(gen.text)
+    model = S.compiled(gen.text, backend)
     checked = S.checked(gen.text).model
     results = [model.score(lead, events, now=S.NOW_TEXT) for lead, events in pairs]
     expected = [ref.reference_score(checked, [ref.prepare(checked, lead, events, S.NOW_US)], S.NOW_US)[0]
                 for lead, events in pairs]
-    check_agreement(model, results, expected, gen.text, pairs)
+    check_agreement(model, results, expected, gen.text, pairs, backend)
 
 
-@pytest.mark.filterwarnings("ignore::SyntaxWarning")
-@settings(max_examples=1000, **SETTINGS)
-@given(S.cases(max_leads=3, max_rules=8, max_events=10))
-def test_codegen_agrees_with_reference(case):
-    """The generated-Python backend (the default) gives the reference's results as well."""
-    gen, pairs = case
-    model = S.compiled(gen.text, "codegen")
-    checked = S.checked(gen.text).model
-    results = [model.score(lead, events, now=S.NOW_TEXT) for lead, events in pairs]
-    expected = [ref.reference_score(checked, [ref.prepare(checked, lead, events, S.NOW_US)], S.NOW_US)[0]
-                for lead, events in pairs]
-    check_agreement(model, results, expected, gen.text, pairs, backend="codegen")
-
-
-@settings(max_examples=600, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(600), **SETTINGS)
 @given(S.batches(max_leads=6, max_rules=7))
-def test_score_many_accounts_agree_with_reference(batch):
+def test_score_many_accounts_agree_with_reference(backend, batch):
     """score_many: leads sharing an account key form one account, as in the reference."""
     gen, leads, events = batch
-    model = S.compiled(gen.text)
+    model = S.compiled(gen.text, backend)
     checked = S.checked(gen.text).model
     results = list(model.score_many(leads, events, now=S.NOW_TEXT))
     prepared = [ref.prepare(checked, lead,
@@ -126,25 +114,27 @@ def test_score_many_accounts_agree_with_reference(batch):
                             S.NOW_US, lead_id=lead["id"])
                 for lead in leads]
     expected = ref.reference_score(checked, prepared, S.NOW_US)
-    check_agreement(model, results, expected, gen.text, leads)
+    check_agreement(model, results, expected, gen.text, leads, backend)
 
 
 # ---- fixed cases the generator may take long to find --------------------------------
 
-def score_both(text: str, leads: list, events: list = ()):
-    model = leadscore.loads(text, backend="closures")
-    checked = model.plan.model
+def score_both(backend: str, text: str, leads: list, events: list = ()):
+    """A fixed model scored by the backend and by the reference: they must agree."""
+    model = leadscore.loads(text, backend=backend)
+    checked = S.checked(text).model
     results = list(model.score_many(leads, events, now=S.NOW_TEXT))
     prepared = [ref.prepare(checked, lead, [e for e in events if e.get("lead_id") == lead["id"]],
                             S.NOW_US, lead_id=lead["id"]) for lead in leads]
     expected = ref.reference_score(checked, prepared, S.NOW_US)
-    check_agreement(model, results, expected, text, leads)
+    check_agreement(model, results, expected, text, leads, backend)
     return results, expected
 
 
-def test_total_is_summed_left_to_right():
+@pytest.mark.parametrize("backend", S.BACKENDS)
+def test_total_is_summed_left_to_right(backend):
     """docs/semantics.md: groups, then ungrouped rules, then account rules, left to right from 0.0."""
-    results, expected = score_both("""
+    results, expected = score_both(backend, """
 field e: text
 group g { rule b: +0.1 when e is known }
 rule a: +0.2 when e is known
@@ -159,9 +149,10 @@ campaign c {
     assert results[0].campaigns["c"].score == 0.6000000000000001 + 0.6000000000000001
 
 
-def test_tags_follow_declaration_order():
+@pytest.mark.parametrize("backend", S.BACKENDS)
+def test_tags_follow_declaration_order(backend):
     """Tags are listed in rule declaration order, whatever scope runs first."""
-    results, _ = score_both("""
+    results, _ = score_both(backend, """
 field e: text
 rule a: +1 when e is known, tag t_first
 group g { rule b: +1 when e is known, tag t_second }
@@ -170,7 +161,8 @@ rule c: +1 when e is known, tag t_first
     assert results[0].tags == ("t_first", "t_second")
 
 
-def test_accounts_of_several_leads():
+@pytest.mark.parametrize("backend", S.BACKENDS)
+def test_accounts_of_several_leads(backend):
     """Leads with one key share the account's events and `leads`; unknown keys get no account."""
     text = """
 field email: text
@@ -189,5 +181,5 @@ account by domain(email) where domain(email) != "gmail.com" {
     events = [{"lead_id": "b", "type": "visit", "at": "2026-11-19T00:00:00Z"},
               {"lead_id": "c", "type": "visit", "at": "2026-11-18T00:00:00Z"},
               {"lead_id": "d", "type": "visit", "at": "2026-11-18T00:00:00Z"}]
-    results, _ = score_both(text, leads, events)
+    results, _ = score_both(backend, text, leads, events)
     assert [r.score for r in results] == [19.0, 19.0, 19.0, 0.0, 0.0]

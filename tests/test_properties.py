@@ -1,8 +1,9 @@
 """The guarantees of LANGUAGE.md §9 (and those of §4, §7, §8), as properties.
 
 Each test names the guarantee it checks. Models, leads and events come from
-tests/strategies.py; the backend under test is the closure compiler with the
-shared result assembly (compiler/closures.py, runtime/scoring.py).
+tests/strategies.py; each test runs on both backends (`S.BACKENDS`: the
+closure compiler and the generated Python, the default), each with the
+shared result assembly (runtime/scoring.py).
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ def exact(value):
     return value
 
 
-def model_of(gen):
-    return S.compiled(gen.text), S.checked(gen.text).model
+def model_of(gen, backend):
+    return S.compiled(gen.text, backend), S.checked(gen.text).model
 
 
 def score_all(model, pairs):
@@ -66,13 +67,14 @@ def limit(value, low, high):
 
 # ---- §9 Deterministic ----------------------------------------------------------------
 
-@settings(max_examples=2000, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(2000), **SETTINGS)
 @given(S.cases(**SMALL), st.data())
-def test_deterministic_whatever_order_of_events_and_keys(case, data):
+def test_deterministic_whatever_order_of_events_and_keys(backend, case, data):
     """§9 Deterministic: same model, lead, events and now → the same result, bit for bit,
     whatever the order of the events or of the dictionaries' keys."""
     gen, pairs = case
-    model, _ = model_of(gen)
+    model, _ = model_of(gen, backend)
     for lead, events in pairs:
         first = model.score(lead, events, now=S.NOW_TEXT).to_dict(explain=True)
         shuffled = S.shuffled(data.draw, events)
@@ -86,14 +88,15 @@ def test_deterministic_whatever_order_of_events_and_keys(case, data):
 
 # ---- §9 Explainable -------------------------------------------------------------------
 
-@settings(max_examples=2000, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(2000), **SETTINGS)
 @given(S.cases(**SMALL))
-def test_contributions_sum_to_each_scope_and_clamped_is_exact(case):
+def test_contributions_sum_to_each_scope_and_clamped_is_exact(backend, case):
     """§9 Explainable: the contributions of a scope sum to its score before clamping (a group:
     its sum before min/max; the total: before `clamp`; a campaign: T + C before `clamp`), and
     `clamped` is true exactly when the clamp changed the total."""
     gen, pairs = case
-    model, checked = model_of(gen)
+    model, checked = model_of(gen, backend)
     low, high = checked.clamp if checked.clamp else (None, None)
     for result in score_all(model, pairs):
         by_scope: dict[str, list] = {}
@@ -133,19 +136,21 @@ def test_contributions_sum_to_each_scope_and_clamped_is_exact(case):
         assert set(by_scope) <= known
 
 
-def test_contributions_listed_in_declaration_order_for_ordinary_layout():
+@pytest.mark.parametrize("backend", S.BACKENDS)
+def test_contributions_listed_in_declaration_order_for_ordinary_layout(backend):
     """§9 Explainable: contributions are listed in declaration order (groups and rules interleaved)."""
     model = leadscore.loads("""
 field e: text
 rule a: +1 when e is known
 group g { rule b: +2 when e is known }
 rule c: +3 when e is known
-""", backend="closures")
+""", backend=backend)
     result = model.score({"e": "x"}, now=S.NOW_TEXT)
     assert [c.rule for c in result.contributions] == ["a", "b", "c"]
 
 
-def test_contributions_in_file_order_across_scopes():
+@pytest.mark.parametrize("backend", S.BACKENDS)
+def test_contributions_in_file_order_across_scopes(backend):
     """§9 Explainable / docs/semantics.md: contributions are in declaration order, also when an
     account block follows global rules and a campaign precedes them."""
     model = leadscore.loads("""
@@ -153,18 +158,19 @@ field email: text
 campaign c { rule one: +1 when email is known }
 rule two: +1 when email is known
 account by domain(email) { rule three: +1 when email is known }
-""", backend="closures")
+""", backend=backend)
     result = model.score({"email": "a@b.com"}, now=S.NOW_TEXT)
     assert [c.rule for c in result.contributions] == ["one", "two", "three"]
 
 
-@settings(max_examples=400, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(400), **SETTINGS)
 @given(S.cases(**SMALL))
-def test_contributions_follow_the_file_order(case):
+def test_contributions_follow_the_file_order(backend, case):
     """§9 Explainable / docs/semantics.md "Contributions": contributions are listed in declaration
     order — the order of the rules in the file — whatever the scopes and their layout."""
     gen, pairs = case
-    model, checked = model_of(gen)
+    model, checked = model_of(gen, backend)
     position = {(r.scope.label, r.name): r.span.start for r, _ in checked.all_rules()}
     for result in score_all(model, pairs):
         starts = [position[(c.scope, c.rule)] for c in result.contributions]
@@ -173,14 +179,15 @@ def test_contributions_follow_the_file_order(case):
 
 # ---- §4 / §7 caps -------------------------------------------------------------------
 
-@settings(max_examples=1000, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(1000), **SETTINGS)
 @given(S.cases(**SMALL))
-def test_every_cap_holds(case):
+def test_every_cap_holds(backend, case):
     """§4 `max N` / `max N per D`, §7 group `min`/`max`, §3 `clamp`: every cap holds — a rule's
     |points| ≤ N, at most N per period that holds events, groups within their limits, the score
     and campaign scores within the clamp (the floor when disqualified)."""
     gen, pairs = case
-    model, checked = model_of(gen)
+    model, checked = model_of(gen, backend)
     rules = {(r.scope.label, r.name): r for r, _ in checked.all_rules()}
     low, high = checked.clamp if checked.clamp else (None, None)
     for (lead, events), result in zip(pairs, score_all(model, pairs)):
@@ -220,14 +227,15 @@ def test_decay_factors_are_between_0_and_1_and_fall_with_age(kind, period, rate,
     assert 0.0 <= factor(old) <= factor(young) <= 1.0
 
 
-@settings(max_examples=500, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(500), **SETTINGS)
 @given(S.cases(**SMALL))
-def test_decayed_points_never_exceed_undecayed(case):
+def test_decayed_points_never_exceed_undecayed(backend, case):
     """§6: decay only takes value away — each rule's points with its model's decay options are,
     in magnitude, at most its points with every `decay` removed."""
     gen, pairs = case
-    decayed = S.compiled(gen.text)
-    plain = S.compiled(gen.variant(drop_decay=True))
+    decayed = S.compiled(gen.text, backend)
+    plain = S.compiled(gen.variant(drop_decay=True), backend)
     for lead, events in pairs:
         with_decay = decayed.score(lead, events, now=S.NOW_TEXT)
         without = {(c.scope, c.rule): c.points for c in plain.score(lead, events, now=S.NOW_TEXT).contributions}
@@ -237,15 +245,16 @@ def test_decayed_points_never_exceed_undecayed(case):
 
 # ---- §7 campaigns -----------------------------------------------------------------
 
-@settings(max_examples=500, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(500), **SETTINGS)
 @given(S.cases(**SMALL, require={"campaign"}))
-def test_campaign_rules_never_change_the_total_or_another_campaign(case):
+def test_campaign_rules_never_change_the_total_or_another_campaign(backend, case):
     """§7: campaign rules never change the global total or another campaign's score — removing a
     campaign leaves everything else as it was, bit for bit."""
     gen, pairs = case
-    model, _ = model_of(gen)
-    without_all = S.compiled(gen.variant(drop_campaigns=gen.campaigns))
-    without_first = S.compiled(gen.variant(drop_campaigns=gen.campaigns[:1]))
+    model, _ = model_of(gen, backend)
+    without_all = S.compiled(gen.variant(drop_campaigns=gen.campaigns), backend)
+    without_first = S.compiled(gen.variant(drop_campaigns=gen.campaigns[:1]), backend)
     for lead, events in pairs:
         full = model.score(lead, events, now=S.NOW_TEXT).to_dict(explain=True)
         bare = without_all.score(lead, events, now=S.NOW_TEXT).to_dict(explain=True)
@@ -261,15 +270,16 @@ def test_campaign_rules_never_change_the_total_or_another_campaign(case):
 
 # ---- §8 disqualify ---------------------------------------------------------------
 
-@settings(max_examples=400, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(400), **SETTINGS)
 @given(S.cases(**SMALL, require={"disqualify"}))
-def test_disqualified_lead_gets_floor_lowest_tier_no_stages(case):
+def test_disqualified_lead_gets_floor_lowest_tier_no_stages(backend, case):
     """§8 disqualify: the reported score is the clamp floor, the tier the lowest, no stage is
     reached, every campaign is at the floor with no stage and its lowest tier; group scores,
     group tiers, contributions, tags and `clamped` are those of the model without `disqualify`."""
     gen, pairs = case
-    model, checked = model_of(gen)
-    plain = S.compiled(gen.variant(drop_disqualify=True))
+    model, checked = model_of(gen, backend)
+    plain = S.compiled(gen.variant(drop_disqualify=True), backend)
     for lead, events in pairs:
         result = model.score(lead, events, now=S.NOW_TEXT)
         other = plain.score(lead, events, now=S.NOW_TEXT)
@@ -299,14 +309,15 @@ def garbage_cases(draw):
     return gen, pairs
 
 
-@settings(max_examples=700, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(700), **SETTINGS)
 @given(garbage_cases())
-def test_unknown_never_raises(case):
+def test_unknown_never_raises(backend, case):
     """§5: unknown never raises — leads made only of missing, blank, NaN, sentinel and
     unconvertible values, with unreadable event attributes, score (alone and together) to a
-    finite result, and what the closures say is what the reference says."""
+    finite result, and what the backend says is what the reference says."""
     gen, pairs = case
-    model, checked = model_of(gen)
+    model, checked = model_of(gen, backend)
     for lead, events in pairs:
         result = model.score(lead, events, now=S.NOW_TEXT)
         assert math.isfinite(result.score)
@@ -332,14 +343,15 @@ class CountingSlots(list):
         super().__setitem__(index, value)
 
 
-@settings(max_examples=400, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(400), **SETTINGS)
 @given(S.cases(max_leads=3, max_rules=8, max_events=6))
-def test_each_stream_is_computed_at_most_once_per_lead(case):
+def test_each_stream_is_computed_at_most_once_per_lead(backend, case):
     """§9 Total: work is linear in rules × events — every distinct stream is computed at most
     once per lead (and per account-key evaluation), however many rules, aggregates, decays and
     stages read it, so passes over the events per lead ≤ the number of distinct streams."""
     gen, pairs = case
-    model, checked = model_of(gen)
+    model, checked = model_of(gen, backend)
     envs = []
     original = scoring.make_env
 
@@ -378,9 +390,10 @@ def _forbid(name):
 
 
 @pytest.mark.filterwarnings("ignore::SyntaxWarning")       # codegen writes `'x' is not None` (reported)
-@settings(max_examples=120, **SETTINGS)
-@given(S.cases(max_leads=2, max_rules=4, max_events=5), st.sampled_from(NASTY), st.sampled_from(["closures", "codegen"]))
-def test_scoring_is_data_only(case, nasty, backend):
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(120), **SETTINGS)
+@given(S.cases(max_leads=2, max_rules=4, max_events=5), st.sampled_from(NASTY))
+def test_scoring_is_data_only(backend, case, nasty):
     """§9 Safe: a `.score` file is data — loading reads only its `list … from` files, and scoring
     opens no file, runs no process, opens no socket, evaluates no code and imports no module,
     even with Python-looking text in its strings."""
@@ -430,14 +443,15 @@ def test_scoring_is_data_only(case, nasty, backend):
 
 # ---- §7 accounts --------------------------------------------------------------------
 
-@settings(max_examples=400, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(400), **SETTINGS)
 @given(S.cases(**SMALL, require={"account"}))
-def test_lead_scored_alone_is_an_account_of_one(case):
+def test_lead_scored_alone_is_an_account_of_one(backend, case):
     """§7: a lead scored on its own whose key is known (and `where` holds) is an account of one —
     `score` equals `score_many` of that lead alone; a lead whose key is unknown or for which
     `where` does not hold gets no account points."""
     gen, pairs = case
-    model, checked = model_of(gen)
+    model, checked = model_of(gen, backend)
     for lead, events in pairs:
         alone = model.score({**lead, "id": "L1"}, events, now=S.NOW_TEXT)
         many = list(model.score_many([{**lead, "id": "L1"}],
@@ -461,14 +475,15 @@ def tier_is_partition(tier_set, score: float, tier: str) -> bool:
     return low <= score < high
 
 
-@settings(max_examples=400, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(400), **SETTINGS)
 @given(S.cases(**SMALL))
-def test_tiers_partition_scores_and_stages_keep_declaration_order(case):
+def test_tiers_partition_scores_and_stages_keep_declaration_order(backend, case):
     """§8: `tiers` partition a score (each tier takes from its threshold up to the next one's,
     the first everything below), on the total, on groups and in campaigns; without tiers the
     tier is null; reached stages and matching `disqualify` lines are listed in declaration order."""
     gen, pairs = case
-    model, checked = model_of(gen)
+    model, checked = model_of(gen, backend)
     for result in score_all(model, pairs):
         if checked.tiers is None:
             assert result.tier is None
@@ -495,13 +510,14 @@ def test_tiers_partition_scores_and_stages_keep_declaration_order(case):
         assert list(result.disqualified) == [n for n in declared if n in result.disqualified]
 
 
-@settings(max_examples=400, **SETTINGS)
+@pytest.mark.parametrize("backend", S.BACKENDS)
+@settings(max_examples=S.per_backend(400), **SETTINGS)
 @given(S.cases(**SMALL))
-def test_tags_come_from_rules_that_contributed(case):
+def test_tags_come_from_rules_that_contributed(backend, case):
     """§4 `tag`: a rule's tag is added exactly when its own contribution is not 0 — once, in rule
     declaration order; a campaign rule's tag goes to that campaign's tags only."""
     gen, pairs = case
-    model, checked = model_of(gen)
+    model, checked = model_of(gen, backend)
     rules = {(r.scope.label, r.name): r for r, _ in checked.all_rules()}
     for result in score_all(model, pairs):
         expected: dict = {None: []}
@@ -517,14 +533,15 @@ def test_tags_come_from_rules_that_contributed(case):
 
 # ---- §9 Numbers -------------------------------------------------------------------------
 
-def test_results_keep_full_precision_and_only_text_is_rounded():
+@pytest.mark.parametrize("backend", S.BACKENDS)
+def test_results_keep_full_precision_and_only_text_is_rounded(backend):
     """§9 Numbers: points after decay are real numbers kept at full float precision in results;
     only the text shown to a person is rounded to 2 decimals."""
     model = leadscore.loads("""
 event visit
 rule visits: +0.1 each visit
 rule fresh: +10 when any visit, decay half_life 7d
-""", backend="closures")
+""", backend=backend)
     events = [{"type": "visit", "at": f"2026-11-{d}T00:00:00Z"} for d in (17, 18, 19)]
     result = model.score({"id": "L1"}, events, now=S.NOW_TEXT)
     assert result.contributions[0].points == 0.1 * 3 == 0.30000000000000004
