@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from leadscore.ciformats import annotation
+from leadscore.cli.ciformats import annotation
 from leadscore.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,7 +193,7 @@ def test_test_github_annotates_diagnostics_of_a_model_that_cannot_run(tmp_path):
 
 
 def test_junit_text_cannot_break_the_xml():
-    from leadscore.ciformats import _element
+    from leadscore.cli.ciformats import _element
     parent = ET.Element("x")
     _element(parent, "failure", "bad \x00 byte \x1b[31m", message="a\x07b")
     parsed = ET.fromstring(ET.tostring(parent, encoding="unicode"))

@@ -14,9 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 import leadscore
-from leadscore import console
-from leadscore.cli import main
-from leadscore.progress import Progress, count_lines, input_size
+from leadscore.cli import console, main
+from leadscore.cli.progress import Progress, count_lines, input_size
 from leadscore.batch.output import rounded
 from leadscore.runtime.resultjson import ResultLines
 
@@ -103,10 +102,10 @@ class Recording(Progress):
 
 @pytest.mark.parametrize("model", ["b2b.score", "saas.score"])
 def test_progress_phases_have_totals_and_reach_them(model, monkeypatch):
-    from leadscore import progress
+    from leadscore.cli import progress
     bar = Recording()
     monkeypatch.setattr(progress, "_shared", [bar])
-    monkeypatch.setattr("leadscore.cli.terminal_progress", progress.shared)
+    monkeypatch.setattr("leadscore.cli.options.terminal_progress", progress.shared)
     shown = []
     monkeypatch.setattr(console, "note", lambda text: shown.append(bar.bar is None))
     result = run("score", EXAMPLES / model, "--leads", LEADS, "--events", EVENTS, "--now", NOW)
@@ -119,7 +118,7 @@ def test_progress_phases_have_totals_and_reach_them(model, monkeypatch):
 
 
 def test_progress_only_on_a_terminal(monkeypatch):
-    from leadscore import cli
+    from leadscore.cli import options as cli
     monkeypatch.setattr("sys.stderr", io.StringIO())
     assert cli.terminal_progress() is None
 

@@ -1,5 +1,5 @@
 """`leadscore diff`: the structural diff (leadscore/review/modeldiff.py), the impact report
-(leadscore/review/impact.py) and the command (leadscore/commands/diff.py)."""
+(leadscore/review/impact.py) and the command (leadscore/cli/review.py)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 import leadscore
-from leadscore.cli import LeadIds, main
+from leadscore.cli import main
+from leadscore.cli.scoring import LeadIds
 from leadscore.dsl import analyze
 from leadscore.dsl.diagnostics import Reporter
 from leadscore.dsl.parse import parse, to_ast

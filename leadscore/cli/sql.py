@@ -6,8 +6,8 @@ import re
 
 import click
 
-from .. import console
-from ..cli import emit, evaluation_time, fail, main, read_model
+from . import console
+from .options import emit, evaluation_time, fail, read_model
 
 DIALECTS = ("duckdb", "spark", "snowflake", "bigquery", "postgres")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -37,7 +37,7 @@ def dbt_model(query: str, dialect: str, names: tuple, refs: tuple, model_path: s
         ""])
 
 
-@main.command("sql")
+@click.command("sql")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--dialect", type=click.Choice(DIALECTS), default="duckdb", show_default=True,
               help="the SQL engine the query is written for")

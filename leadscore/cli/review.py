@@ -8,10 +8,10 @@ import sys
 
 import click
 
-from .. import console
-from ..cli import (EXIT_FAILED, EXIT_OK, data_options, emit, evaluation_time, fail, main, make_batch,
+from . import console
+from .options import (EXIT_FAILED, EXIT_OK, data_options, emit, evaluation_time, fail, make_batch,
                    print_summary, read_model)
-from ..console import note
+from .console import note
 
 
 def _leads_optional(command):
@@ -23,7 +23,7 @@ def _leads_optional(command):
     return command
 
 
-@main.command()
+@click.command()
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
 @_leads_optional

@@ -1,18 +1,22 @@
-"""`leadscore fmt`: rewrite models in the canonical layout (INTERFACE.md §1, docs/format.md)."""
+"""The commands about model files: `validate` (every diagnostic), `fmt` (the
+canonical layout, docs/format.md) and `compile` (a standalone Python module);
+INTERFACE.md §1."""
 
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import sys
 
 import click
 
-from .. import console
-from ..cli import EXIT_FAILED, EXIT_OK, main
 from ..dsl import analyze
-from ..dsl.format import FormatError, format_source
 from ..dsl.diagnostics import render_all
+from ..dsl.format import FormatError, format_source
+from . import console
+from .ciformats import CI_FORMATS, github_lines, validate_junit
+from .options import EXIT_FAILED, EXIT_OK, fail, read_model
 
 STDIN = "-"
 
@@ -57,7 +61,7 @@ def _formatted(path: str, text: str) -> str | None:
         return None
 
 
-@main.command("fmt")
+@click.command("fmt")
 @click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--check", is_flag=True,
               help="write nothing; exit 1 and name the files that would be reformatted")
@@ -122,3 +126,79 @@ def fmt_command(models, check, show_diff):
             parts.append(f"{_plural(failed, 'file')} could not be formatted")
         click.echo(", ".join(parts), err=True)
     sys.exit(EXIT_FAILED if failed or (check and changed) else EXIT_OK)
+
+
+@click.command()
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", *CI_FORMATS]), default="text",
+              show_default=True, help="text for people; json for editors; junit (JUnit XML) or github "
+                                      "(GitHub Actions annotations) for CI; written to standard output")
+@click.option("--strict", is_flag=True, help="warnings fail the run too (exit 1)")
+def validate(models, fmt, strict):
+    """Parse and check MODEL files; print every diagnostic.
+
+    \b
+    Examples:
+      leadscore validate examples/*.score
+      leadscore validate --format json --strict model.score
+      leadscore validate --format junit examples/*.score > validate.xml
+    """
+    diagnostics, sources, unreadable = [], {}, False
+    for path in models:
+        analysis = read_model(path)
+        if analysis is None:
+            unreadable = True
+            continue
+        sources[analysis.source.filename] = analysis.source
+        diagnostics.extend(analysis.diagnostics)
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if fmt == "json":
+        click.echo(json.dumps({"diagnostics": [d.to_dict() for d in diagnostics]}, indent=2))
+    elif fmt in CI_FORMATS:
+        unread = [p for p in models if p not in sources]
+        click.echo(validate_junit(models, diagnostics, sources, unread, strict) if fmt == "junit" else
+                   github_lines(diagnostics, [(p, "cannot read the model") for p in unread]), nl=False)
+    else:
+        if diagnostics:
+            console.echo(render_all(diagnostics, sources), paint=console.paint_diagnostics)
+            click.echo()
+        unread = f", {len(models) - len(sources)} could not be read" if unreadable else ""
+        click.echo(f"{len(sources)} model(s) checked: {errors} error(s), {warnings} warning(s){unread}",
+                   err=bool(diagnostics) or unreadable)
+    failed = unreadable or errors or (strict and warnings)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@click.command("compile")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="the Python file to write (default: standard output)")
+def compile_command(model, output):
+    """Write a standalone Python module that scores with MODEL (no parser, no checker).
+
+    The module exposes score(lead, events=(), now=None), score_many(...),
+    total(lead) (the score alone), NAME and VERSION.
+
+    \b
+    Example:
+      leadscore compile examples/b2b.score -o b2b_scorer.py
+      python -c "import b2b_scorer; print(b2b_scorer.score({'id': 'L1'}, now='2026-11-20T00:00:00Z').score)"
+    """
+    from ..compiler.codegen import generate
+    analysis = read_model(model)
+    if analysis is None:
+        sys.exit(EXIT_FAILED)
+    if analysis.model is None:
+        console.echo(analysis.render(), err=True, paint=console.paint_diagnostics)
+        fail(f"{model} is not a valid model ({len(analysis.errors)} error(s))")
+    source = generate(analysis.model).source
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(source)
+        except OSError as error:
+            fail(f"cannot write {output}: {error.strerror or error}")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(source, nl=False)

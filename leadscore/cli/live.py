@@ -8,7 +8,7 @@ import os
 
 import click
 
-from ..cli import emit, evaluation_time, fail, main
+from .options import emit, evaluation_time, fail
 
 STORE_HELP = "the store: sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: sqlite:///leadscore.db)"
 
@@ -58,7 +58,7 @@ def set_model(store, path: str, shadow: bool = False, notify: bool = True) -> No
                f"{changed} lead(s) changed", err=True)
 
 
-@main.command()
+@click.command()
 @click.argument("model_path", metavar="[MODEL]", required=False, type=click.Path(dir_okay=False))
 @store_option
 @click.option("--model", "explicit_model", type=click.Path(dir_okay=False),
@@ -102,7 +102,7 @@ def ingest(model_path, url, explicit_model, leads_path, events_path, id_column, 
     click.echo(summary.text(), err=True)
 
 
-@main.command()
+@click.command()
 @store_option
 @click.option("--now", help="evaluation time, ISO-8601 (default: the current time)")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
@@ -129,7 +129,7 @@ def results(url, now, fmt, output):
             writer.close()
 
 
-@main.command()
+@click.command()
 @store_option
 @click.option("--lead", "lead_id", required=True, help="the lead's id")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
@@ -184,7 +184,7 @@ def _num(value) -> str:
     return "-" if value is None else f"{value:g}"
 
 
-@main.group()
+@click.group()
 def model():
     """The store's models: set the active one, run a shadow beside it, see the impact, promote it.
 

@@ -8,12 +8,12 @@ import sys
 
 import click
 
-from ..ciformats import CI_FORMATS, github_lines, tests_junit
-from .. import console
-from ..cli import EXIT_FAILED, EXIT_OK, evaluation_time, fail, main, read_model
+from .ciformats import CI_FORMATS, github_lines, tests_junit
+from . import console
+from .options import EXIT_FAILED, EXIT_OK, evaluation_time, fail, read_model
 
 
-@main.command("test")
+@click.command("test")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.argument("tests", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", *CI_FORMATS]), default="text",

@@ -8,13 +8,13 @@ import sys
 
 import click
 
-from ..cli import EXIT_USAGE, evaluation_time, fail, main
+from .options import EXIT_USAGE, evaluation_time, fail
 from .live import STORE_HELP
 
 SIZES = {"": 1, "b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 1024, "mib": 1024 ** 2}
 
 
-@main.command()
+@click.command()
 @click.argument("model_path", metavar="[MODEL]", required=False, type=click.Path(dir_okay=False))
 @click.option("--store", "url", default="sqlite:///leadscore.db", envvar="LEADSCORE_STORE", help=STORE_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True,

@@ -20,8 +20,8 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from .dsl.diagnostics import Diagnostic, render_all
-from .testing.report import failure_lines, failure_text
+from ..dsl.diagnostics import Diagnostic, render_all
+from ..testing.report import failure_lines, failure_text
 
 CI_FORMATS = ("junit", "github")
 

@@ -1,0 +1,80 @@
+"""The `leadscore` command line (INTERFACE.md §1). Thin: it parses arguments,
+calls the library and prints; exit codes 0 ok, 1 invalid/failed, 2 usage,
+3 internal error (a bug), as docs/cli.md says.
+
+The group `main` is defined here and every command is registered on it
+below; the commands live one module per group (models, scoring, testing,
+evaluation, review, sql, live, serve) and share `options.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .. import __version__
+from . import console, evaluation, live, models, review, scoring, serve, sql, testing
+from .options import EXIT_FAILED, EXIT_INTERNAL
+
+
+class Leadscore(click.Group):
+    """The group: a bug in any command is one line on standard error and exit 3."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, EOFError, BrokenPipeError):
+            raise
+        except Exception as error:  # noqa: BLE001 - the last line of defence
+            internal_error(error)
+
+
+def internal_error(error: Exception):
+    """Report a bug in one line (LEADSCORE_DEBUG=1: the traceback) and exit 3."""
+    if os.environ.get("LEADSCORE_DEBUG"):
+        raise error
+    click.echo(f"leadscore: internal error: {type(error).__name__}: {error} "
+               "(a bug; rerun with LEADSCORE_DEBUG=1 for details)", err=True)
+    sys.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=Leadscore, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="leadscore")
+@click.option("--color", "color", type=click.Choice(console.COLOR_MODES), default="auto",
+              show_default=True, help="colour diagnostics and test results: auto (on a terminal, "
+                                      "unless NO_COLOR is set), always, never")
+@click.option("-q", "--quiet", is_flag=True, help="no summary and no progress bar on standard error")
+def main(color, quiet):
+    """leadscore: lead-scoring models as reviewable, testable text.
+
+    \b
+    Examples:
+      leadscore validate examples/*.score
+      leadscore score examples/b2b.score --leads examples/b2b/leads.csv \\
+          --events examples/b2b/events.csv --now 2026-11-20T00:00:00Z
+      leadscore explain examples/b2b.score --leads examples/b2b/leads.csv \\
+          --events examples/b2b/events.csv --now 2026-11-20T00:00:00Z --lead L7
+      leadscore --color never -q score model.score --leads leads.csv -o scores.jsonl
+    """
+    console.configure(color, quiet)
+
+
+def entry() -> None:
+    """The console script: a closed pipe ends quietly, and a bug is reported in one line
+    (set LEADSCORE_DEBUG=1 for the traceback)."""
+    try:
+        main(standalone_mode=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_FAILED)
+    except Exception as error:  # noqa: BLE001 - the last line of defence
+        internal_error(error)
+
+
+for command in (models.validate, models.fmt_command, models.compile_command, scoring.score, scoring.explain,
+                testing.tests_command, evaluation.backtest, evaluation.calibrate, review.diff, sql.sql_command,
+                live.ingest, live.results, live.history, live.model, serve.serve):
+    main.add_command(command)
