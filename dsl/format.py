@@ -74,6 +74,7 @@ from . import nodes as n
 from .diagnostics import Reporter
 from .parse import parse, unescape
 from .source import Source
+from .visitor import NodeVisitor
 
 INDENT = "    "
 #: An arm whose values are wider than this does not widen its table's `=>` column.
@@ -136,7 +137,7 @@ def format_expr(node, source: Source | None = None) -> str:
     """One expression (or stream) on one line, as `fmt` writes it."""
     formatter = Formatter(n.Model(None, ()), Layout(source or Source("")))
     if isinstance(node, n.Stream):
-        return formatter.stream(node)
+        return formatter.visit(node)
     return formatter.expr(node)
 
 
@@ -565,18 +566,13 @@ def points(node: n.Points) -> str:
     return points_text(node.value)
 
 
+PRECEDENCE = {n.Or: OR, n.And: AND, n.Not: NOT, n.Compare: PRED, n.Membership: PRED, n.TextTest: PRED,
+              n.Matches: PRED, n.Presence: PRED, n.Minus: MINUS}
+
+
 def precedence(node) -> int:
-    if isinstance(node, n.Or):
-        return OR
-    if isinstance(node, n.And):
-        return AND
-    if isinstance(node, n.Not):
-        return NOT
-    if isinstance(node, (n.Compare, n.Membership, n.TextTest, n.Matches, n.Presence)):
-        return PRED
-    if isinstance(node, n.Minus):
-        return MINUS
-    return OPERAND
+    """How tightly an expression binds; names, literals, calls and aggregates bind tightest."""
+    return PRECEDENCE.get(type(node), OPERAND)
 
 
 # ---- output lines -------------------------------------------------------------------
@@ -625,10 +621,18 @@ def is_block(node) -> bool:
 
 # ---- the formatter ------------------------------------------------------------------
 
-class Formatter:
+class Formatter(NodeVisitor):
     """Lays out one tree. Comments are given to units by position first
     (`distribute`); notes and blocks are keyed by node identity, as equal
-    nodes (two `else => 0` arms) are distinct places."""
+    nodes (two `else => 0` arms) are distinct places.
+
+    Handlers (dsl/visitor.py): `item_<Node>` lays out a unit of a block as
+    lines; `visit_<Node>` writes an expression, literal or stream as text;
+    `option_<Node>`, `decay_<Node>` and `rule_<Body>` write the parts of a
+    rule or group.
+    """
+
+    stage = "the formatter"
 
     def __init__(self, tree: n.Model, layout: Layout):
         self.tree = tree
@@ -819,59 +823,38 @@ class Formatter:
         return pads
 
     # ---- items ---------------------------------------------------------------------
-    def item(self, node, depth: int, **_) -> list:
-        if isinstance(node, n.Rule):
-            return self.rule(node, depth, _.get("pad"))
-        if isinstance(node, n.Group):
-            return self.group(node, depth)
-        if isinstance(node, n.Campaign):
-            return self.body(node, node.items, depth, self.item, f"campaign {node.name.id} ", "}")
-        if isinstance(node, n.Account):
-            head = f"account by {self.expr(node.key, MINUS)}"
-            if node.where is not None:
-                head += f" where {self.expr(node.where)}"
-            return self.body(node, node.rules, depth, self.item, head + " ", "}")
-        if isinstance(node, n.ListDecl) and id(node) in self.expanded:
+    def item(self, node, depth: int, **extra) -> list:
+        """The lines of one unit of a block: `item_<Node>(node, depth, index=, units=, pad=)`."""
+        return self.dispatch("item", node, depth, **extra)
+
+    def item_Rule(self, node: n.Rule, depth: int, pad: int | None = None, **_) -> list:
+        return self.dispatch("rule", node.body, node, depth, pad)
+
+    def item_Group(self, node: n.Group, depth: int, **_) -> list:
+        options = sorted_group_options(node.options)
+        head = f"group {node.name.id} "
+        if options:
+            head += ", ".join(self.dispatch("option", o) for o in options) + " "
+        return self.body(node, node.rules, depth, self.item, head, "}")
+
+    def item_Campaign(self, node: n.Campaign, depth: int, **_) -> list:
+        return self.body(node, node.items, depth, self.item, f"campaign {node.name.id} ", "}")
+
+    def item_Account(self, node: n.Account, depth: int, **_) -> list:
+        head = f"account by {self.expr(node.key, MINUS)}"
+        if node.where is not None:
+            head += f" where {self.expr(node.where)}"
+        return self.body(node, node.rules, depth, self.item, head + " ", "}")
+
+    def item_ListDecl(self, node: n.ListDecl, depth: int, **_) -> list:
+        if id(node) in self.expanded:
             return self.body(node, list(node.values.values), depth, self.list_value,
                              f"list {node.name.id} = ", "]", "[")
-        return [Line(depth, self.line(node))]
+        if node.values is None:
+            return [Line(depth, f"list {node.name.id} from {self.layout.string(node.path)}")]
+        return [Line(depth, f"list {node.name.id} = {self.visit(node.values)}")]
 
-    def line(self, node) -> str:
-        lay = self.layout
-        if isinstance(node, n.ModelHeader):
-            return self.header(node)
-        if isinstance(node, n.FieldDecl):
-            text = f"field {node.name.id}: {node.type}"
-            if node.column is not None:
-                text += f" from {lay.string(node.column)}"
-            if node.sentinels:
-                text += ", unknown " + ", ".join(self.literal(s) for s in node.sentinels)
-            return text
-        if isinstance(node, n.EventDecl):
-            text = f"event {node.name.id}"
-            if node.attributes:
-                parts = [f"{a.name.id}: {a.type}" + (f" from {lay.string(a.column)}" if a.column else "")
-                         for a in node.attributes]
-                text += "(" + ", ".join(parts) + ")"
-            return text
-        if isinstance(node, n.ListDecl):
-            if node.values is None:
-                return f"list {node.name.id} from {lay.string(node.path)}"
-            return f"list {node.name.id} = {self.list_literal(node.values)}"
-        if isinstance(node, n.ClampDecl):
-            return f"clamp {lay.range(node.range)}"
-        if isinstance(node, n.Tiers):
-            head = "tiers" + (f" {node.group.id}" if node.group is not None else "")
-            parts = [t.name.id + (f" >= {lay.number(t.threshold)}" if t.threshold is not None else "")
-                     for t in node.tiers]
-            return f"{head}: " + ", ".join(parts)
-        if isinstance(node, n.Qualify):
-            return f"qualify {node.name.id} when {self.expr(node.condition)}"
-        if isinstance(node, n.Disqualify):
-            return f"disqualify {node.name.id} when {self.expr(node.condition)}"
-        raise TypeError(f"cannot lay out {type(node).__name__}")  # pragma: no cover
-
-    def header(self, node: n.ModelHeader) -> str:
+    def item_ModelHeader(self, node: n.ModelHeader, depth: int, **_) -> list:
         name, version = escape(node.name), None
         if node.version is not None:
             version = number_text(node.version)
@@ -884,60 +867,94 @@ class Formatter:
             if text is not None and node.version is not None and NUM_RE.fullmatch(text) \
                     and _same_number(text, node.version):
                 version = text
-        return f"model {name}" + (f" version {version}" if version is not None else "")
+        return [Line(depth, f"model {name}" + (f" version {version}" if version is not None else ""))]
+
+    def item_FieldDecl(self, node: n.FieldDecl, depth: int, **_) -> list:
+        text = f"field {node.name.id}: {node.type}"
+        if node.column is not None:
+            text += f" from {self.layout.string(node.column)}"
+        if node.sentinels:
+            text += ", unknown " + ", ".join(self.visit(s) for s in node.sentinels)
+        return [Line(depth, text)]
+
+    def item_EventDecl(self, node: n.EventDecl, depth: int, **_) -> list:
+        text = f"event {node.name.id}"
+        if node.attributes:
+            parts = [f"{a.name.id}: {a.type}" + (f" from {self.layout.string(a.column)}" if a.column else "")
+                     for a in node.attributes]
+            text += "(" + ", ".join(parts) + ")"
+        return [Line(depth, text)]
+
+    def item_ClampDecl(self, node: n.ClampDecl, depth: int, **_) -> list:
+        return [Line(depth, f"clamp {self.layout.range(node.range)}")]
+
+    def item_Tiers(self, node: n.Tiers, depth: int, **_) -> list:
+        head = "tiers" + (f" {node.group.id}" if node.group is not None else "")
+        parts = [t.name.id + (f" >= {self.layout.number(t.threshold)}" if t.threshold is not None else "")
+                 for t in node.tiers]
+        return [Line(depth, f"{head}: " + ", ".join(parts))]
+
+    def item_Qualify(self, node: n.Qualify, depth: int, **_) -> list:
+        return [Line(depth, f"qualify {node.name.id} when {self.expr(node.condition)}")]
+
+    def item_Disqualify(self, node: n.Disqualify, depth: int, **_) -> list:
+        return [Line(depth, f"disqualify {node.name.id} when {self.expr(node.condition)}")]
 
     def list_value(self, node, depth: int, index: int, units: list, **_) -> list:
-        return [Line(depth, self.literal(node) + ("," if index < len(units) - 1 else ""))]
+        return [Line(depth, self.visit(node) + ("," if index < len(units) - 1 else ""))]
 
-    def group(self, node: n.Group, depth: int) -> list:
-        options = sorted_group_options(node.options)
-        head = f"group {node.name.id} "
-        if options:
-            head += ", ".join(self.group_option(o) for o in options) + " "
-        return self.body(node, node.rules, depth, self.item, head, "}")
+    # ---- rules: `rule_<Body>(body, rule, depth, pad)` ----------------------------------
+    def rule_TableBody(self, body: n.TableBody, node: n.Rule, depth: int, pad: int | None) -> list:
+        return self.body(node, list(body.arms), depth, self.arm_line,
+                         f"rule {node.name.id}: by {self.expr(body.by, MINUS)} ", "}" + self.options(node.options))
 
-    def group_option(self, option) -> str:
-        if isinstance(option, n.MinOption):
-            return f"min {self.layout.number(option.limit)}"
-        if isinstance(option, n.GroupMaxOption):
-            return f"max {self.layout.number(option.limit)}"
-        return f"decay {self.decay(option.spec)}"
+    def rule_ConditionBody(self, body: n.ConditionBody, node: n.Rule, depth: int, pad: int | None) -> list:
+        text = f"{self.rule_head(node, pad)}{points(body.points)} when {self.expr(body.condition)}"
+        return [Line(depth, text + self.options(node.options))]
 
-    # ---- rules ---------------------------------------------------------------------
-    def rule(self, node: n.Rule, depth: int, pad: int | None = None) -> list:
-        head = f"rule {node.name.id}:"
-        options = self.options(node.options)
-        body = node.body
-        if isinstance(body, n.TableBody):
-            return self.body(node, list(body.arms), depth, self.arm_line,
-                             f"{head} by {self.expr(body.by, MINUS)} ", "}" + options)
-        head = head.ljust(pad or 0) + " "
-        if isinstance(body, n.ConditionBody):
-            return [Line(depth, f"{head}{points(body.points)} when {self.expr(body.condition)}{options}")]
-        return [Line(depth, f"{head}{points(body.points)} each {self.stream(body.stream)}{options}")]
+    def rule_EachBody(self, body: n.EachBody, node: n.Rule, depth: int, pad: int | None) -> list:
+        text = f"{self.rule_head(node, pad)}{points(body.points)} each {self.visit(body.stream)}"
+        return [Line(depth, text + self.options(node.options))]
+
+    @staticmethod
+    def rule_head(node: n.Rule, pad: int | None) -> str:
+        """`rule NAME:` padded to the run's column, and the space before the points."""
+        return f"rule {node.name.id}:".ljust(pad or 0) + " "
 
     def options(self, options) -> str:
-        return "".join(", " + self.option(o) for o in sorted_options(options))
+        return "".join(", " + self.dispatch("option", o) for o in sorted_options(options))
 
-    def option(self, option) -> str:
-        if isinstance(option, n.MaxOption):
-            text = f"max {self.layout.number(option.limit)}"
-            return text + (f" per {duration(option.per)}" if option.per is not None else "")
-        if isinstance(option, n.DistinctOption):
-            return f"distinct {option.attribute.id}"
-        if isinstance(option, n.DecayOption):
-            return f"decay {self.decay(option.spec)}"
-        if isinstance(option, n.TagOption):
-            return f"tag {option.tag.id}"
-        if isinstance(option, n.BecauseOption):
-            return f"because {self.layout.string(option.reason)}"
-        raise TypeError(f"cannot lay out {type(option).__name__}")  # pragma: no cover
+    # ---- options of rules and groups: `option_<Node>(option)` -------------------------
+    def option_MaxOption(self, option: n.MaxOption) -> str:
+        text = f"max {self.layout.number(option.limit)}"
+        return text + (f" per {duration(option.per)}" if option.per is not None else "")
 
-    def decay(self, spec) -> str:
-        if isinstance(spec, n.HalfLife):
-            return f"half_life {duration(spec.period)}"
-        if isinstance(spec, n.LinearDecay):
-            return f"{self.layout.percent(spec.percent)} per {duration(spec.period)}"
+    def option_DistinctOption(self, option: n.DistinctOption) -> str:
+        return f"distinct {option.attribute.id}"
+
+    def option_DecayOption(self, option: n.DecayOption) -> str:
+        return f"decay {self.dispatch('decay', option.spec)}"
+
+    def option_TagOption(self, option: n.TagOption) -> str:
+        return f"tag {option.tag.id}"
+
+    def option_BecauseOption(self, option: n.BecauseOption) -> str:
+        return f"because {self.layout.string(option.reason)}"
+
+    def option_MinOption(self, option: n.MinOption) -> str:
+        return f"min {self.layout.number(option.limit)}"
+
+    def option_GroupMaxOption(self, option: n.GroupMaxOption) -> str:
+        return f"max {self.layout.number(option.limit)}"
+
+    # ---- decay specs: `decay_<Node>(spec)` ---------------------------------------------
+    def decay_HalfLife(self, spec: n.HalfLife) -> str:
+        return f"half_life {duration(spec.period)}"
+
+    def decay_LinearDecay(self, spec: n.LinearDecay) -> str:
+        return f"{self.layout.percent(spec.percent)} per {duration(spec.period)}"
+
+    def decay_Expire(self, spec: n.Expire) -> str:
         return f"expire {duration(spec.period)}"
 
     def arm_values(self, arm: n.Arm) -> str:
@@ -945,7 +962,7 @@ class Formatter:
             return "else"
         if arm.kind == "unknown":
             return "unknown"
-        return ", ".join(self.literal(v) for v in arm.values)
+        return ", ".join(self.visit(v) for v in arm.values)
 
     def arm_line(self, arm: n.Arm, depth: int, units: list, **_) -> list:
         widths = [len(self.arm_values(a)) for a in units]
@@ -953,81 +970,86 @@ class Formatter:
         values = self.arm_values(arm)
         return [Line(depth, f"{values.ljust(column)} => {points(arm.points)}")]
 
-    # ---- expressions ---------------------------------------------------------------
-    def literal(self, node) -> str:
-        if isinstance(node, n.Str):
-            return self.layout.string(node)
-        if isinstance(node, n.Num):
-            return self.layout.number(node)
-        if isinstance(node, n.Bool):
-            return "true" if node.value else "false"
-        if isinstance(node, n.Range):
-            return self.layout.range(node)
-        raise TypeError(f"not a literal: {type(node).__name__}")  # pragma: no cover
-
-    def list_literal(self, node: n.ListLiteral) -> str:
-        return "[" + ", ".join(self.literal(v) for v in node.values) + "]"
-
+    # ---- expressions, literals and streams: `visit_<Node>(node)` → text ---------------
     def expr(self, node, need: int = 0, own_parens: int = 0) -> str:
         """`node` as text, in a place that needs precedence `need`; `own_parens`:
         pairs of parentheses around it that belong to the enclosing construct."""
-        text = self.bare(node)
+        text = self.visit(node)
         wraps = max(0, self.layout.wraps(node) - own_parens)
         if wraps == 0 and precedence(node) < need:
             wraps = 1
         return "(" * wraps + text + ")" * wraps
 
-    def bare(self, node) -> str:
-        e = self.expr
-        if isinstance(node, n.Name):
-            return node.id
-        if isinstance(node, (n.Str, n.Num, n.Bool)):
-            return self.literal(node)
-        if isinstance(node, n.Duration):
-            return duration(node)
-        if isinstance(node, n.Now):
-            return "now"
-        if isinstance(node, n.Key):
-            return "key"
-        if isinstance(node, n.ScoreRef):
-            return "score"
-        if isinstance(node, n.Or):
-            return f"{e(node.left, OR)} or {e(node.right, AND)}"
-        if isinstance(node, n.And):
-            return f"{e(node.left, AND)} and {e(node.right, NOT)}"
-        if isinstance(node, n.Not):
-            return f"not {e(node.operand, NOT)}"
-        if isinstance(node, n.Compare):
-            return f"{e(node.left, MINUS)} {node.op} {e(node.right, MINUS)}"
-        if isinstance(node, n.Membership):
-            target = node.target
-            if isinstance(target, n.ListLiteral):
-                written = self.list_literal(target)
-            elif isinstance(target, n.Range):
-                written = self.layout.range(target)
-            else:
-                written = target.id
-            return f"{e(node.operand, MINUS)} {'not in' if node.negated else 'in'} {written}"
-        if isinstance(node, n.TextTest):
-            return f"{e(node.operand, MINUS)} {TEXT_TESTS[node.op]} {e(node.needle, MINUS)}"
-        if isinstance(node, n.Matches):
-            return f"{e(node.operand, MINUS)} matches {self.layout.string(node.pattern)}"
-        if isinstance(node, n.Presence):
-            return f"{e(node.operand, MINUS)} is {'known' if node.known else 'unknown'}"
-        if isinstance(node, n.Minus):
-            return f"{e(node.left, MINUS)} - {e(node.right, OPERAND)}"
-        if isinstance(node, n.Call):
-            return f"{node.function}({e(node.argument, 0, own_parens=1)})"
-        if isinstance(node, n.Aggregate):
-            stream = self.stream(node.stream)
-            if node.kind == "count":
-                return f"count({stream})"
-            if node.kind == "sum":
-                return f"sum({stream}, {node.attribute.id})"
-            return f"{node.kind} {stream}"
-        raise TypeError(f"cannot lay out {type(node).__name__}")  # pragma: no cover
+    def visit_Str(self, node: n.Str) -> str:
+        return self.layout.string(node)
 
-    def stream(self, node: n.Stream) -> str:
+    def visit_Num(self, node: n.Num) -> str:
+        return self.layout.number(node)
+
+    def visit_Bool(self, node: n.Bool) -> str:
+        return "true" if node.value else "false"
+
+    def visit_Range(self, node: n.Range) -> str:
+        return self.layout.range(node)
+
+    def visit_ListLiteral(self, node: n.ListLiteral) -> str:
+        return "[" + ", ".join(self.visit(v) for v in node.values) + "]"
+
+    def visit_Name(self, node: n.Name) -> str:
+        return node.id
+
+    def visit_Duration(self, node: n.Duration) -> str:
+        return duration(node)
+
+    def visit_Now(self, node: n.Now) -> str:
+        return "now"
+
+    def visit_Key(self, node: n.Key) -> str:
+        return "key"
+
+    def visit_ScoreRef(self, node: n.ScoreRef) -> str:
+        return "score"
+
+    def visit_Or(self, node: n.Or) -> str:
+        return f"{self.expr(node.left, OR)} or {self.expr(node.right, AND)}"
+
+    def visit_And(self, node: n.And) -> str:
+        return f"{self.expr(node.left, AND)} and {self.expr(node.right, NOT)}"
+
+    def visit_Not(self, node: n.Not) -> str:
+        return f"not {self.expr(node.operand, NOT)}"
+
+    def visit_Compare(self, node: n.Compare) -> str:
+        return f"{self.expr(node.left, MINUS)} {node.op} {self.expr(node.right, MINUS)}"
+
+    def visit_Membership(self, node: n.Membership) -> str:
+        word = "not in" if node.negated else "in"
+        return f"{self.expr(node.operand, MINUS)} {word} {self.visit(node.target)}"
+
+    def visit_TextTest(self, node: n.TextTest) -> str:
+        return f"{self.expr(node.operand, MINUS)} {TEXT_TESTS[node.op]} {self.expr(node.needle, MINUS)}"
+
+    def visit_Matches(self, node: n.Matches) -> str:
+        return f"{self.expr(node.operand, MINUS)} matches {self.layout.string(node.pattern)}"
+
+    def visit_Presence(self, node: n.Presence) -> str:
+        return f"{self.expr(node.operand, MINUS)} is {'known' if node.known else 'unknown'}"
+
+    def visit_Minus(self, node: n.Minus) -> str:
+        return f"{self.expr(node.left, MINUS)} - {self.expr(node.right, OPERAND)}"
+
+    def visit_Call(self, node: n.Call) -> str:
+        return f"{node.function}({self.expr(node.argument, 0, own_parens=1)})"
+
+    def visit_Aggregate(self, node: n.Aggregate) -> str:
+        stream = self.visit(node.stream)
+        if node.kind == "count":
+            return f"count({stream})"
+        if node.kind == "sum":
+            return f"sum({stream}, {node.attribute.id})"
+        return f"{node.kind} {stream}"
+
+    def visit_Stream(self, node: n.Stream) -> str:
         text = "leads" if node.is_leads else ("event" if node.source is None else node.source)
         if node.filter is not None:
             text += f"[{self.expr(node.filter)}]"
