@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import operator
 
-import attrs
 import re2
 
 from ..dsl import ir
+from ..dsl.visitor import NodeVisitor
 from ..runtime.streams import cap, distinct_newest, newest_known, sum_known
-from ..runtime.values import US_PER_DAY, domain_of, format_duration
+from ..runtime.values import US_PER_DAY, domain_of
 from ..runtime.scoring import PlanRule, PlanGroup, PlanCampaign, Plan, decay_function
+from .inputs import input_nodes
 
 COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt,
                "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -32,7 +33,11 @@ def compile_model(model: ir.Model) -> Plan:
     return Compiler(model).plan()
 
 
-class Compiler:
+class Compiler(NodeVisitor):
+    """IR → closures; `visit_<IR node>(node)` gives an expression's closure `(env, item) → value`."""
+
+    stage = "the closures backend"
+
     def __init__(self, model: ir.Model):
         self.model = model
         self.stream_getters: dict[int, object] = {}
@@ -45,10 +50,10 @@ class Compiler:
             groups=tuple(self.group(g) for g in m.groups),
             rules=tuple(self.rule(r) for r in m.rules),
             account_rules=tuple(self.rule(r) for r in account.rules) if account else (),
-            account_key=self.expr(account.key) if account else None,
-            account_where=self.expr(account.where) if account and account.where is not None else None,
-            qualify=tuple((s.name, self.expr(s.condition), s.text) for s in m.qualify),
-            disqualify=tuple((s.name, self.expr(s.condition), s.text) for s in m.disqualify),
+            account_key=self.visit(account.key) if account else None,
+            account_where=self.visit(account.where) if account and account.where is not None else None,
+            qualify=tuple((s.name, self.visit(s.condition), s.text) for s in m.qualify),
+            disqualify=tuple((s.name, self.visit(s.condition), s.text) for s in m.disqualify),
             campaigns=tuple(self.campaign(c) for c in m.campaigns),
             stream_count=len(m.streams),
             key_reads_events=bool(account and account.key_reads_events),
@@ -60,7 +65,7 @@ class Compiler:
             ir=campaign,
             groups=tuple(self.group(g) for g in campaign.groups),
             rules=tuple(self.rule(r) for r in campaign.rules),
-            qualify=tuple((s.name, self.expr(s.condition), s.text) for s in campaign.qualify),
+            qualify=tuple((s.name, self.visit(s.condition), s.text) for s in campaign.qualify),
         )
 
     def group(self, group: ir.Group) -> PlanGroup:
@@ -77,7 +82,7 @@ class Compiler:
         """env → the reason shown for a fired rule; a table rule names the arm that matched."""
         if rule.kind != "table" or rule.reason_given:
             return None
-        by = self.expr(rule.by)
+        by = self.visit(rule.by)
         arms = [(arm, arm_matcher(arm) if arm.kind == "values" else None) for arm in rule.arms]
         default = rule.reason
 
@@ -128,12 +133,12 @@ class Compiler:
         return capped(fn, rule.max_total)
 
     def condition_rule(self, rule: ir.Rule):
-        test = self.expr(rule.condition)
+        test = self.visit(rule.condition)
         points = rule.points
         return self.decayed(rule, lambda env: points if test(env, None) is True else 0.0, rule.counted)
 
     def table_rule(self, rule: ir.Rule):
-        by = self.expr(rule.by)
+        by = self.visit(rule.by)
         arms = rule.arms
         unknown_points = next((a.points for a in arms if a.kind in ("unknown", "else")), 0.0)
         matchers = []
@@ -195,7 +200,7 @@ class Compiler:
 
     def inputs(self, rule: ir.Rule):
         """env → [(label, value)] for the fields and aggregates the rule reads."""
-        readers = [(label, self.expr(node), node) for label, node in input_nodes(rule)]
+        readers = [(label, self.visit(node), node) for label, node in input_nodes(rule)]
         if rule.kind == "each":
             get = self.stream(rule.stream)
             readers.append(("events counted", lambda env, item: float(len(get(env))), None))
@@ -206,7 +211,7 @@ class Compiler:
     def stream(self, stream: ir.StreamDef):
         if stream.id in self.stream_getters:
             return self.stream_getters[stream.id]
-        keep = self.expr(stream.filter) if stream.filter is not None else None
+        keep = self.visit(stream.filter) if stream.filter is not None else None
         source, window, sid = stream.source, stream.window, stream.id
 
         if stream.is_leads:
@@ -241,40 +246,37 @@ class Compiler:
 
     # ---- expressions -------------------------------------------------------------
 
-    def expr(self, node):
-        return getattr(self, "x_" + type(node).__name__)(node)
-
-    def x_Const(self, node: ir.Const):
+    def visit_Const(self, node: ir.Const):
         value = node.value
         return lambda env, item: value
 
-    def x_FieldRef(self, node: ir.FieldRef):
+    def visit_FieldRef(self, node: ir.FieldRef):
         name = node.name
         if node.stripped:
             return lambda env, item: env.lead.stripped.get(name)
         return lambda env, item: env.lead.values.get(name)
 
-    def x_AttrRef(self, node: ir.AttrRef):
+    def visit_AttrRef(self, node: ir.AttrRef):
         name = node.name
         if node.stripped:
             return lambda env, item: item.stripped.get(name)
         return lambda env, item: item.values.get(name)
 
-    def x_NowRef(self, node):
+    def visit_NowRef(self, node):
         return lambda env, item: env.now
 
-    def x_KeyRef(self, node):
+    def visit_KeyRef(self, node):
         return lambda env, item: env.account.key
 
-    def x_ScoreRef(self, node):
+    def visit_ScoreRef(self, node):
         return lambda env, item: env.score
 
-    def x_GroupScoreRef(self, node: ir.GroupScoreRef):
+    def visit_GroupScoreRef(self, node: ir.GroupScoreRef):
         slot = (node.campaign, node.group)
         return lambda env, item: env.group_scores[slot]
 
-    def x_Logic(self, node: ir.Logic):
-        left, right = self.expr(node.left), self.expr(node.right)
+    def visit_Logic(self, node: ir.Logic):
+        left, right = self.visit(node.left), self.visit(node.right)
         if node.op == "and":
             def both(env, item):
                 a = left(env, item)
@@ -296,17 +298,17 @@ class Compiler:
             return None if (a is None or b is None) else False
         return either
 
-    def x_NotOp(self, node: ir.NotOp):
-        operand = self.expr(node.operand)
+    def visit_NotOp(self, node: ir.NotOp):
+        operand = self.visit(node.operand)
 
         def negate(env, item):
             a = operand(env, item)
             return None if a is None else not a
         return negate
 
-    def x_Compare(self, node: ir.Compare):
+    def visit_Compare(self, node: ir.Compare):
         op = COMPARISONS[node.op]
-        left, right = self.expr(node.left), self.expr(node.right)
+        left, right = self.visit(node.left), self.visit(node.right)
         if isinstance(node.right, ir.Const):
             constant = node.right.value
 
@@ -323,16 +325,16 @@ class Compiler:
             return None if b is None else op(a, b)
         return compare
 
-    def x_InSet(self, node: ir.InSet):
-        operand, values, negated = self.expr(node.operand), node.values, node.negated
+    def visit_InSet(self, node: ir.InSet):
+        operand, values, negated = self.visit(node.operand), node.values, node.negated
 
         def member(env, item):
             a = operand(env, item)
             return None if a is None else ((a in values) != negated)
         return member
 
-    def x_InRange(self, node: ir.InRange):
-        operand, negated = self.expr(node.operand), node.negated
+    def visit_InRange(self, node: ir.InRange):
+        operand, negated = self.visit(node.operand), node.negated
         inside = range_test(node.low, node.high)
 
         def within(env, item):
@@ -340,8 +342,8 @@ class Compiler:
             return None if a is None else (inside(a) != negated)
         return within
 
-    def x_TextTest(self, node: ir.TextTest):
-        operand, needle = self.expr(node.operand), self.expr(node.needle)
+    def visit_TextTest(self, node: ir.TextTest):
+        operand, needle = self.visit(node.operand), self.visit(node.needle)
         test = {"contains": operator.contains, "starts_with": str.startswith,
                 "ends_with": str.endswith}[node.op]
 
@@ -353,8 +355,8 @@ class Compiler:
             return None if b is None else test(a, b)
         return text_test
 
-    def x_Matches(self, node: ir.Matches):
-        operand = self.expr(node.operand)
+    def visit_Matches(self, node: ir.Matches):
+        operand = self.visit(node.operand)
         search = re2.compile("(?i)" + node.pattern).search
 
         def matches(env, item):
@@ -362,12 +364,12 @@ class Compiler:
             return None if a is None else search(a) is not None
         return matches
 
-    def x_IsKnown(self, node: ir.IsKnown):
-        operand, known = self.expr(node.operand), node.known
+    def visit_IsKnown(self, node: ir.IsKnown):
+        operand, known = self.visit(node.operand), node.known
         return lambda env, item: (operand(env, item) is not None) == known
 
-    def x_TimeDiff(self, node: ir.TimeDiff):
-        left, right = self.expr(node.left), self.expr(node.right)
+    def visit_TimeDiff(self, node: ir.TimeDiff):
+        left, right = self.visit(node.left), self.visit(node.right)
 
         def difference(env, item):
             a = left(env, item)
@@ -377,19 +379,19 @@ class Compiler:
             return None if b is None else a - b
         return difference
 
-    def x_Domain(self, node: ir.Domain):
-        argument = self.expr(node.argument)
+    def visit_Domain(self, node: ir.Domain):
+        argument = self.visit(node.argument)
         return lambda env, item: domain_of(argument(env, item))
 
-    def x_DaysSince(self, node: ir.DaysSince):
-        argument = self.expr(node.argument)
+    def visit_DaysSince(self, node: ir.DaysSince):
+        argument = self.visit(node.argument)
 
         def days_since(env, item):
             t = argument(env, item)
             return None if t is None else (env.now - t) / US_PER_DAY
         return days_since
 
-    def x_Aggregate(self, node: ir.Aggregate):
+    def visit_Aggregate(self, node: ir.Aggregate):
         get = self.stream(node.stream)
         kind = node.kind
         if kind == "any":
@@ -427,32 +429,3 @@ def arm_matcher(arm: ir.Arm):
         return lambda x: x in values
     return lambda x: x in values or any(t(x) for t in tests)
 
-
-def input_nodes(rule: ir.Rule) -> list:
-    """(label, node) for each field and aggregate a rule reads, once each, in reading order.
-
-    Text fields are shown as written (stripped), not case-folded.
-    """
-    root = rule.condition if rule.kind == "condition" else rule.by
-    found, seen = [], set()
-    for node in (ir.walk(root) if root is not None else ()):
-        label = input_label(node)
-        if label is None or label in seen:
-            continue
-        seen.add(label)
-        if isinstance(node, ir.FieldRef) and node.type == "text":
-            node = attrs.evolve(node, stripped=True)
-        found.append((label, node))
-    return found
-
-
-def input_label(node) -> str | None:
-    if isinstance(node, ir.FieldRef):
-        return node.name
-    if isinstance(node, ir.Aggregate):
-        source = "leads" if node.stream.is_leads else (node.stream.source or "event")
-        extra = " (filtered)" if node.stream.filter is not None else ""
-        window = "" if node.stream.window is None else f" within {format_duration(node.stream.window)}"
-        attribute = f", {node.attribute}" if node.attribute else ""
-        return f"{node.kind}({source}{extra}{window}{attribute})"
-    return None

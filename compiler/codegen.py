@@ -24,7 +24,9 @@ import itertools
 import attrs
 
 from ..dsl import ir
+from ..dsl.visitor import NodeVisitor
 from ..runtime.values import US_PER_DAY
+from .inputs import input_nodes
 
 #: What a generated function binds at its start, when its body reads the name.
 PROLOGUE = (("now", "env.now"), ("lead", "env.lead.values"), ("stripped", "env.lead.stripped"))
@@ -89,7 +91,12 @@ def generate(model: ir.Model) -> Generated:
     return Generator(model).module()
 
 
-class Generator:
+class Generator(NodeVisitor):
+    """IR → Python source. Two families of handlers (dsl/visitor.py): `visit_<IR node>(node, item)`
+    writes an expression's value, `truth_<IR node>(node, item, want)` a condition's truth."""
+
+    stage = "the codegen backend"
+
     def __init__(self, model: ir.Model):
         self.model = model
         self.w = Writer()
@@ -368,7 +375,6 @@ class Generator:
 
     def inputs(self, rule: ir.Rule) -> str:
         """Functions for the values a rule read; returns the tuple expression for PlanRule."""
-        from .closures import input_nodes
         readers = input_nodes(rule)
         if rule.kind == "each":
             readers.append(("events counted", None))
@@ -577,47 +583,47 @@ class Generator:
 
     def value(self, node, item: str | None = None) -> str:
         """A Python expression for the node's value, None when unknown."""
-        return getattr(self, "v_" + type(node).__name__)(node, item)
+        return self.visit(node, item)
 
-    def v_Const(self, node: ir.Const, item):
+    def visit_Const(self, node: ir.Const, item):
         return repr(node.value)
 
-    def v_FieldRef(self, node: ir.FieldRef, item):
+    def visit_FieldRef(self, node: ir.FieldRef, item):
         if self.field_names is not None:
             local = self.field_names[node.name]
             return ("s" + local[1:]) if node.stripped else local
         source = "stripped" if node.stripped else "lead"
         return f"{source}.get({node.name!r})"
 
-    def v_AttrRef(self, node: ir.AttrRef, item):
+    def visit_AttrRef(self, node: ir.AttrRef, item):
         source = "stripped" if node.stripped else "values"
         return f"{item}.{source}.get({node.name!r})"
 
-    def v_NowRef(self, node, item):
+    def visit_NowRef(self, node, item):
         return "now"
 
-    def v_KeyRef(self, node, item):
+    def visit_KeyRef(self, node, item):
         return "env.account.key"
 
-    def v_ScoreRef(self, node, item):
+    def visit_ScoreRef(self, node, item):
         return "env.score"
 
-    def v_GroupScoreRef(self, node: ir.GroupScoreRef, item):
+    def visit_GroupScoreRef(self, node: ir.GroupScoreRef, item):
         return f"env.group_scores[{(node.campaign, node.group)!r}]"
 
-    def v_Domain(self, node: ir.Domain, item):
+    def visit_Domain(self, node: ir.Domain, item):
         return f"_domain({self.value(node.argument, item)})"
 
-    def v_DaysSince(self, node: ir.DaysSince, item):
+    def visit_DaysSince(self, node: ir.DaysSince, item):
         t = self.temp()
         return f"(None if ({t} := {self.value(node.argument, item)}) is None else (now - {t}) / {US_PER_DAY!r})"
 
-    def v_TimeDiff(self, node: ir.TimeDiff, item):
+    def visit_TimeDiff(self, node: ir.TimeDiff, item):
         a, b = self.temp(), self.temp()
         return (f"(None if ({a} := {self.value(node.left, item)}) is None or "
                 f"({b} := {self.value(node.right, item)}) is None else {a} - {b})")
 
-    def v_Aggregate(self, node: ir.Aggregate, item):
+    def visit_Aggregate(self, node: ir.Aggregate, item):
         stream = f"_stream_{node.stream.id}(env)"
         if node.kind == "any":
             return f"(len({stream}) > 0)"
@@ -634,9 +640,10 @@ class Generator:
     def _three_valued(self, node, item):
         return f"(True if {self.true(node, item)} else (False if {self.false(node, item)} else None))"
 
-    v_Logic = v_NotOp = v_Compare = v_InSet = v_InRange = v_TextTest = v_Matches = _three_valued
+    visit_Logic = visit_NotOp = visit_Compare = visit_InSet = visit_InRange = visit_TextTest = \
+        visit_Matches = _three_valued
 
-    def v_IsKnown(self, node, item):
+    def visit_IsKnown(self, node, item):
         return self.true(node, item)
 
     # ---- conditions: true(c) and false(c) -------------------------------------------------
@@ -649,28 +656,37 @@ class Generator:
 
     def truth(self, node, item, want: bool) -> str:
         """A Python bool expression: the three-valued `node` is exactly `want`."""
-        if isinstance(node, ir.Logic):
-            joiner = " and " if (node.op == "and") == want else " or "
-            return f"({self.truth(node.left, item, want)}{joiner}{self.truth(node.right, item, want)})"
-        if isinstance(node, ir.NotOp):
-            return self.truth(node.operand, item, not want)
-        if isinstance(node, ir.IsKnown):
-            if never_unknown(node.operand):
-                return repr(node.known == want)
-            holds = "is not None" if node.known == want else "is None"
-            return f"({self.value(node.operand, item)} {holds})"
-        if isinstance(node, ir.Const):
-            return repr(node.value is want)
-        if isinstance(node, ir.Aggregate) and node.kind in ("any", "no"):
-            stream = f"_stream_{node.stream.id}(env)"
-            nonempty = (node.kind == "any") == want
-            return f"(len({stream}) {'>' if nonempty else '=='} 0)"
-        if isinstance(node, ir.Compare):
-            return self.compare(node, item, want)
-        if isinstance(node, (ir.InSet, ir.InRange, ir.TextTest, ir.Matches)):
-            return self.test(node, item, want)
-        # a bool-valued field, attribute or key standing alone
+        return self.dispatch("truth", node, item, want)
+
+    def truth_Logic(self, node: ir.Logic, item, want: bool) -> str:
+        joiner = " and " if (node.op == "and") == want else " or "
+        return f"({self.truth(node.left, item, want)}{joiner}{self.truth(node.right, item, want)})"
+
+    def truth_NotOp(self, node: ir.NotOp, item, want: bool) -> str:
+        return self.truth(node.operand, item, not want)
+
+    def truth_IsKnown(self, node: ir.IsKnown, item, want: bool) -> str:
+        if never_unknown(node.operand):
+            return repr(node.known == want)
+        holds = "is not None" if node.known == want else "is None"
+        return f"({self.value(node.operand, item)} {holds})"
+
+    def truth_Const(self, node: ir.Const, item, want: bool) -> str:
+        return repr(node.value is want)
+
+    def truth_Aggregate(self, node: ir.Aggregate, item, want: bool) -> str:
+        if node.kind not in ("any", "no"):
+            return self.standing_alone(node, item, want)
+        stream = f"_stream_{node.stream.id}(env)"
+        nonempty = (node.kind == "any") == want
+        return f"(len({stream}) {'>' if nonempty else '=='} 0)"
+
+    def standing_alone(self, node, item, want: bool) -> str:
+        """A bool-valued field, attribute or key standing alone (the checker lets only bools be conditions)."""
         return f"({self.value(node, item)} is {want!r})"
+
+    truth_FieldRef = truth_AttrRef = truth_KeyRef = truth_NowRef = truth_ScoreRef = truth_GroupScoreRef = \
+        truth_TimeDiff = truth_Domain = truth_DaysSince = standing_alone
 
     def known(self, node, item) -> tuple[str, str]:
         """(a guard that holds when the value is known, the value) — with a temporary if needed."""
@@ -679,7 +695,7 @@ class Generator:
         t = self.temp()
         return f"({t} := {self.value(node, item)}) is not None", t
 
-    def compare(self, node: ir.Compare, item, want: bool) -> str:
+    def truth_Compare(self, node: ir.Compare, item, want: bool) -> str:
         op = node.op if want else NEGATED[node.op]
         guard_a, a = self.known(node.left, item)
         guard_b, b = self.known(node.right, item)
@@ -687,6 +703,7 @@ class Generator:
         return "(" + " and ".join(parts) + ")"
 
     def test(self, node, item, want: bool) -> str:
+        """`in`, `not in`, `matches` and the text tests: the operand known, then the test."""
         guard, a = self.known(node.operand, item)
         parts = [guard] if guard else []
         if isinstance(node, ir.InSet):
@@ -707,6 +724,8 @@ class Generator:
                     "ends_with": f"{a}.endswith({b})"}[node.op]
             parts.append(test if want else f"not ({test})")
         return "(" + " and ".join(parts) + ")"
+
+    truth_InSet = truth_InRange = truth_TextTest = truth_Matches = test
 
 
 def line_ranges(line_map: dict) -> tuple:
