@@ -7,9 +7,7 @@ import os
 import attrs
 
 from . import ir, limits
-from .check import check
 from .diagnostics import Diagnostic, Reporter, render_all
-from .recover import parse_declarations
 from .source import BadByte, Source, decode
 
 
@@ -39,6 +37,8 @@ def analyze(text: str, filename: str = "<string>", base_dir: str | os.PathLike |
     if len(text) > limits.MAX_MODEL:
         return too_large(source)
     reporter = Reporter(source)
+    from .check import check                 # the parser and checker (and Lark) load only here, so
+    from .recover import parse_declarations  # `from leadscore.dsl import ir` stays light
     parsed = parse_declarations(source, reporter)
     model = check(parsed.model, source, reporter, base_dir, parsed.lost)
     return Analysis(source, model, tuple(reporter.sorted()))

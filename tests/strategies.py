@@ -18,8 +18,9 @@ mistake (or a checker bug) shows at once. tests/test_strategy_coverage.py
 says which grammar rules a sample reaches.
 
 Not generated, because the checker refuses them although LANGUAGE.md does
-not: `max N per D` on a `leads` stream (E-option, "leads have no time"), and
-a bool (or number) tested against an empty list (`[]` is a text list).
+not: `max N per D` on a `leads` stream (E-option, "leads have no time"); a
+number tested against an empty list literal (`n in []`); a bool tested
+against an empty list, literal or declared (an empty list is a text list).
 
 A drawn `GenModel` can be rendered without its decay options, without some
 campaigns or without its `disqualify` lines, for the properties that compare

@@ -94,6 +94,15 @@ def test_a_compiled_model_loads_neither_lark_nor_sqlglot(tmp_path):
     assert run.stdout.strip() == "", f"a compiled model loaded: {run.stdout.strip()}"
 
 
+def test_the_checked_model_loads_without_the_parser():
+    """`from leadscore.dsl import ir` (what the backends and engines import) does not load Lark:
+    the package's `__init__` loads the parser and checker only when text is analyzed."""
+    probe = "import sys; from leadscore.dsl import ir; print(' '.join(m for m in sys.modules if m.startswith('lark')))"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == ""
+
+
 # ---- no cycle ------------------------------------------------------------------------------
 
 def modules() -> dict:
