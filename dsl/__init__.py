@@ -18,6 +18,9 @@ class Analysis:
     source: Source
     model: ir.Model | None
     diagnostics: tuple
+    #: The declarations that parsed (an AST, `nodes.Model`), for tools that map text to
+    #: names, such as the language server; None when the source was refused unread.
+    tree: object = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def errors(self) -> tuple:
@@ -41,7 +44,7 @@ def analyze(text: str, filename: str = "<string>", base_dir: str | os.PathLike |
     from .recover import parse_declarations  # `from leadscore.dsl import ir` stays light
     parsed = parse_declarations(source, reporter)
     model = check(parsed.model, source, reporter, base_dir, parsed.lost)
-    return Analysis(source, model, tuple(reporter.sorted()))
+    return Analysis(source, model, tuple(reporter.sorted()), parsed.model)
 
 
 def analyze_file(path: str | os.PathLike) -> Analysis:

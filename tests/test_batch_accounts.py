@@ -1,4 +1,4 @@
-"""Batches of an account model (runtime/batch.py, docs/batch.md): leads held
+"""Batches of an account model (leadscore/batch/batch.py, docs/batch.md): leads held
 compactly, each account built when one of its leads is scored, results the
 same whatever the order of the file or how long accounts are kept open."""
 

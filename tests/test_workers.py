@@ -1,4 +1,4 @@
-"""`leadscore score --jobs N` (runtime/workers.py): the same output, rejects and summary as one
+"""`leadscore score --jobs N` (leadscore/batch/workers.py): the same output, rejects and summary as one
 process, byte for byte, on every kind of bad row and on account models; a failing child is an
 error, not a traceback; nothing is left behind."""
 

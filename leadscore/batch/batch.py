@@ -12,7 +12,7 @@ score any of them, so its leads are all read first and held compactly
 what is held when it is scored and let go after (see `score_held`).
 Without an account scope, each lead is scored and written as soon as it
 is read. `write_forked` holds every lead and scores the held leads in
-several processes (`score --jobs`, runtime/workers.py).
+several processes (`score --jobs`, workers.py).
 """
 
 from __future__ import annotations
@@ -472,7 +472,7 @@ class Batch:
     COUNTED = ("leads_scored", "warnings", "events_used", "events_after_now", "events_undeclared")
 
     def write_forked(self, leads_path: str, events_path: str | None, jobs: int, text, write) -> None:
-        """Score in `jobs` processes (runtime/workers.py), writing each result's `text(result)`
+        """Score in `jobs` processes (workers.py), writing each result's `text(result)`
         with `write`, in input order. Every lead is held first, as an account model's are; then
         the held leads are scored in ranges, one per process."""
         self.deferred = True             # leads leave their events in the store until scored
@@ -545,7 +545,7 @@ class OpenAccounts:
 
 def _no_progress(what: str, path: str | None = None, total: int | None = None):
     """No progress shown. A progress is called at the start of each phase and returns
-    `update(position)` (leadscore/progress.py draws one on a terminal)."""
+    `update(position)` (leadscore/cli/progress.py draws one on a terminal)."""
     return _nothing
 
 

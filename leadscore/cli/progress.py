@@ -1,6 +1,6 @@
 """The progress bar of a batch run, on standard error (tqdm), one phase at a time.
 
-A batch (runtime/batch.py) calls `progress(what, path=..., total=...)` at the
+A batch (leadscore/batch/batch.py) calls `progress(what, path=..., total=...)` at the
 start of each phase (events read, leads read or scored) and gets back an
 `update(position)` it calls with how far it is: the line of the file the row
 starts on while reading a file, the count of leads while scoring held ones.

@@ -39,7 +39,7 @@ class TestRuns:
         key = os.path.abspath(tests_path)
         done = self.summaries.get(key)
         title = f"▶ run tests ({os.path.basename(tests_path)})" + (f": {done}" if done else "")
-        lenses = [lens(0, title, [analyzed.uri])]
+        lenses = [lens(0, title, [analyzed.uri, None])]
         if analyzed.kind == TESTS and analyzed.tests is not None:
             outcomes = self.outcomes.get(key, {})
             lenses += [lens(case.line - 1, case_title(outcomes.get(case.name)), [analyzed.uri, case.name])
