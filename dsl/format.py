@@ -72,7 +72,8 @@ import attrs
 
 from . import nodes as n
 from .diagnostics import Reporter
-from .parse import parse, unescape
+from .parse import unescape
+from .recover import parse
 from .source import Source
 from .visitor import NodeVisitor
 

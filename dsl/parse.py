@@ -687,16 +687,6 @@ def describe_found(token: Token) -> str:
     return f"`{token}`"
 
 
-def parse(source: Source, reporter: Reporter) -> n.Model | None:
-    """Parse one source; on syntax errors report every one and return None.
-
-    (`recover.parse_declarations` also gives the declarations that parsed.)
-    """
-    from .recover import parse_declarations     # recover builds on this module
-    parsed = parse_declarations(source, reporter)
-    return parsed.model if parsed.complete else None
-
-
 class TooDeep(Exception):
     """A parse tree nested beyond MAX_NESTING: reported like a syntax error."""
 

@@ -59,6 +59,15 @@ def parse_declarations(source: Source, reporter: Reporter) -> Parsed:
     return by_declaration(source, reporter)
 
 
+def parse(source: Source, reporter: Reporter) -> n.Model | None:
+    """Parse one source; on syntax errors report every one and return None.
+
+    (`parse_declarations` also gives the declarations that parsed.)
+    """
+    parsed = parse_declarations(source, reporter)
+    return parsed.model if parsed.complete else None
+
+
 def by_declaration(source: Source, reporter: Reporter) -> Parsed:
     header, items, lost, reported = None, [], set(), 0
     broken = False          # a declaration before this one did not parse

@@ -19,7 +19,8 @@ from lark.exceptions import UnexpectedInput
 from leadscore.dsl import analyze
 from leadscore.dsl import nodes as n
 from leadscore.dsl.diagnostics import Reporter
-from leadscore.dsl.parse import KEYWORDS, ReserveKeywords, keyword_terminal, parse, parser
+from leadscore.dsl.parse import KEYWORDS, ReserveKeywords, keyword_terminal, parser
+from leadscore.dsl.recover import parse
 from leadscore.dsl.source import Source
 
 DAY = 86400

@@ -18,7 +18,8 @@ from leadscore.cli import main
 from leadscore.cli.scoring import LeadIds
 from leadscore.dsl import analyze
 from leadscore.dsl.diagnostics import Reporter
-from leadscore.dsl.parse import parse, to_ast
+from leadscore.dsl.parse import to_ast
+from leadscore.dsl.recover import parse
 from leadscore.dsl.recover import MAX_SYNTAX_ERRORS, by_declaration, declaration_starts
 from leadscore.dsl.source import Source
 

@@ -35,7 +35,7 @@ from ..runtime import values as v
 from ..dsl import ir
 from ..dsl import nodes as n
 from ..dsl.diagnostics import Reporter
-from ..dsl.parse import parse
+from ..dsl.recover import parse
 from ..dsl.source import Source
 
 ADDED, REMOVED, CHANGED, MOVED = "added", "removed", "changed", "moved"
