@@ -142,3 +142,26 @@ def test_every_transition_arrives_signed_and_none_is_lost_across_a_restart(tmp_p
         assert {k: body[k] for k in ("lead_id", "at", "cause", "entered", "left", "tier", "score", "model")} == \
             {k: transition[k] for k in ("lead_id", "at", "cause", "entered", "left", "tier", "score", "model")}
         assert body["model"]["name"] and body["result"]["id"] == body["lead_id"]
+
+
+def test_two_services_on_postgres_deliver_every_transition(postgres_server, tmp_path, receiver):
+    url = postgres_server.new_database("serve_hooks")
+    done = subprocess.run([sys.executable, "-m", "leadscore", "ingest", str(MODEL), "--store", url, "--leads",
+                           str(LEADS), "--now", NOW], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "secret.txt").write_bytes(SECRET)
+    receiver.down = False
+    args = ["--store", url, "--webhook", receiver.url, "--webhook-secret-file", "secret.txt", "--now", NOW]
+    with Service(*args, cwd=tmp_path) as one, Service(*args, cwd=tmp_path) as two:
+        work = event_batches(100)[:10]
+        for number, batch in enumerate(work):
+            target = one if number % 2 else two
+            with target.client() as client:
+                assert client.post("/v1/events", json=batch).status_code == 200
+        with one.client() as client:
+            expected = {t["id"] for t in all_transitions(client)}
+        assert expected
+        assert wait_for(lambda: expected <= set(receiver.taken()), 60), \
+            f"{len(expected - set(receiver.taken()))} transitions never arrived"
+    twice = sum(len(bodies) - 1 for bodies in receiver.taken().values())
+    assert twice <= len(expected) // 10, f"{twice} deliveries repeated: the claims did not keep the services apart"

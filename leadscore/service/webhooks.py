@@ -9,6 +9,10 @@ is retried with exponential backoff and jitter: the n-th retry waits
 never stop, so a receiver down for a day or more gets everything once it
 is back (the `leadscore_outbox_depth` metric shows what waits).
 
+Up to PARALLEL POSTs are in flight at once, so a slow receiver does not
+hold up a claim past its lease; deliveries come in no guaranteed order
+(the body's `id` grows with the transition's place in history).
+
 At least once, never exactly once: a transition is marked delivered when
 every webhook has answered 2xx; a process killed between the POST and that
 mark sends it again after its restart (or another process does, once the
@@ -31,7 +35,8 @@ from ..live import outbox
 
 BASE, CAP = 1.0, 3600.0
 log = logging.getLogger("leadscore.serve")
-LEASE = 60.0
+LEASE = 60.0          # seconds a claim holds its rows: more than CLAIM / PARALLEL timeouts
+CLAIM, PARALLEL = 50, 10
 
 
 def signature(secret: bytes, body: bytes) -> str:
@@ -84,9 +89,13 @@ class Deliverer:
         now = time.time()
         if not await asyncio.to_thread(outbox.anything_due, self.store, now):
             return False
-        claimed = await asyncio.to_thread(outbox.claim, self.store, now, LEASE)
-        for delivery in claimed:
-            await self.deliver(client, delivery)
+        claimed = await asyncio.to_thread(outbox.claim, self.store, now, LEASE, CLAIM)
+        gate = asyncio.Semaphore(PARALLEL)
+
+        async def one(delivery):
+            async with gate:
+                await self.deliver(client, delivery)
+        await asyncio.gather(*(one(delivery) for delivery in claimed))
         return bool(claimed)
 
     async def deliver(self, client, delivery) -> None:
