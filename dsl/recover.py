@@ -68,10 +68,12 @@ def parse(source: Source, reporter: Reporter) -> n.Model | None:
     return parsed.model if parsed.complete else None
 
 
-def by_declaration(source: Source, reporter: Reporter) -> Parsed:
+def by_declaration(source: Source, reporter: Reporter, parse_excerpt=to_ast) -> Parsed:
+    """Each top-level declaration parsed alone by `parse_excerpt` (`to_ast`, or one that
+    remembers declarations it has parsed, as the language server's does)."""
     header, items, lost, reported = None, [], set(), 0
     broken = False          # a declaration before this one did not parse
-    for excerpt, part in declarations(source, reporter):
+    for excerpt, part in declarations(source, reporter, parse_excerpt):
         if isinstance(part, Exception):
             if reported < MAX_SYNTAX_ERRORS:
                 report(part, excerpt, source, reporter)
@@ -90,7 +92,7 @@ def by_declaration(source: Source, reporter: Reporter) -> Parsed:
                   complete=False, lost=frozenset(lost))
 
 
-def declarations(source: Source, reporter: Reporter):
+def declarations(source: Source, reporter: Reporter, parse_excerpt=to_ast):
     """Each declaration's excerpt with its AST, or with the error that stopped it.
 
     A keyword in column 1 may go on the declaration before it (`no` at the end
@@ -102,7 +104,7 @@ def declarations(source: Source, reporter: Reporter):
     for index, end in enumerate(ends):
         excerpt = Excerpt(source, begin, end)
         try:
-            part = to_ast(excerpt, reporter)
+            part = parse_excerpt(excerpt, reporter)
         except (UnexpectedInput, TooDeep) as error:
             if index + 1 < len(ends) and goes_on(error, source, end):
                 continue

@@ -1,8 +1,9 @@
 """What the front end made of an open document, computed once per version.
 
-A `.score` document is analyzed as `leadscore validate` analyzes a file (the
-same `analyze`, with `list ... from` paths relative to the document), so the
-diagnostics are the same. A `.tests` document is checked against its model,
+A `.score` document is analyzed as `leadscore validate` analyzes a file
+(`list ... from` paths relative to the document), parsing again only the
+declarations a change touched (incremental.py), so the diagnostics are the
+same. A `.tests` document is checked against its model,
 the `.score` file beside it named like it: the open document if the editor
 holds it, else the file on disk.
 """
@@ -15,11 +16,12 @@ import os
 import attrs
 from lsprotocol import types
 
-from ..dsl import Analysis, analyze, analyze_bytes
+from ..dsl import Analysis, analyze_bytes
 from ..dsl.diagnostics import ERROR, Diagnostic
 from ..dsl.source import Source
 from ..testing.check import TestAnalysis, analyze_tests
 from . import positions
+from .incremental import Reparser
 from .names import Index
 
 SCORE, TESTS = "score", "tests"
@@ -72,6 +74,7 @@ class Documents:
         #: uri -> (text, version) of an open document, or None (the server's workspace)
         self.read_open = read_open
         self.cache: dict[str, Analyzed] = {}
+        self.reparsers: dict[str, Reparser] = {}
 
     def get(self, uri: str, path: str) -> Analyzed | None:
         opened = self.read_open(uri)
@@ -89,10 +92,15 @@ class Documents:
     def forget(self, uri: str) -> None:
         self.cache.pop(uri, None)
 
+    def close(self, uri: str) -> None:
+        self.forget(uri)
+        self.reparsers.pop(uri, None)
+
     def analyze(self, uri: str, path: str, text: str, version) -> Analyzed | None:
         kind = kind_of(path)
         if kind == SCORE:
-            analysis = analyze(text, path, os.path.dirname(os.path.abspath(path)))
+            reparser = self.reparsers.setdefault(uri, Reparser())
+            analysis = reparser.analyze(text, path, os.path.dirname(os.path.abspath(path)))
             return Analyzed(uri, path, version, kind, analysis.source, analysis.diagnostics, analysis)
         if kind == TESTS:
             return self.analyze_tests(uri, path, text, version)

@@ -124,7 +124,7 @@ def did_close(ls: ScoreServer, params: types.DidCloseTextDocumentParams):
     waiting = ls.pending.pop(uri, None)
     if waiting is not None:
         waiting.cancel()
-    ls.documents.forget(uri)
+    ls.documents.close(uri)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
