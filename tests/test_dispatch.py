@@ -31,7 +31,8 @@ def union(alias) -> set:
 # ---- the AST, by the role a node plays -------------------------------------------------
 
 AST_EXPRESSIONS = union(n.Expr)
-AST_LITERALS = {n.Str, n.Num, n.Bool, n.Range, n.ListLiteral}
+AST_SCALARS = {n.Str, n.Num, n.Bool}          # what a list, a sentinel or an arm holds
+AST_LITERALS = AST_SCALARS | {n.Range, n.ListLiteral}
 AST_DECAYS = union(n.DecaySpec)
 AST_OPTIONS = {n.MaxOption, n.DistinctOption, n.DecayOption, n.TagOption, n.BecauseOption,
                n.MinOption, n.GroupMaxOption}
@@ -61,6 +62,7 @@ def stages():
     """(stage, visitor class, family, the node classes it must handle)."""
     from leadscore.compiler import closures, codegen
     from leadscore.dsl import format
+    from leadscore.review import modeldiff
     found = [
         ("formatter", format.Formatter, "visit", AST_EXPRESSIONS | AST_LITERALS | {n.Stream}),
         ("formatter", format.Formatter, "item", AST_ITEMS),
@@ -70,6 +72,9 @@ def stages():
         ("closures", closures.Compiler, "visit", IR_EXPRESSIONS),
         ("codegen", codegen.Generator, "visit", IR_EXPRESSIONS),
         ("codegen", codegen.Generator, "truth", IR_EXPRESSIONS),
+        ("diff", modeldiff._Pieces, "text", AST_SCALARS | AST_DECAYS),
+        ("diff", modeldiff._Pieces, "key", AST_SCALARS),
+        ("diff", modeldiff._Pieces, "decay", AST_DECAYS),
     ]
     return found
 

@@ -37,6 +37,7 @@ from ..dsl import nodes as n
 from ..dsl.diagnostics import Reporter
 from ..dsl.recover import parse
 from ..dsl.source import Source
+from ..dsl.visitor import NodeVisitor
 
 ADDED, REMOVED, CHANGED, MOVED = "added", "removed", "changed", "moved"
 KINDS = (ADDED, REMOVED, CHANGED, MOVED)
@@ -413,20 +414,63 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _literal_text(node) -> str:
-    if isinstance(node, n.Str):
+class _Pieces(NodeVisitor):
+    """The AST pieces the diff reads by their kind (dsl/visitor.py): `text_<Node>` a literal or
+    decay spec as the diff writes it, `key_<Node>` a literal's value as compared, `decay_<Node>`
+    a decay spec's IR `Decay`, as the checker computes it."""
+
+    stage = "the diff"
+
+    def text_Str(self, node: n.Str) -> str:
         return _quote(node.value)
-    if isinstance(node, n.Bool):
+
+    def text_Num(self, node: n.Num) -> str:
+        return v.number_text(float(node.value))
+
+    def text_Bool(self, node: n.Bool) -> str:
         return "true" if node.value else "false"
-    return v.number_text(float(node.value))
+
+    def key_Str(self, node: n.Str):
+        return v.fold(node.value)
+
+    def key_Num(self, node: n.Num):
+        return float(node.value)
+
+    def key_Bool(self, node: n.Bool):
+        return node.value
+
+    def text_HalfLife(self, spec: n.HalfLife) -> str:
+        return f"half_life {spec.period.text}"
+
+    def text_Expire(self, spec: n.Expire) -> str:
+        return f"expire {spec.period.text}"
+
+    def text_LinearDecay(self, spec: n.LinearDecay) -> str:
+        return f"{v.number_text(spec.percent.value)}% per {spec.period.text}"
+
+    def decay_HalfLife(self, spec: n.HalfLife) -> ir.Decay:
+        return ir.Decay("half_life", _us(spec.period))
+
+    def decay_Expire(self, spec: n.Expire) -> ir.Decay:
+        return ir.Decay("expire", _us(spec.period))
+
+    def decay_LinearDecay(self, spec: n.LinearDecay) -> ir.Decay:
+        return ir.Decay("linear", _us(spec.period), spec.percent.value / 100.0)
+
+
+_PIECES = _Pieces()
+
+
+def _us(duration: n.Duration) -> int:
+    return max(1, round(duration.seconds * v.US_PER_SECOND))
+
+
+def _literal_text(node) -> str:
+    return _PIECES.dispatch("text", node)
 
 
 def _literal_key(node):
-    if isinstance(node, n.Str):
-        return v.fold(node.value)
-    if isinstance(node, n.Num):
-        return float(node.value)
-    return node.value
+    return _PIECES.dispatch("key", node)
 
 
 def points_text(value: float) -> str:
@@ -455,22 +499,12 @@ def decay_text(decay: ir.Decay | None) -> str | None:
 
 def _decay_of(spec) -> ir.Decay:
     """The IR decay of an AST decay spec (as the checker computes it)."""
-    def us(duration: n.Duration) -> int:
-        return max(1, round(duration.seconds * v.US_PER_SECOND))
-    if isinstance(spec, n.HalfLife):
-        return ir.Decay("half_life", us(spec.period))
-    if isinstance(spec, n.Expire):
-        return ir.Decay("expire", us(spec.period))
-    return ir.Decay("linear", us(spec.period), spec.percent.value / 100.0)
+    return _PIECES.dispatch("decay", spec)
 
 
 def _spec_text(spec) -> str:
     """A decay spec as written: `half_life 30d`, `50% per 30d`, `expire 90d`."""
-    if isinstance(spec, n.HalfLife):
-        return f"half_life {spec.period.text}"
-    if isinstance(spec, n.Expire):
-        return f"expire {spec.period.text}"
-    return f"{v.number_text(spec.percent.value)}% per {spec.period.text}"
+    return _PIECES.dispatch("text", spec)
 
 
 def _own_decay_node(node: n.Rule | n.Group | None):
