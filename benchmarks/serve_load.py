@@ -1,0 +1,189 @@
+"""`leadscore serve` under load (issue 20, point 8), on loopback only, bounded in count and time.
+
+1. a store with `--leads` leads of batch_scale.py's files (`leadscore ingest`, the model set);
+2. the service started on it (`--now` fixed, no sweep) on a free 127.0.0.1 port;
+3. throughput: `--batches` POSTs of 100 events from `--clients` connections at once;
+4. latency: single-event POSTs paced at `--rate` per second for `--seconds` (open loop: each
+   request leaves at its time whatever the others do), p50 / p99 of its answer;
+5. the service's memory (resident now, and its peak) after it all.
+
+    python benchmarks/serve_load.py --leads 10000                 # a smaller run
+    python benchmarks/serve_load.py                               # the issue's size: 1M leads
+    python benchmarks/serve_load.py --store postgresql://me@/bench # the same on PostgreSQL (an empty database)
+
+Targets (issue 20): at least 2,000 events/s with batches of 100; p99 under 50 ms at 200
+requests/s; under 500 MB resident after 1M leads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import httpx
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from batch_scale import MODEL, NOW, generate  # noqa: E402
+
+TYPES = (("page_view", {"url": "/pricing", "seconds": "40"}), ("email_open", {"campaign": "nov"}),
+         ("demo_request", {}), ("form_submit", {"form": "contact"}), ("webinar_attended", {"webinar": "q3"}))
+LIMIT = 600.0          # no phase runs longer than this many seconds
+
+
+def events(count: int, leads: int, rng: random.Random, tag: str) -> list:
+    found = []
+    for k in range(count):
+        kind, attributes = rng.choice(TYPES)
+        found.append({"id": f"{tag}-{k}", "lead_id": f"L{rng.randint(1, leads)}", "type": kind,
+                      "at": f"2026-11-{rng.randint(1, 19):02d}T10:00:00Z", **attributes})
+    return found
+
+
+def start(url: str, folder: str) -> tuple:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(os.path.join(folder, "serve.log"), "wb")
+    process = subprocess.Popen([sys.executable, "-m", "leadscore", "serve", "--store", url, "--port", str(port),
+                                "--now", NOW, "--sweep", "off"], stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the service did not start: see " + log.name)
+
+
+def throughput(base: str, batches: list, clients: int) -> tuple:
+    """(events accepted per second, seconds) for every batch POSTed by `clients` connections."""
+    queue, lock, accepted = list(batches), threading.Lock(), [0]
+    stop = time.monotonic() + LIMIT
+
+    def client():
+        with httpx.Client(base_url=base, timeout=120) as http:
+            while time.monotonic() < stop:
+                with lock:
+                    if not queue:
+                        return
+                    batch = queue.pop()
+                answer = http.post("/v1/events", json=batch).json()
+                with lock:
+                    accepted[0] += answer["accepted"]
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.perf_counter() - started
+    return accepted[0] / took, took
+
+
+def latency(base: str, singles: list, rate: float, workers: int = 32) -> list:
+    """Seconds from each single-event POST to its answer, the POSTs leaving `rate` per second."""
+    took, lock, position = [], threading.Lock(), [0]
+    first = time.monotonic() + 0.5
+
+    def worker():
+        with httpx.Client(base_url=base, timeout=60) as http:
+            while True:
+                with lock:
+                    k = position[0]
+                    position[0] += 1
+                if k >= len(singles) or time.monotonic() > first + LIMIT:
+                    return
+                wait = first + k / rate - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                sent = time.perf_counter()
+                http.post("/v1/events", json=[singles[k]])
+                with lock:
+                    took.append(time.perf_counter() - sent)
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return took
+
+
+def memory_mb(pid: int) -> tuple:
+    """(resident, peak resident) MB of a process, from /proc."""
+    found = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0]) / 1024
+    return round(found.get("VmRSS", 0)), round(found.get("VmHWM", 0))
+
+
+def percentile(values: list, share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--store", help="a PostgreSQL URL (an empty database); default: a new SQLite file")
+    parser.add_argument("--batches", type=int, default=200, help="POSTs of 100 events for the throughput")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=200.0, help="single-event POSTs per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long the paced POSTs go on")
+    parser.add_argument("--data", default=os.path.join(HERE, "data"))
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+
+    leads_path, _events_path = generate(args.leads, 1, args.data)
+    rng = random.Random(20)
+    with tempfile.TemporaryDirectory(prefix="leadscore-serve-bench-") as folder:
+        url = args.store or f"sqlite:///{os.path.join(folder, 'live.db')}"
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "leadscore", "ingest", MODEL, "--store", url, "--leads", leads_path,
+                        "--now", NOW], check=True, cwd=folder, timeout=24 * 3600)
+        load = time.perf_counter() - started
+        process, base = start(url, folder)
+        try:
+            batches = [events(100, args.leads, rng, f"b{k}") for k in range(args.batches)]
+            rate, took = throughput(base, batches, args.clients)
+            singles = events(int(args.rate * args.seconds), args.leads, rng, "single")
+            answers = latency(base, singles, args.rate)
+            rss, peak = memory_mb(process.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+    figures = {
+        "store": "postgresql" if args.store else "sqlite", "leads": args.leads, "load_seconds": round(load, 1),
+        "batches": args.batches, "clients": args.clients, "events_per_second": round(rate),
+        "throughput_seconds": round(took, 1), "paced_rate": args.rate, "paced_requests": len(answers),
+        "p50_ms": round(percentile(answers, 0.5) * 1000, 1), "p99_ms": round(percentile(answers, 0.99) * 1000, 1),
+        "rss_mb": rss, "peak_rss_mb": peak,
+        "cores": os.cpu_count(), "python": sys.version.split()[0], "load_average": round(os.getloadavg()[0], 1),
+    }
+    for name, value in figures.items():
+        print(f"{name:>20}: {value}")
+    print(f"targets: >= 2,000 events/s: {'PASS' if rate >= 2000 else 'MISS'}; "
+          f"p99 < 50 ms at {args.rate:g}/s: {'PASS' if figures['p99_ms'] < 50 else 'MISS'}; "
+          f"< 500 MB: {'PASS' if peak < 500 else 'MISS'}" + ("" if args.leads >= 1_000_000 else " (not at 1M leads)"))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(figures, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
