@@ -35,7 +35,13 @@ rule pricing: +3 each page_view[url contains "pricing"], max 15, decay half_life
 rule demo: +30 when any demo_request
 
 tiers: cold, hot >= 40
-qualify mql when score >= 40
+tiers fit: low, high >= 20
+qualify mql when score >= 40 and fit >= 10
+
+campaign webinar {
+    rule attended: +20 when any demo_request
+    qualify webinar_lead when score >= 20
+}
 '''
 
 TESTS = '''now "2026-11-20T00:00:00Z"
@@ -141,6 +147,21 @@ async def test_diagnostics_follow_changes(client, folder):
     assert list(await diagnostics_of(client, uri)) == []
 
 
+async def test_diagnostics_wait_for_a_burst_of_changes_to_end(client, folder):
+    uri, published = await open_doc(client, folder, "burst.score", MODEL)
+    assert list(published) == []
+    where = at(MODEL, "employees", 1, shift=len("employees"))
+    typo = types.TextDocumentContentChangePartial(range=types.Range(start=where, end=where), text="x")
+    undo = types.TextDocumentContentChangePartial(
+        range=types.Range(start=where, end=types.Position(line=where.line, character=where.character + 1)), text="")
+    for version, change in ((2, typo), (3, undo)):
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change]))
+    assert list(await diagnostics_of(client, uri)) == []        # version 3's, not version 2's unknown field
+    await asyncio.sleep(0.5)
+    assert uri not in client.diagnostics                        # and nothing else was published
+
+
 async def test_a_tests_file_is_checked_against_its_model(client, folder):
     await open_doc(client, folder, "suite.score", MODEL)
     broken = TESTS.replace("expect score == 15", "expect scor == 15")
@@ -208,6 +229,29 @@ async def test_definition_and_references(client, folder):
     assert sorted(u.range.start.line for u in uses) == [4, 13]
 
 
+@pytest.mark.parametrize("needle, nth, declared_at, uses", [
+    ("employees", 1, ("employees", 0), 2),        # a field
+    ("demo_request", 1, ("demo_request", 0), 3),  # an event
+    ("url", 1, ("url", 0), 2),                    # an attribute
+    ("eu", 2, (" eu", 0, 1), 2),                  # a list
+    ("fit", 2, ("fit", 0), 3),                    # a group: its tiers and a qualify name it
+    ("pricing", 0, ("pricing", 0), 1),            # a rule
+    ("webinar", 0, ("webinar", 0), 1),            # a campaign
+    ("mql", 0, ("mql", 0), 1),                    # a stage
+])
+async def test_definition_and_references_of_every_kind(client, folder, needle, nth, declared_at, uses):
+    uri, _ = await open_doc(client, folder, "kinds.score", MODEL)
+    where = at(MODEL, needle, nth, shift=1)
+    found = await client.text_document_definition_async(types.DefinitionParams(text_document=doc(uri), position=where))
+    assert found.range.start == at(MODEL, *declared_at)
+    refs = await client.text_document_references_async(types.ReferenceParams(
+        text_document=doc(uri), position=where, context=types.ReferenceContext(include_declaration=True)))
+    assert len(refs) == uses
+    edit = await client.text_document_rename_async(types.RenameParams(
+        text_document=doc(uri), position=where, new_name="renamed"))
+    assert len(edit.changes[uri]) == uses
+
+
 async def test_rename_every_occurrence(client, folder):
     uri, _ = await open_doc(client, folder, "rename.score", MODEL)
     edit = await client.text_document_rename_async(types.RenameParams(
@@ -237,7 +281,7 @@ async def test_document_symbols(client, folder):
 async def test_folding_ranges(client, folder):
     uri, _ = await open_doc(client, folder, "fold.score", MODEL)
     found = await client.text_document_folding_range_async(types.FoldingRangeParams(text_document=doc(uri)))
-    assert [(f.start_line, f.end_line) for f in found] == [(8, 11)]
+    assert [(f.start_line, f.end_line) for f in found] == [(8, 11), (20, 23)]     # the group, the campaign
 
 
 async def test_formatting(client, folder):
