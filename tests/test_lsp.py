@@ -49,6 +49,8 @@ TESTS = '''now "2026-11-20T00:00:00Z"
 test "a big European company" {
     lead { country: "DE", employees: 900 }
     expect score == 15
+    expect rule big == 10
+    expect campaign webinar rule attended == 0
 }
 
 test "wrong on purpose" {
@@ -259,6 +261,21 @@ async def test_rename_every_occurrence(client, folder):
     assert sorted(e.range.start.line for e in edit.changes[uri]) == [4, 13]
 
 
+@pytest.mark.parametrize("needle, in_tests, uses_in_tests", [
+    ("employees", "employees", 2), ("big", "rule big", 1), ("attended", "attended", 1), ("webinar", "webinar", 1)])
+async def test_references_and_rename_cover_the_tests_file(client, folder, needle, in_tests, uses_in_tests):
+    (folder / "xref.tests").write_text(TESTS)             # on disk, not open
+    uri, _ = await open_doc(client, folder, "xref.score", MODEL)
+    tests_uri = (folder / "xref.tests").as_uri()
+    refs = await client.text_document_references_async(types.ReferenceParams(
+        text_document=doc(uri), position=at(MODEL, needle), context=types.ReferenceContext(include_declaration=True)))
+    assert [r.range.start for r in refs if r.uri == tests_uri] == \
+        [at(TESTS, in_tests, n, shift=len(in_tests) - len(needle)) for n in range(uses_in_tests)]
+    edit = await client.text_document_rename_async(types.RenameParams(
+        text_document=doc(uri), position=at(MODEL, needle), new_name="renamed"))
+    assert len(edit.changes[tests_uri]) == uses_in_tests
+
+
 @pytest.mark.parametrize("new, why", [("employees", "already declared"), ("when", "keyword")])
 async def test_rename_refuses(client, folder, new, why):
     uri, _ = await open_doc(client, folder, "refuse.score", MODEL)
@@ -331,7 +348,7 @@ async def test_code_lens_runs_the_tests(client, folder):
     lenses = await client.text_document_code_lens_async(types.CodeLensParams(text_document=doc(uri)))
     titles = [lens.command.title for lens in lenses]
     assert titles == ["▶ run tests (lens.tests)", "▶ run test", "▶ run test"]
-    assert [lens.range.start.line for lens in lenses] == [0, 2, 7]
+    assert [lens.range.start.line for lens in lenses] == [0, 2, 9]
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=lenses[0].command.command, arguments=lenses[0].command.arguments))
     assert (result["passed"], result["failed"]) == (1, 1)

@@ -106,6 +106,20 @@ class Documents:
             return self.analyze_tests(uri, path, text, version)
         return None
 
+    def text_of(self, path: str) -> tuple[str | None, str | None]:
+        """(uri, text) of a file as the editor holds it, else (None, its text on disk);
+        (None, None) when it cannot be read."""
+        for uri, analyzed in list(self.cache.items()):
+            if os.path.abspath(analyzed.path) == os.path.abspath(path):
+                opened = self.read_open(uri)
+                if opened is not None:
+                    return uri, opened[0]
+        try:
+            with open(path, encoding="utf-8-sig") as handle:
+                return None, handle.read()
+        except (OSError, UnicodeDecodeError):
+            return None, None
+
     def model_of(self, tests_path: str) -> tuple[str, Analysis | None]:
         """The model beside a test file, as open in the editor or on disk (None: no such file)."""
         model_path = os.path.splitext(tests_path)[0] + ".score"

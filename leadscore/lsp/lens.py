@@ -52,7 +52,7 @@ class TestRuns:
         model_path, model = documents.model_of(tests_path)
         if model is None or model.model is None:
             return {"error": f"the model {os.path.basename(model_path)} is missing or invalid"}
-        text = tests_text(documents, tests_path)
+        _uri, text = documents.text_of(tests_path)
         if text is None:
             return {"error": f"cannot read {tests_path}"}
         checked = analyze_tests(text, tests_path, model.model)
@@ -70,20 +70,6 @@ class TestRuns:
 
 def tests_path_of(analyzed) -> str:
     return analyzed.path if analyzed.kind == TESTS else default_tests_path(analyzed.path)
-
-
-def tests_text(documents, tests_path: str) -> str | None:
-    """A test file's text as the editor holds it, else as on disk."""
-    for uri, analyzed in list(documents.cache.items()):
-        if analyzed.kind == TESTS and os.path.abspath(analyzed.path) == os.path.abspath(tests_path):
-            opened = documents.read_open(uri)
-            if opened is not None:
-                return opened[0]
-    try:
-        with open(tests_path, encoding="utf-8-sig") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def case_title(outcome) -> str:

@@ -3,6 +3,8 @@
 Rename changes a name's declaration and every use of it, and refuses a new
 name that is not a name, is a keyword, or is already declared where the
 renamed one lives (`RenameRefused`, an error response to the client).
+References and rename cover the `.tests` file beside the model too
+(testnames.py).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ..dsl.parse import KEYWORDS
+from . import testnames
 from .names import Occurrence
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -51,3 +54,8 @@ def rename(index, offset: int, new: str) -> list[Occurrence]:
         if taken is not None:
             raise RenameRefused(f"`{new}` is already declared ({taken.key.kind}, line {taken.span.line})")
     return index.uses(here.key)
+
+
+def in_tests(text: str, path: str, key) -> list:
+    """The spans where a test file's text uses the name `key` names."""
+    return [span for used, span in testnames.uses(text, path) if used == key]

@@ -15,9 +15,11 @@ import asyncio
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
+from ..dsl.source import Source
+from ..testing.check import default_tests_path
 from . import actions, completion, hover, navigation, positions, symbols
 from .documents import SCORE, TESTS, Documents, to_lsp
 from .formatting import NotFormatted, formatted
@@ -169,7 +171,8 @@ def on_references(ls: ScoreServer, params: types.ReferenceParams):
         return None
     found = navigation.references(analyzed.index, offset_of(analyzed, params.position),
                                   params.context.include_declaration)
-    return [location(analyzed, o) for o in found]
+    in_tests = test_locations(ls, analyzed, found[0].key) if found else []
+    return [location(analyzed, o) for o in found] + in_tests
 
 
 @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
@@ -191,9 +194,22 @@ def on_rename(ls: ScoreServer, params: types.RenameParams):
         found = navigation.rename(analyzed.index, offset_of(analyzed, params.position), params.new_name)
     except navigation.RenameRefused as refused:
         raise RequestFailed(f"cannot rename: {refused}") from None
-    edits = [types.TextEdit(range=positions.to_range(analyzed.source, o.span), new_text=params.new_name)
-             for o in found]
-    return types.WorkspaceEdit(changes={analyzed.uri: edits})
+    changes = {analyzed.uri: [types.TextEdit(range=positions.to_range(analyzed.source, o.span),
+                                             new_text=params.new_name) for o in found]}
+    for place in test_locations(ls, analyzed, found[0].key):
+        changes.setdefault(place.uri, []).append(types.TextEdit(range=place.range, new_text=params.new_name))
+    return types.WorkspaceEdit(changes=changes)
+
+
+def test_locations(ls: ScoreServer, analyzed, key) -> list[types.Location]:
+    """Where the `.tests` file beside a model (as open, or on disk) uses one of its names."""
+    path = default_tests_path(analyzed.path)
+    uri, text = ls.documents.text_of(path)
+    if text is None:
+        return []
+    source = Source(text, path)
+    return [types.Location(uri=uri or from_fs_path(path), range=positions.to_range(source, span))
+            for span in navigation.in_tests(text, path, key)]
 
 
 # ---- outline, folding, formatting, fixes ------------------------------------------------
