@@ -4,7 +4,7 @@ calls the library and prints; exit codes 0 ok, 1 invalid/failed, 2 usage,
 
 The group `main` is defined here and every command is registered on it
 below; the commands live one module per group (models, scoring, testing,
-evaluation, review, sql, live, serve, editor) and share `options.py`.
+evaluation, review, sql, live, serve, editor, studio) and share `options.py`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 import click
 
 from .. import __version__
-from . import console, editor, evaluation, live, models, review, scoring, serve, sql, testing
+from . import console, editor, evaluation, live, models, review, scoring, serve, sql, studio, testing
 from .options import EXIT_FAILED, EXIT_INTERNAL
 
 
@@ -76,5 +76,6 @@ def entry() -> None:
 
 for command in (models.validate, models.fmt_command, models.compile_command, scoring.score, scoring.explain,
                 testing.tests_command, evaluation.backtest, evaluation.calibrate, review.diff, sql.sql_command,
-                live.ingest, live.results, live.history, live.model, serve.serve, editor.lsp):
+                live.ingest, live.results, live.history, live.model, serve.serve, editor.lsp,
+                studio.studio):
     main.add_command(command)
