@@ -171,6 +171,14 @@ async def test_a_tests_file_is_checked_against_its_model(client, folder):
     assert len(published) == 1 and published[0].range.start.line == broken[:broken.index("scor ==")].count("\n")
 
 
+async def test_ranges_count_utf16_units(client, folder):
+    text = MODEL + 'rule party: +1 when country == "🎉" and employes > 1\n'
+    uri, published = await open_doc(client, folder, "emoji.score", text)
+    line = text.splitlines()[published[0].range.start.line]
+    before = line[:line.index("employes")]
+    assert published[0].range.start.character == len(before.encode("utf-16-le")) // 2 == len(before) + 1
+
+
 # ---- hover --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("needle, nth, words", [
@@ -293,6 +301,15 @@ async def test_document_symbols(client, folder):
     assert names[:2] == ["country", "employees"] and {"fit", "pricing", "demo", "mql"} <= set(names)
     fit = next(s for s in found if s.name == "fit")
     assert [c.name for c in fit.children] == ["big", "europe"]
+
+
+async def test_a_tests_file_outline_and_folding_are_its_cases(client, folder):
+    await open_doc(client, folder, "cases.score", MODEL)
+    uri, _ = await open_doc(client, folder, "cases.tests", TESTS)
+    found = await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=doc(uri)))
+    assert [s.name for s in found] == ["a big European company", "wrong on purpose"]
+    folds = await client.text_document_folding_range_async(types.FoldingRangeParams(text_document=doc(uri)))
+    assert [(f.start_line, f.end_line) for f in folds] == [(2, 7), (9, 12)]
 
 
 async def test_folding_ranges(client, folder):
