@@ -21,7 +21,7 @@ import time
 from typing import Iterable, Iterator
 
 import attrs
-from sqlalchemy import bindparam, create_engine, event, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from ..runtime import values as v
@@ -31,6 +31,7 @@ from ..runtime.schema import EventProblem, NaiveTime, time_of
 from . import history as hist
 from . import ids
 from . import schema as t
+from .driver import Driver
 from .models import StoredModel, row_for
 from .rescoring import LineWriter, account_key, key_by_fields, score_rows
 
@@ -74,6 +75,7 @@ class Store:
         self.engine = engine
         self.fixed_now = None if now is None else now_us(now)
         self.models: dict = {}
+        self.writers: dict = {}
 
     # ---- opening ----------------------------------------------------------------------
 
@@ -127,7 +129,8 @@ class Store:
                 time.sleep(0.01 * (attempt + 1))
 
     def _read(self, work):
-        with self.engine.connect() as connection:
+        """Run `work(connection)` in one transaction (one snapshot of the store), committing nothing."""
+        with self.engine.begin() as connection:
             return work(connection)
 
     # ---- models ------------------------------------------------------------------------
@@ -135,15 +138,23 @@ class Store:
     def model(self, role: str = ACTIVE, connection=None) -> StoredModel | None:
         """The active model (or the shadow: `role` SHADOW), None when the store has none."""
         def find(c):
-            number = c.execute(select(t.meta.c.value).where(t.meta.c.key == role)).scalar()
-            if number is None:
+            found = Driver(c).rows("SELECT value FROM meta WHERE key = ?", (role,))
+            if not found:
                 return None
+            number = found[0][0]
             if int(number) not in self.models:         # a models row never changes: kept once read
                 row = c.execute(select(t.models).where(t.models.c.id == int(number))).mappings().one()
                 self.models[int(number)] = StoredModel(row["id"], row["name"], row["version"], row["hash"],
                                                        row["text"], row["filename"], row["base_dir"])
             return self.models[int(number)]
         return find(connection) if connection is not None else self._read(find)
+
+    def line_writer(self, stored: StoredModel) -> LineWriter:
+        """The model's line writer, built once per process (its template costs more than a
+        one-event ingest's lines)."""
+        if stored.id not in self.writers:
+            self.writers[stored.id] = LineWriter(stored.compiled)
+        return self.writers[stored.id]
 
     @property
     def shadow(self) -> StoredModel | None:
@@ -246,8 +257,8 @@ class Store:
         return report
 
     def _ensure_leads(self, c, lead_ids: list) -> None:
-        if lead_ids:
-            c.execute(_insert_ignore(c, t.leads, ["lead_id"]), [{"lead_id": i, "has_events": False} for i in lead_ids])
+        Driver(c).values("INSERT INTO leads (lead_id, has_events) VALUES {} ON CONFLICT (lead_id) DO NOTHING",
+                         [(lead_id, False) for lead_id in lead_ids], 2)
 
     def _lock(self, c, lead_ids: list) -> None:
         """PostgreSQL: hold the touched leads' rows until commit (in id order, so no deadlock)."""
@@ -273,22 +284,20 @@ class Store:
             names = [k for k in set(old) | set(new) if _json(old.get(k, _ABSENT)) != _json(new.get(k, _ABSENT))]
             cause = causes.setdefault(lead_id, {"kind": "fields", "names": []})
             cause["names"] = sorted(set(cause["names"]) | set(names))
-        statement = t.leads.update().where(t.leads.c.lead_id == bindparam("b_id")).values(fields=bindparam("b_fields"))
-        c.execute(statement, [{"b_id": lead_id, "b_fields": _json(fields)} for lead_id, fields in current.items()])
+        Driver(c).many("UPDATE leads SET fields = ? WHERE lead_id = ?",
+                       [(_json(fields), lead_id) for lead_id, fields in current.items()])
 
     def _insert_events(self, c, checked: list, at: int) -> list:
         """Insert the new events (in order); [(lead id, event id)] of those not already stored."""
         accepted_at = v.format_time(at)
-        rows = [{"event_id": event_id, "lead_id": lead_id, "type": kind, "data": data, "accepted_at": accepted_at}
-                for lead_id, event_id, kind, data in checked]
-        accepted = []
-        for chunk in _chunks(rows, 500):
-            statement = _insert_ignore(c, t.events, ["event_id"]).returning(
-                t.events.c.lead_id, t.events.c.event_id, sort_by_parameter_order=True)
-            accepted += [tuple(r) for r in c.execute(statement, chunk)]
-        leads_with_events = sorted({lead_id for lead_id, _ in accepted})
-        for chunk in _chunks(leads_with_events, 1000):
-            c.execute(t.leads.update().where(t.leads.c.lead_id.in_(chunk)).values(has_events=True))
+        d = Driver(c)
+        inserted = d.values("INSERT INTO events (event_id, lead_id, type, data, accepted_at) VALUES {} "
+                            "ON CONFLICT (event_id) DO NOTHING RETURNING seq, lead_id, event_id",
+                            [(event_id, lead_id, kind, data, accepted_at) for lead_id, event_id, kind, data in checked],
+                            5)
+        accepted = [(lead_id, event_id) for _seq, lead_id, event_id in sorted(inserted)]   # in the order given
+        d.where_in("UPDATE leads SET has_events = ? WHERE has_events = ? AND lead_id IN ({})",
+                   sorted({i for i, _ in accepted}), extra=(True, False))
         return accepted
 
     # ---- re-scoring --------------------------------------------------------------------------
@@ -303,20 +312,20 @@ class Store:
                 continue
             model = stored.compiled
             scored = self._scoring_set(c, model, role, touched, at)
-            leads = self._leads(c, scored, t.leads.c[role.result])
+            leads = self._leads(c, scored, role.result)
             results = score_rows(model, at, [(i, f) for i, f, _ in leads], self._event_rows(c, scored))
-            line = LineWriter(model).line
+            line = self.line_writer(stored).line
             updates, entries = [], []
+            now_column = (v.format_time(at),) if role.history else ()
             for lead_id, fields, old in leads:
                 new = line(results[lead_id])
-                updates.append({"b_id": lead_id, "b_result": new, "b_key": account_key(model, lead_id, fields, at)})
+                updates.append((new, account_key(model, lead_id, fields, at), *now_column, lead_id))
                 if role.history:
                     entry = hist.change(lead_id, old, new, cause or causes.get(lead_id) or _mate_cause(causes))
                     entries += [entry] if entry is not None else []
-            values = {role.result: bindparam("b_result"), role.key: bindparam("b_key")}
-            if role.history:
-                values["result_now"] = v.format_time(at)
-            c.execute(t.leads.update().where(t.leads.c.lead_id == bindparam("b_id")).values(values), updates)
+            result_now = ", result_now = ?" if role.history else ""
+            Driver(c).many(f"UPDATE leads SET {role.result} = ?, {role.key} = ?{result_now} WHERE lead_id = ?",
+                           updates)
             self._record(c, entries, at, stored, notify)
             changed += len(entries)
         return changed
@@ -327,17 +336,14 @@ class Store:
             return touched
         if not key_by_fields(model):
             return None
-        column = t.leads.c[role.key]
-        keys = set()
-        for chunk in _chunks(touched, 1000):
-            for lead_id, fields, old_key in c.execute(
-                    select(t.leads.c.lead_id, t.leads.c.fields, column).where(t.leads.c.lead_id.in_(chunk))):
-                keys |= {old_key, account_key(model, lead_id, _fields(fields), at)}
+        d, keys = Driver(c), set()
+        for lead_id, fields, old_key in d.where_in(f"SELECT lead_id, fields, {role.key} FROM leads "
+                                                   "WHERE lead_id IN ({})", touched):
+            keys |= {old_key, account_key(model, lead_id, _fields(fields), at)}
         keys.discard(None)
         self._lock_accounts(c, keys)
         mates = set(touched)
-        for chunk in _chunks(sorted(keys), 1000):
-            mates |= set(c.execute(select(t.leads.c.lead_id).where(column.in_(chunk))).scalars())
+        mates.update(i for i, in d.where_in(f"SELECT lead_id FROM leads WHERE {role.key} IN ({{}})", sorted(keys)))
         return sorted(mates)
 
     def _record(self, c, entries: list, at: int, stored: StoredModel, notify: bool) -> None:
@@ -345,18 +351,15 @@ class Store:
         if not entries:
             return
         when = v.format_time(at)
-        rows = [{"lead_id": e.lead_id, "at": when, "cause": _json(e.cause), "score_before": e.score_before,
-                 "score_after": e.score_after, "tier_before": e.tier_before, "tier_after": e.tier_after,
-                 "entered": _json(e.entered), "left": _json(e.left), "transition": e.transition,
-                 "model_hash": stored.hash} for e in entries]
-        numbers = []
-        for chunk in _chunks(rows, 500):
-            numbers += c.execute(t.history.insert().returning(t.history.c.seq, sort_by_parameter_order=True),
-                                 chunk).scalars().all()
-        outbox = [{"history_seq": number, "lead_id": e.lead_id, "created_at": when, "attempts": 0}
-                  for number, e in zip(numbers, entries) if e.transition and notify]
-        if outbox:
-            c.execute(t.outbox.insert(), outbox)
+        rows = [(e.lead_id, when, _json(e.cause), e.score_before, e.score_after, e.tier_before, e.tier_after,
+                 _json(e.entered), _json(e.left), e.transition, stored.hash) for e in entries]
+        d = Driver(c)
+        # one statement's rows take increasing numbers in the order given
+        numbers = sorted(n for n, in d.values(
+            'INSERT INTO history (lead_id, "at", cause, score_before, score_after, tier_before, tier_after, '
+            'entered, "left", transition, model_hash) VALUES {} RETURNING seq', rows, 11))
+        d.many("INSERT INTO outbox (history_seq, lead_id, created_at, attempts) VALUES (?, ?, ?, 0)",
+               [(number, e.lead_id, when) for number, e in zip(numbers, entries) if e.transition and notify])
 
     def _all_leads(self, c) -> list:
         return list(c.execute(select(t.leads.c.lead_id).order_by(t.leads.c.lead_id)).scalars())
@@ -365,28 +368,23 @@ class Store:
         """[(lead id, raw fields or None)] of these leads (None: all)."""
         return [(lead_id, fields) for lead_id, fields in self._leads(c, lead_ids)]
 
-    def _leads(self, c, lead_ids: list | None, *columns) -> list:
+    def _leads(self, c, lead_ids: list | None, *columns: str) -> list:
         """[(lead id, raw fields or None, *columns)] of these leads (None: all)."""
-        query = select(t.leads.c.lead_id, t.leads.c.fields, *columns)
-        if lead_ids is None:
-            rows = c.execute(query).all()
-        else:
-            rows = []
-            for chunk in _chunks(lead_ids, 1000):
-                rows += c.execute(query.where(t.leads.c.lead_id.in_(chunk))).all()
+        query = "SELECT " + ", ".join(("lead_id", "fields", *columns)) + " FROM leads"
+        d = Driver(c)
+        rows = d.rows(query) if lead_ids is None else d.where_in(query + " WHERE lead_id IN ({})", lead_ids)
         return [(lead_id, _fields(fields), *rest) for lead_id, fields, *rest in rows]
 
     def _event_rows(self, c, lead_ids: list | None) -> list:
         """[(lead id, raw row)] of these leads' events (None: all), in the order they were accepted."""
-        query = select(t.events.c.seq, t.events.c.lead_id, t.events.c.data)
+        query, d = "SELECT seq, lead_id, data FROM events", Driver(c)
         if lead_ids is None:
-            rows = c.execute(query.order_by(t.events.c.seq)).all()
+            rows = d.rows(query + " ORDER BY seq")
         else:
-            rows = []
-            for chunk in _chunks(lead_ids, 1000):
-                rows += c.execute(query.where(t.events.c.lead_id.in_(chunk))).all()
-            rows.sort(key=lambda r: r[0])
-        return [(lead_id, json.loads(data)) for _seq, lead_id, data in rows]
+            rows = d.where_in(query + " WHERE lead_id IN ({})", lead_ids)
+            rows.sort()
+        loads = json.loads
+        return [(lead_id, loads(data)) for _seq, lead_id, data in rows]
 
     # ---- time -----------------------------------------------------------------------------
 
@@ -506,15 +504,6 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None          # transactions begun by the "begin" listener
     dbapi_connection.execute("PRAGMA journal_mode=WAL")
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-
-def _insert_ignore(c, table, keys: list):
-    """INSERT … ON CONFLICT (keys) DO NOTHING, in this connection's dialect."""
-    if c.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing(index_elements=keys)
 
 
 def _set_meta(c, key: str, value: str) -> None:
