@@ -114,14 +114,14 @@ def converter(type_: str, sentinel_texts=frozenset(), sentinel_numbers=frozenset
             return general(raw)
         return text
     if type_ == "number":
-        is_number = v.NUMBER_PATTERN.fullmatch
+        text_number = v.text_number
 
         def number(raw):
             if raw.__class__ is str:
                 stripped = raw.strip()
                 if not stripped:
                     return None
-                return float(stripped) if is_number(stripped) else v.BAD
+                return text_number(stripped)
             return general(raw)
         return number
     return general

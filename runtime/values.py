@@ -68,9 +68,18 @@ def to_number(raw: object):
         value = float(raw)
         return None if math.isnan(value) else (value if math.isfinite(value) else BAD)
     if isinstance(raw, str):
-        text = raw.strip()
-        if NUMBER_PATTERN.fullmatch(text):
-            return float(text)
+        return text_number(raw.strip())
+    return BAD
+
+
+def text_number(text: str):
+    """Stripped decimal text → its number; BAD when it is not decimal or lies beyond
+    a double (`1e400`, 400 digits), as JSON's `1e400` does: a non-finite value is
+    never a number, in any format (docs/cli.md, bad data)."""
+    if NUMBER_PATTERN.fullmatch(text):
+        value = float(text)
+        if math.isfinite(value):
+            return value
     return BAD
 
 

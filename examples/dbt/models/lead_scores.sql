@@ -269,7 +269,10 @@ WITH "raw_leads" AS (
         THEN CAST(NULL AS DOUBLE)
         ELSE CASE
           WHEN REGEXP_LIKE("r4", '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?')
-          THEN TRY_CAST("r4" AS DOUBLE)
+          THEN CASE
+            WHEN ABS(TRY_CAST("r4" AS DOUBLE)) <= CAST(1.7976931348623157e+308 AS DOUBLE)
+            THEN TRY_CAST("r4" AS DOUBLE)
+          END
         END
       END AS "f4",
       CASE
@@ -281,7 +284,10 @@ WITH "raw_leads" AS (
             (
               CASE
                 WHEN REGEXP_LIKE("r4", '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?')
-                THEN TRY_CAST("r4" AS DOUBLE)
+                THEN CASE
+                  WHEN ABS(TRY_CAST("r4" AS DOUBLE)) <= CAST(1.7976931348623157e+308 AS DOUBLE)
+                  THEN TRY_CAST("r4" AS DOUBLE)
+                END
               END
             ) IS NULL
           )
@@ -399,7 +405,10 @@ WITH "raw_leads" AS (
       WHEN "__type" = 'page_view'
       THEN CASE
         WHEN REGEXP_LIKE("c1", '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?')
-        THEN TRY_CAST("c1" AS DOUBLE)
+        THEN CASE
+          WHEN ABS(TRY_CAST("c1" AS DOUBLE)) <= CAST(1.7976931348623157e+308 AS DOUBLE)
+          THEN TRY_CAST("c1" AS DOUBLE)
+        END
       END
     END AS "a1",
     LOWER(CASE WHEN "__type" = 'email_open' THEN "c2" END) AS "a2",

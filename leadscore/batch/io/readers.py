@@ -498,12 +498,39 @@ def _line_text(line: bytes | str) -> str:
 _EOLS = ("\n", "\r\n", "")
 
 
+def _whole_number(digits: str) -> int | float:
+    """A JSON integer; one too long for ``int()`` (4,300 digits) is the float it
+    overflows to, ±inf, which reads as a number that does not convert (unknown,
+    with a warning), as ``1e400`` does."""
+    return int(digits) if len(digits) <= 4000 else float(digits)
+
+
+#: JSON's non-standard `NaN`, `Infinity` and `-Infinity` read as the text written,
+#: as a CSV file's `nan` and `inf` are: a number field gives unknown with a warning.
+_DECODER = json.JSONDecoder(parse_constant=str)
+#: Decodes what `_DECODER` refused for an integer too long.
+_TOLERANT = json.JSONDecoder(parse_constant=str, parse_int=_whole_number)
+
+
+def _not_unicode(text: str, start: int, end: int, value: Any) -> str | None:
+    """Why a JSON value decoded from ``text[start:end]`` cannot be written as UTF-8
+    (a ``\\uD800`` escape without its other half), or None. Only text with a
+    ``\\u`` escape can hold one, so other rows cost one substring search."""
+    if text.find("\\u", start, end) < 0:
+        return None
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as e:
+        return f"not valid Unicode text: the escape \\u{ord(e.object[e.start]):04x} is half of a surrogate pair"
+    return None
+
+
 def _jsonl_line(text: str) -> tuple[Any, str | None]:
     """The slow, exact path for one JSON line: ``(value, None)``, ``(None, reason)``, or blank."""
     if not text.strip(" \t\r\n"):
         return _BLANK, None
     try:
-        return json.loads(text), None
+        return _TOLERANT.decode(text), None
     except json.JSONDecodeError as e:
         return None, f"invalid JSON: {e.msg} (column {e.colno})"
     except (ValueError, RecursionError) as e:  # e.g. an integer too long, nesting too deep
@@ -517,7 +544,7 @@ def _jsonl_body(name: str, lines: Iterable[bytes | str], first_line: int = 1) ->
     # Fast path: raw_decode from column 1 and a bare line end after the value;
     # anything else (leading blanks, errors, extra data) goes through
     # json.loads for the exact verdict and message.
-    decode = json.JSONDecoder().raw_decode
+    decode = _DECODER.raw_decode
     eols = _EOLS
     R = Row
     new = _tuple_new
@@ -545,17 +572,19 @@ def _jsonl_body(name: str, lines: Iterable[bytes | str], first_line: int = 1) ->
             if reason is not None:
                 yield BadRow(name, lineno, reason, _line_text(text))
                 continue
-        if type(obj) is dict:
-            yield new(R, (lineno, obj))
-        else:
+        if type(obj) is not dict:
             yield BadRow(name, lineno, _not_object(obj), _line_text(text))
+        elif (problem := _not_unicode(text, 0, len(text), obj)) is not None:
+            yield BadRow(name, lineno, problem, _line_text(text))
+        else:
+            yield new(R, (lineno, obj))
 
 
 _WS = re.compile(r"[ \t\n\r]*")
 
 
 def _json_array_body(name: str, text: str, check_utf8: bool) -> Iterator[Row | BadRow]:
-    decoder = json.JSONDecoder()
+    decoder = _DECODER
     ws = _WS.match
     end_of_text = len(text)
     pos = ws(text, 0).end()
@@ -583,7 +612,12 @@ def _json_array_body(name: str, text: str, check_utf8: bool) -> Iterator[Row | B
                 return
             start_line = line_at(pos)
             try:
-                obj, end = decoder.raw_decode(text, pos)
+                try:
+                    obj, end = decoder.raw_decode(text, pos)
+                except ValueError as e:
+                    if isinstance(e, json.JSONDecodeError):
+                        raise
+                    obj, end = _TOLERANT.raw_decode(text, pos)      # an integer too long
             except json.JSONDecodeError as e:
                 yield broken(pos, f"invalid JSON: {e.msg} at line {e.lineno} column {e.colno}")
                 return
@@ -593,10 +627,12 @@ def _json_array_body(name: str, text: str, check_utf8: bool) -> Iterator[Row | B
             bad = _bad_byte(text[pos:end]) if check_utf8 else None
             if bad is not None:
                 yield BadRow(name, start_line, _not_utf8(bad), _shown(text[pos:end]))
-            elif type(obj) is dict:
-                yield Row(start_line, obj)
-            else:
+            elif type(obj) is not dict:
                 yield BadRow(name, start_line, _not_object(obj), obj)
+            elif (problem := _not_unicode(text, pos, end, obj)) is not None:
+                yield BadRow(name, start_line, problem, _shown(text[pos:end]))
+            else:
+                yield Row(start_line, obj)
             pos = ws(text, end).end()
             if pos < end_of_text and text[pos] == ",":
                 pos += 1
