@@ -70,7 +70,7 @@ def start(url: str, folder: str) -> tuple:
 
 def throughput(base: str, batches: list, clients: int) -> tuple:
     """(events accepted per second, seconds) for every batch POSTed by `clients` connections."""
-    queue, lock, accepted = list(batches), threading.Lock(), [0]
+    queue, lock, accepted, failed = list(batches), threading.Lock(), [0], []
     stop = time.monotonic() + LIMIT
 
     def client():
@@ -80,9 +80,15 @@ def throughput(base: str, batches: list, clients: int) -> tuple:
                     if not queue:
                         return
                     batch = queue.pop()
-                answer = http.post("/v1/events", json=batch).json()
+                try:
+                    answer = http.post("/v1/events", json=batch)
+                except httpx.HTTPError as error:
+                    answer = error
                 with lock:
-                    accepted[0] += answer["accepted"]
+                    if isinstance(answer, httpx.Response) and answer.status_code == 200:
+                        accepted[0] += answer.json()["accepted"]
+                    else:
+                        failed.append(answer)
     started = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
@@ -90,12 +96,14 @@ def throughput(base: str, batches: list, clients: int) -> tuple:
     for thread in threads:
         thread.join()
     took = time.perf_counter() - started
+    if failed:
+        print(f"{len(failed)} batches failed, e.g. {getattr(failed[0], 'text', failed[0])}", file=sys.stderr)
     return accepted[0] / took, took
 
 
 def latency(base: str, singles: list, rate: float, workers: int = 32) -> list:
     """Seconds from each single-event POST to its answer, the POSTs leaving `rate` per second."""
-    took, lock, position = [], threading.Lock(), [0]
+    took, failed, lock, position = [], [], threading.Lock(), [0]
     first = time.monotonic() + 0.5
 
     def worker():
@@ -110,14 +118,19 @@ def latency(base: str, singles: list, rate: float, workers: int = 32) -> list:
                 if wait > 0:
                     time.sleep(wait)
                 sent = time.perf_counter()
-                http.post("/v1/events", json=[singles[k]])
+                try:
+                    ok = http.post("/v1/events", json=[singles[k]]).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
                 with lock:
-                    took.append(time.perf_counter() - sent)
+                    took.append(time.perf_counter() - sent) if ok else failed.append(k)
     threads = [threading.Thread(target=worker) for _ in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    if failed:
+        print(f"{len(failed)} paced requests failed", file=sys.stderr)
     return took
 
 
@@ -167,6 +180,10 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=60)
+            with open(os.path.join(folder, "serve.log"), encoding="utf-8", errors="replace") as log:
+                problems = log.read()[-2000:]
+            if problems.strip():
+                print("the service's log ends:\n" + problems, file=sys.stderr)
     figures = {
         "store": "postgresql" if args.store else "sqlite", "leads": args.leads, "load_seconds": round(load, 1),
         "batches": args.batches, "clients": args.clients, "events_per_second": round(rate),
