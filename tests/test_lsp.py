@@ -179,6 +179,17 @@ async def test_ranges_count_utf16_units(client, folder):
     assert published[0].range.start.character == len(before.encode("utf-16-le")) // 2 == len(before) + 1
 
 
+async def test_a_model_change_rechecks_the_open_tests(client, folder):
+    model_uri, _ = await open_doc(client, folder, "chain.score", MODEL)
+    tests_uri, published = await open_doc(client, folder, "chain.tests", TESTS)
+    assert list(published) == []
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=model_uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=MODEL.replace("rule big", "rule large"))]))
+    published = await diagnostics_of(client, tests_uri)
+    assert len(published) == 1 and "no rule `big`" in published[0].message
+
+
 # ---- hover --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("needle, nth, words", [

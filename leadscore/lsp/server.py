@@ -53,25 +53,28 @@ class ScoreServer(LanguageServer):
         return self.documents.get(uri, to_fs_path(uri) or uri)
 
     def publish(self, uri: str) -> None:
+        """Send a document's diagnostics; a model's change re-checks the open tests beside it."""
         self.pending.pop(uri, None)
         analyzed = self.analyzed(uri)
         if analyzed is None:
             return
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, version=analyzed.version, diagnostics=analyzed.lsp_diagnostics()))
+        self.send_diagnostics(analyzed)
         if analyzed.kind == SCORE:
             self.republish_tests_of(analyzed.path)
 
+    def send_diagnostics(self, analyzed) -> None:
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=analyzed.uri, version=analyzed.version, diagnostics=analyzed.lsp_diagnostics()))
+
     def republish_tests_of(self, model_path: str) -> None:
         """A model changed: the open test files beside it are checked again."""
-        tests_path = model_path[:-len(".score")] + ".tests"
+        tests_path = default_tests_path(model_path)
         for uri, other in list(self.documents.cache.items()):
             if other.kind == TESTS and other.path == tests_path:
                 self.documents.forget(uri)
                 analyzed = self.analyzed(uri)
                 if analyzed is not None:
-                    self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-                        uri=uri, version=analyzed.version, diagnostics=analyzed.lsp_diagnostics()))
+                    self.send_diagnostics(analyzed)
 
     def schedule(self, uri: str) -> None:
         waiting = self.pending.pop(uri, None)
