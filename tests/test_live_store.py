@@ -283,3 +283,19 @@ def test_bad_urls_and_times_are_one_line_errors(tmp_path):
         store.result("A")
     with pytest.raises(StoreError):
         store.sweep("not a time")
+
+
+def test_a_deadlock_raised_by_the_driver_itself_is_retried(tmp_path):
+    """`Driver` statements raise the DBAPI's own errors (not SQLAlchemy's): a deadlock is still retried."""
+    psycopg = pytest.importorskip("psycopg")
+    store = open_store(tmp_path)
+    tries = []
+
+    def work(_connection):
+        tries.append(1)
+        if len(tries) < 3:
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        return "done"
+    assert store._write(work) == "done" and len(tries) == 3
+    with pytest.raises(StoreError, match="the store refused a write: not null"):
+        store._write(lambda _c: (_ for _ in ()).throw(psycopg.errors.NotNullViolation("not null")))

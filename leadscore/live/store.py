@@ -123,7 +123,7 @@ class Store:
             try:
                 with self.engine.begin() as connection:
                     return work(connection)
-            except (OperationalError, DBAPIError) as error:
+            except (OperationalError, DBAPIError, *_DRIVER_ERRORS) as error:
                 if not _retryable(error) or attempt == 7:
                     raise StoreError(f"the store refused a write: {_reason(error)}") from None
                 time.sleep(0.01 * (attempt + 1))
@@ -638,8 +638,21 @@ def _lock_number(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
 
 
+def _driver_errors() -> tuple:
+    """The DBAPI drivers' own errors: `Driver` statements raise them unwrapped by SQLAlchemy."""
+    import sqlite3
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg.Error)
+
+
+_DRIVER_ERRORS = _driver_errors()
+
+
 def _retryable(error) -> bool:
-    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    code = getattr(getattr(error, "orig", None) or error, "sqlstate", None)
     return code in ("40P01", "40001") or "database is locked" in str(error)
 
 
