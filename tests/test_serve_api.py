@@ -202,7 +202,10 @@ def test_models_replace_shadow_impact_promote(service, small):
 def test_roles_and_tokens(service):
     client = service()
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/openapi.json").json()["paths"]["/v1/events"]["post"]
+    described = client.get("/openapi.json").json()
+    events = described["paths"]["/v1/events"]["post"]
+    assert {"401", "403", "413", "422"} <= set(events["responses"]) and "ErrorBody" in described["components"]["schemas"]
+    assert described["paths"]["/v1/leads/{lead_id}"].keys() >= {"get", "put", "patch"}
     is_json_error(client.get("/v1/leads/L1"), 401)
     assert client.get("/v1/leads/L1").headers["www-authenticate"] == "Bearer"
     is_json_error(client.get("/v1/leads/L1", headers={"Authorization": "Bearer nope"}), 401)

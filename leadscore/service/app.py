@@ -56,6 +56,26 @@ class Settings:
     retry_base: float = 1.0                 # seconds before the first webhook retry (tests make it short)
 
 
+class ErrorBody(BaseModel):
+    """Every refusal (docs/live.md, "Refusals")."""
+
+    error: str
+    details: list[dict[str, Any]] | None = None       # 422: where and what
+    diagnostics: Any = None                            # 422 of a model: the checker's diagnostics
+
+
+class IngestAnswer(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: list[dict[str, Any]]
+
+
+REFUSALS = {status: {"model": ErrorBody, "description": what} for status, what in (
+    (400, "malformed JSON, a bad `now` or cursor"), (401, "no token, or an unknown one"),
+    (403, "the token's role is too low"), (413, "a body over --max-body"),
+    (422, "JSON of the wrong shape, or an invalid model"), (503, "the store refused the write: send it again"))}
+
+
 class ScoreRequest(BaseModel):
     """`POST /v1/score`: a lead, its events and a time; nothing is stored."""
 
@@ -117,7 +137,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             store.close()
 
-    app = FastAPI(title="leadscore", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="leadscore", version=__version__, lifespan=lifespan, responses=REFUSALS,
                   description="Live lead scoring over a store (LIVE.md §7). Every /v1 route needs "
                               "`Authorization: Bearer TOKEN`.")
     errors.install(app)
@@ -163,7 +183,8 @@ class Routes:
         add = app.add_api_route
         add("/healthz", self.healthz, methods=["GET"], tags=["service"])
         add("/metrics", self.metrics_text, methods=["GET"], tags=["service"], dependencies=bearer)
-        add("/v1/events", self.post_events, methods=["POST"], tags=["ingest"], dependencies=bearer)
+        add("/v1/events", self.post_events, methods=["POST"], tags=["ingest"], dependencies=bearer,
+            response_model=IngestAnswer)
         add("/v1/segment", self.post_segment, methods=["POST"], tags=["ingest"], dependencies=bearer)
         add("/v1/leads/{lead_id}", self.put_lead, methods=["PUT"], tags=["leads"], dependencies=bearer)
         add("/v1/leads/{lead_id}", self.patch_lead, methods=["PATCH"], tags=["leads"], dependencies=bearer)
@@ -324,7 +345,8 @@ class Routes:
         """Make the shadow the active model; every lead re-scored."""
         if self.store.shadow is None:
             raise Refusal(409, "there is no shadow model to promote (PUT /v1/model/shadow)")
-        changed = self.store.promote(notify=notify)
+        with self.write_lock:
+            changed = self.store.promote(notify=notify)
         if self.deliverer is not None:
             self.deliverer.wake()
         return {"model": self.store.model().to_dict(), "changed": changed}
@@ -336,7 +358,8 @@ class Routes:
             raise Refusal(422, f"{name} is not a valid model ({len(analysis.errors)} error(s)); nothing changed",
                           diagnostics=[d.to_dict() for d in sorted(analysis.diagnostics, key=lambda d: d.sort_key())])
         try:
-            changed = work()
+            with self.write_lock:
+                changed = work()
         except ModelRefused as problem:
             raise Refusal(422, str(problem), diagnostics=problem.diagnostics) from None
         if self.deliverer is not None:
