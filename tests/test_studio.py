@@ -173,3 +173,26 @@ def test_the_command_needs_an_outcome_column_the_leads_have():
                   "--no-open")
     assert done.returncode == 1
     assert "no outcome column `converted`" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_command_refuses_standard_input_for_leads():
+    done = studio(EXAMPLES / "b2b.score", "--leads", "-", "--no-open")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "--leads -" in done.stderr
+
+
+def test_a_browser_is_opened_only_when_there_is_one(monkeypatch):
+    import webbrowser
+
+    from leadscore.cli.studio import open_browser
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+
+    def none():
+        raise webbrowser.Error("could not locate runnable browser")
+    monkeypatch.setattr(webbrowser, "get", none)
+    open_browser("http://127.0.0.1:8765/")
+    assert opened == []
+    monkeypatch.setattr(webbrowser, "get", lambda: object())
+    open_browser("http://127.0.0.1:8765/")
+    assert opened == ["http://127.0.0.1:8765/"]

@@ -13,6 +13,7 @@ screenshots docs/studio.md shows (docs/studio/*.png).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -72,20 +73,19 @@ def workdir(tmp_path_factory):
     return folder
 
 
-@pytest.fixture(scope="module")
-def studio(workdir):
+@contextlib.contextmanager
+def running_studio(cwd: Path, *args):
+    """`leadscore studio ARGS` in `cwd` on a free port until the block ends; its page's address."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    log = open(workdir / "studio.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "leadscore", "studio", "b2b.score",
-         "--leads", str(EXAMPLES / "b2b" / "leads.csv"), "--events", str(EXAMPLES / "b2b" / "events.csv"),
-         "--now", NOW, "--port", str(port), "--no-open"], cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    with open(cwd / f"studio-{port}.log", "wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "leadscore", "studio", *map(str, args), "--now", NOW,
+                                    "--port", str(port), "--no-open"], cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the studio did not start: {(workdir / 'studio.log').read_text()[-2000:]}")
+                pytest.fail(f"the studio did not start: {(cwd / f'studio-{port}.log').read_text()[-2000:]}")
             try:
                 if httpx.get(url + "api/workspace", timeout=1).status_code == 200:
                     break
@@ -98,21 +98,33 @@ def studio(workdir):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
-def page(studio):
+def browser():
     sync_playwright, chromium = browser_or_skip()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(studio)
-        page.wait_for_selector("body[data-analyzed]")
-        page.wait_for_selector("#leads tbody tr")
-        yield page
+        yield browser
         browser.close()
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.wait_for_selector("body[data-analyzed]")
+    page.wait_for_selector("#leads tbody tr")
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser, workdir):
+    with running_studio(workdir, "b2b.score", "--leads", EXAMPLES / "b2b" / "leads.csv",
+                        "--events", EXAMPLES / "b2b" / "events.csv") as url:
+        page = open_page(browser, url)
+        yield page
+        page.close()
 
 
 def shot(page, name: str) -> None:
@@ -174,7 +186,21 @@ def test_edit_explain_compare_save(page, workdir):
     page.wait_for_function("old => document.querySelector('#histogram').dataset.counts !== old",
                            arg=json.dumps(original, separators=(",", ":")))
     assert counts(page) != original
-    assert page.locator("#tests [data-status]").count() > 0
+    assert page.locator("#tests [data-status='passed']").count() == 17   # the .tests run on the edit:
+    assert page.locator("#tests [data-status='failed']").count() == 2    # its two demo cases now fail
+
+    # the table: filtered by tier, searched by id, sorted by a column head
+    column = "(n) => [...document.querySelectorAll('#leads tbody tr')].map(r => r.children[n].textContent)"
+    page.select_option("#filter-tier", "hot")
+    assert set(page.evaluate(column, 2)) == {"hot"}
+    page.select_option("#filter-tier", "")
+    page.fill("#search", "l7")
+    assert "L7" in page.evaluate(column, 0) and all("L7" in i for i in page.evaluate(column, 0))
+    page.fill("#search", "")
+    page.click("#leads th[data-key='score']")                 # the second click on a head: ascending
+    scores = [float(x) for x in page.evaluate(column, 1)]
+    assert len(scores) == 300 and scores == sorted(scores)
+    page.click("#leads th[data-key='score']")
 
     # a lead's explanation sums to the score the table shows
     page.click("#leads tbody tr[data-id='L7']")
@@ -218,3 +244,21 @@ def test_keystroke_to_histogram(page):
     print(f"keystroke to redrawn diagnostics and histogram: median {statistics.median(timings):.0f} ms, "
           f"max {max(timings):.0f} ms over {len(timings)} edits")
     assert statistics.median(timings) < 5000
+
+
+def test_the_backtest_follows_the_model(browser, tmp_path):
+    for name in ("x-education.score", "x-education.tests"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    with running_studio(tmp_path, "x-education.score", "--leads", EXAMPLES / "data" / "x-education-sample.csv",
+                        "--id-column", "Prospect ID", "--outcome", "Converted") as url:
+        page = open_page(browser, url)
+        page.wait_for_selector("#backtest:not([hidden])")
+        auc = float(page.get_attribute("#backtest", "data-auc"))
+        assert 0.5 < auc <= 1 and f"AUC {auc:.3f}" in page.inner_text("#backtest-summary")
+        assert page.locator("#backtest-tiers tr").count() > 2
+        page.locator("#backtest").scroll_into_view_if_needed()
+        shot(page, "studio-backtest")
+        select(page, "rule repeat_visitor: ", "+3")
+        type_and_wait(page, "-30", ANSWERED, page.get_attribute("body", "data-analyzed"))
+        assert float(page.get_attribute("#backtest", "data-auc")) < auc
+        page.close()
