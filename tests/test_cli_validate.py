@@ -143,13 +143,13 @@ def test_missing_file_exits_1_with_a_message(tmp_path):
     assert_no_traceback(result)
 
 
-def test_undecodable_file_exits_1_with_a_message(tmp_path):
+def test_undecodable_file_is_a_diagnostic_at_the_bad_byte(tmp_path):
     path = tmp_path / "latin1.score"
     path.write_bytes(b'field x: text\nrule r: +1 when x == "caf\xe9"\n')
     result = run("validate", str(path))
     assert result.exit_code == 1
-    assert f"{path}: error: cannot read the model:" in result.stderr
-    assert "utf-8" in result.stderr
+    assert f"{path}:2:26: error: the file is not UTF-8 here: byte 0xe9" in result.stdout
+    assert "code: E-encoding" in result.stdout
     assert_no_traceback(result)
 
 
