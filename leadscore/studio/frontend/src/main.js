@@ -8,8 +8,8 @@ import * as charts from "./charts.js";
 
 const DEBOUNCE_MS = 150;
 const $ = (selector) => document.querySelector(selector);
-const state = { sent: 0, shown: 0, timer: null, view: null, leads: [], sort: { key: "score", desc: true },
-                selected: null, tags: [] };
+const state = { sent: 0, busy: false, again: false, timer: null, view: null, leads: [],
+                sort: { key: "score", desc: true }, selected: null };
 
 async function api(path, body) {
   const response = await fetch(path, body === undefined ? {} : {
@@ -38,7 +38,8 @@ function status(text, kind) {
   $("#status").className = `status ${kind}`;
 }
 
-// ---- analysis: one request per pause in typing; an older answer never replaces a newer one
+// ---- analysis: one request per pause in typing, and one at a time — an edit made while a
+// request is out is sent when it returns, so a fast typist never queues stale work
 
 function schedule() {
   clearTimeout(state.timer);
@@ -47,6 +48,11 @@ function schedule() {
 
 async function analyze() {
   state.timer = null;
+  if (state.busy) {
+    state.again = true;
+    return;
+  }
+  state.busy = true;
   const seq = ++state.sent;
   status("checking…", "busy");
   let report;
@@ -55,11 +61,14 @@ async function analyze() {
   } catch (error) {
     report = { failed: error.message };
   }
-  if (seq < state.shown) return;
-  state.shown = seq;
   if (report.failed) status(report.failed, "error");
   else draw(report);
   document.body.dataset.analyzed = String(seq);
+  state.busy = false;
+  if (state.again) {
+    state.again = false;
+    analyze();
+  }
 }
 
 function draw(report) {
@@ -280,7 +289,7 @@ async function start() {
   $("#save").onclick = save;
   $("#compare").onclick = compare;
   // for the browser test (and the curious): the editor, and whether every edit has been answered
-  window.studio = { view: state.view, idle: () => state.timer === null && state.sent === state.shown };
+  window.studio = { view: state.view, idle: () => state.timer === null && !state.busy && !state.again };
   analyze();
 }
 
