@@ -138,6 +138,16 @@ def test_the_page_and_its_bundle_are_served_from_the_package(client):
     assert script.status_code == 200 and len(script.content) > 100_000
 
 
+def test_the_page_is_package_data():
+    """`pip install .` ships static/ (pyproject's package-data), so the page needs no node and no network."""
+    import fnmatch
+    import tomllib
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    globs = setup["package-data"]["leadscore.studio"]
+    static = ROOT / "leadscore" / "studio" / "static"
+    assert [p.name for p in static.iterdir() if not any(fnmatch.fnmatch(f"static/{p.name}", g) for g in globs)] == []
+
+
 def test_requests_must_name_a_loopback_host(client):
     assert client.get("/api/workspace", headers={"host": "attacker.example:8765"}).status_code == 400
     assert client.get("/api/workspace", headers={"host": "localhost:8765"}).status_code == 200

@@ -46,8 +46,8 @@ def studio(model_path, leads_path, events_path, now, id_column, event_lead_colum
     if not loopback(host):
         usage(f"--host {host} is not a loopback address: the studio can write the model file, "
               "so it listens on this machine only")
-    data = Data(leads_path, events_path, evaluation_time(now), outcome_column, id_column, event_lead_column,
-                delimiter, line_ids, strict)
+    data = Data(leads_path, events_path, now=evaluation_time(now), outcome=outcome_column, id_column=id_column,
+                event_lead_column=event_lead_column, delimiter=delimiter, line_ids=line_ids, strict=strict)
     workspace = Workspace(model_path, data)
     check_data(workspace, recompute)
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
