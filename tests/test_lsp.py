@@ -209,6 +209,17 @@ async def test_hover(client, folder, needle, nth, words):
         assert word in result.contents.value, (needle, result.contents.value)
 
 
+async def test_hover_and_definition_in_a_tests_file(client, folder):
+    model_uri, _ = await open_doc(client, folder, "defs.score", MODEL)
+    uri, _ = await open_doc(client, folder, "defs.tests", TESTS)
+    result = await client.text_document_hover_async(types.HoverParams(
+        text_document=doc(uri), position=at(TESTS, "employees", shift=1)))
+    assert "field `employees`: number" in result.contents.value
+    found = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=doc(uri), position=at(TESTS, "rule big", shift=6)))
+    assert found.uri == model_uri and found.range.start == at(MODEL, "big")
+
+
 # ---- completion ---------------------------------------------------------------------------
 
 async def complete(client, folder, text: str, name: str = "complete.score"):
@@ -230,6 +241,27 @@ async def test_completion_names_by_kind(client, folder):
     assert {"page_view", "demo_request"} <= await complete(client, folder, "rule more: +1 when any ")
     assert {"url", "seconds"} <= await complete(client, folder, "rule more: +1 when any page_view[")
     assert "eu" in await complete(client, folder, "rule more: +1 when country in ")
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("    lead { ", {"country", "employees"}),
+    ("    events {\n        ", {"page_view", "demo_request"}),
+    ("    events {\n        page_view at -1d { ", {"url", "seconds"}),
+    ("    expect ", {"score", "tier", "stages", "tags", "disqualified", "clamped", "group", "rule", "campaign",
+                   "account"}),
+    ("    expect rule ", {"big", "europe", "pricing", "demo"}),
+    ("    expect group ", {"fit"}),
+    ("    expect campaign ", {"webinar"}),
+    ("    expect campaign webinar rule ", {"attended"}),
+    ("    expect stages == [", {"mql"}),
+])
+async def test_completion_in_a_tests_file(client, folder, typed, expected):
+    await open_doc(client, folder, "typing.score", MODEL)
+    text = TESTS + 'test "new" {\n' + typed
+    uri, _ = await open_doc(client, folder, "typing.tests", text)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        text_document=doc(uri), position=at(text, typed, shift=len(typed))))
+    assert {item.label for item in result.items} == expected
 
 
 async def test_completion_sample_columns(client, folder):

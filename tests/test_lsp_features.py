@@ -39,3 +39,19 @@ def test_every_feature_answers_everywhere(version):
             navigation.rename(analyzed.index, offset, "renamed")
         except navigation.RenameRefused:
             pass
+
+
+@pytest.mark.parametrize("cut", [None, 3, 2])
+def test_every_feature_answers_everywhere_in_a_tests_file(cut):
+    path = EXAMPLES / "saas.tests"
+    text = path.read_text(encoding="utf-8")
+    text = text if cut is None else text[:len(text) // cut]
+    documents = Documents(lambda uri: None)
+    analyzed = documents.analyze(path.as_uri(), str(path), text, 1)
+    assert analyzed.model is not None
+    symbols.outline(analyzed)
+    symbols.folding(analyzed)
+    for offset in range(0, len(text) + 1, 2):
+        hover.hover_in_tests(analyzed, offset)
+        completion.complete_tests(analyzed, offset)
+        navigation.definition_in_tests(analyzed, offset)

@@ -19,7 +19,7 @@ from lsprotocol import types
 
 from ..dsl.parse import KEYWORD_TERMINALS, KEYWORDS, parser
 from ..dsl.recover import declaration_starts
-from .names import ATTRIBUTE, EVENT, FIELD, GROUP, LIST
+from .names import ATTRIBUTE, CAMPAIGN, EVENT, FIELD, GROUP, LIST, RULE, STAGE
 from .workspace import sample_columns
 
 WORD_BEFORE = re.compile(r"[A-Za-z0-9_]*$")
@@ -29,7 +29,8 @@ IN_STRING_AFTER_FROM = re.compile(r'\bfrom\s+"[^"\n]*$')
 NEW_FIELD = re.compile(r"^field\s+[A-Za-z0-9_]*$")
 ITEM = {FIELD: types.CompletionItemKind.Field, EVENT: types.CompletionItemKind.Event,
         ATTRIBUTE: types.CompletionItemKind.Property, LIST: types.CompletionItemKind.Enum,
-        GROUP: types.CompletionItemKind.Module}
+        GROUP: types.CompletionItemKind.Module, RULE: types.CompletionItemKind.Function,
+        CAMPAIGN: types.CompletionItemKind.Module, STAGE: types.CompletionItemKind.EnumMember}
 
 
 def complete(analyzed, offset: int) -> list[types.CompletionItem]:
@@ -113,3 +114,88 @@ def identifier(column: str) -> str:
     """A column name as a field name: lower case, other characters as `_`."""
     name = re.sub(r"[^A-Za-z0-9_]+", "_", column.strip()).strip("_").lower()
     return name if name and not name[0].isdigit() else f"f_{name}"
+
+
+# ---- test files -------------------------------------------------------------------------
+
+SUBJECT_WORDS = ("score", "tier", "stages", "tags", "disqualified", "clamped", "group", "rule",
+                 "campaign", "account")
+STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"?')        # a string, or one left open on its line
+EXPECT_LINE = re.compile(r"^\s*expect((?:\s+[A-Za-z_][A-Za-z0-9_]*)*)\s+$")
+
+
+def complete_tests(analyzed, offset: int) -> list[types.CompletionItem]:
+    """In a `.tests` file: the model's names where a test names them, and the file's words."""
+    text, index = analyzed.source.text, analyzed.index
+    word_start = offset - len(WORD_BEFORE.search(text, 0, offset).group(0))
+    line = text[text.rfind("\n", 0, word_start) + 1:word_start]
+    block, block_line = open_block(text, word_start)
+    if block == "lead":
+        return named(index.names(FIELD), FIELD)
+    if block == "event":
+        event = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", block_line)
+        return named(index.names(ATTRIBUTE, event.group(1)), ATTRIBUTE) if event else []
+    if block == "events":
+        return named(index.names(EVENT), EVENT) if not line.strip() else []
+    if block == "colleague":
+        return [keyword(w) for w in ("lead", "events")]
+    expect = EXPECT_LINE.match(line)
+    if block == "test" and expect:
+        return expect_words(index, expect.group(1).split())
+    stages = re.match(r"^\s*expect\s+(?:campaign\s+(\w+)\s+)?(stages|disqualified)\b", line)
+    if block == "test" and stages:
+        campaign = stages.group(1) if stages.group(2) == "stages" else None
+        return named(index.names(STAGE, campaign), STAGE)
+    if block == "test":
+        return [keyword(w) for w in ("lead", "events", "colleague", "expect", "now")] if not line.strip() else []
+    return [keyword(w) for w in ("test", "now")] if not line.strip() else []
+
+
+def expect_words(index, words: list) -> list[types.CompletionItem]:
+    """What may follow `expect` and the words after it: a subject, then a name of its kind."""
+    campaign = None
+    if len(words) >= 2 and words[0] == "campaign":
+        campaign, words = words[1], words[2:]
+    elif words == ["campaign"]:
+        return named(index.names(CAMPAIGN), CAMPAIGN)
+    if words == ["account"]:
+        return [keyword("rule")]
+    if words and words[0] == "account":
+        words = words[1:]
+    if not words:
+        return [keyword(w) for w in SUBJECT_WORDS if campaign is None or w not in ("campaign", "account",
+                                                                                  "disqualified", "clamped")]
+    if words in (["rule"],):
+        return named(index.names(RULE, campaign), RULE)
+    if words in (["group"], ["tier"]):
+        return named(index.names(GROUP, campaign), GROUP)
+    return []
+
+
+def open_block(text: str, upto: int) -> tuple[str | None, str]:
+    """The innermost `{ }` open at `upto` — `lead`, `events`, `event` (an event's attributes),
+    `colleague` or `test` — with the line it opens on; (None, "") at the top level."""
+    stack, i = [], 0
+    while i < upto:
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            i = upto if end < 0 else end
+            continue
+        if ch == '"':
+            i = max(STRING.match(text, i).end(), i + 1)
+            continue
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            stack.pop()
+        i += 1
+    if not stack:
+        return None, ""
+    at = stack[-1]
+    line = text[text.rfind("\n", 0, at) + 1:at]
+    head = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", line)
+    word = head.group(1) if head else None
+    if word in ("lead", "events", "colleague", "test"):
+        return word, line
+    return "event", line

@@ -44,10 +44,13 @@ class Analyzed:
     analysis: Analysis | None = None         # a .score document's
     tests: TestAnalysis | None = None        # a .tests document's
     model_path: str | None = None            # a .tests document's model
+    model: Analysis | None = None            # and what the front end made of it
 
     @functools.cached_property
     def index(self) -> Index:
-        return Index(self.analysis.tree if self.analysis is not None else None)
+        """The names of a model; of a test file, the names of its model."""
+        analysis = self.analysis if self.kind == SCORE else self.model
+        return Index(analysis.tree if analysis is not None else None)
 
     def lsp_diagnostics(self) -> list[types.Diagnostic]:
         return [to_lsp(self.source, self.uri, d) for d in self.diagnostics]
@@ -142,10 +145,10 @@ class Documents:
             why = "does not exist" if analysis is None else f"has {len(analysis.errors)} error(s)"
             problem = model_problem(source, f"the model {os.path.basename(model_path)} {why}; "
                                             "the tests are checked against it once it is valid")
-            return Analyzed(uri, path, version, TESTS, source, (problem,), model_path=model_path)
+            return Analyzed(uri, path, version, TESTS, source, (problem,), model_path=model_path, model=analysis)
         checked = analyze_tests(text, path, analysis.model)
         return Analyzed(uri, path, version, TESTS, checked.source, checked.diagnostics,
-                        tests=checked, model_path=model_path)
+                        tests=checked, model_path=model_path, model=analysis)
 
 
 def model_problem(source: Source, message: str):

@@ -1,4 +1,5 @@
-"""Hover: what a name under the cursor declares, in words (Markdown).
+"""Hover: what a name under the cursor declares, in words (Markdown), in a
+model or in the test file beside it.
 
 A field's type, column and sentinels; an event's attributes; a list's values
 (the first ones and how many); a rule's points, options, scope and decay
@@ -13,6 +14,7 @@ import re
 from ..dsl import nodes as n
 from ..dsl.format import format_expr
 from ..dsl.parse import UNIT_SECONDS
+from . import testnames
 from .names import ATTRIBUTE, CAMPAIGN, EVENT, FIELD, GROUP, LIST, RULE, STAGE, Occurrence
 
 #: List values shown before "… and N more".
@@ -31,6 +33,17 @@ def hover_text(analyzed, offset: int) -> tuple[str, tuple[int, int]] | None:
             text = describe(declared, analyzed)
             if text:
                 return text, (occurrence.span.start, occurrence.span.end)
+    return duration_at(analyzed.source.text, offset)
+
+
+def hover_in_tests(analyzed, offset: int) -> tuple[str, tuple[int, int]] | None:
+    """In a `.tests` file: the model's words for a name the test uses, or a duration in days."""
+    used = testnames.used_at(analyzed.source.text, analyzed.path, offset)
+    if used is not None:
+        declared = analyzed.index.declaration(used[0])
+        text = describe(declared, analyzed) if declared is not None else None
+        if text:
+            return text, (used[1].start, used[1].end)
     return duration_at(analyzed.source.text, offset)
 
 

@@ -59,3 +59,9 @@ def rename(index, offset: int, new: str) -> list[Occurrence]:
 def in_tests(text: str, path: str, key) -> list:
     """The spans where a test file's text uses the name `key` names."""
     return [span for used, span in testnames.uses(text, path) if used == key]
+
+
+def definition_in_tests(analyzed, offset: int) -> Occurrence | None:
+    """From a `.tests` file: the model's declaration of the name used at `offset`."""
+    used = testnames.used_at(analyzed.source.text, analyzed.path, offset)
+    return analyzed.index.declaration(used[0]) if used is not None else None

@@ -137,10 +137,11 @@ def did_close(ls: ScoreServer, params: types.DidCloseTextDocumentParams):
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def on_hover(ls: ScoreServer, params: types.HoverParams):
-    analyzed = analyzed_of(ls, params.text_document.uri, (SCORE,))
+    analyzed = analyzed_of(ls, params.text_document.uri)
     if analyzed is None:
         return None
-    found = hover.hover_text(analyzed, offset_of(analyzed, params.position))
+    answer = hover.hover_text if analyzed.kind == SCORE else hover.hover_in_tests
+    found = answer(analyzed, offset_of(analyzed, params.position))
     if found is None:
         return None
     text, (start, end) = found
@@ -151,20 +152,31 @@ def on_hover(ls: ScoreServer, params: types.HoverParams):
 @server.feature(types.TEXT_DOCUMENT_COMPLETION,
                 types.CompletionOptions(trigger_characters=["[", "(", '"', " "]))
 def on_completion(ls: ScoreServer, params: types.CompletionParams):
-    analyzed = analyzed_of(ls, params.text_document.uri, (SCORE,))
+    analyzed = analyzed_of(ls, params.text_document.uri)
     if analyzed is None:
         return None
-    items = completion.complete(analyzed, offset_of(analyzed, params.position))
+    answer = completion.complete if analyzed.kind == SCORE else completion.complete_tests
+    items = answer(analyzed, offset_of(analyzed, params.position))
     return types.CompletionList(is_incomplete=False, items=items)
 
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
 def on_definition(ls: ScoreServer, params: types.DefinitionParams):
-    analyzed = analyzed_of(ls, params.text_document.uri, (SCORE,))
+    analyzed = analyzed_of(ls, params.text_document.uri)
     if analyzed is None:
         return None
+    if analyzed.kind == TESTS:
+        found = navigation.definition_in_tests(analyzed, offset_of(analyzed, params.position))
+        return model_location(ls, analyzed, found) if found is not None else None
     found = navigation.definition(analyzed.index, offset_of(analyzed, params.position))
     return location(analyzed, found) if found is not None else None
+
+
+def model_location(ls: ScoreServer, analyzed, occurrence) -> types.Location:
+    """Where a test file's model declares a name (the model open in the editor, or on disk)."""
+    uri, _text = ls.documents.text_of(analyzed.model_path)
+    return types.Location(uri=uri or from_fs_path(analyzed.model_path),
+                          range=positions.to_range(analyzed.model.source, occurrence.span))
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)

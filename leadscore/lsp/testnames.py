@@ -66,3 +66,11 @@ def expect_uses(expect: Expect):
                 yield Key(STAGE, stages, word.text), word.span
         elif expected.kind == "name":
             yield Key(STAGE, stages, expected.value), expected.span
+
+
+def used_at(text: str, filename: str, offset: int) -> tuple[Key, object] | None:
+    """The model name a test file uses at `offset` (its end counts), with its span."""
+    for key, span in uses(text, filename):
+        if span.start <= offset <= span.end:
+            return key, span
+    return None
