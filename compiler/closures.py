@@ -36,7 +36,7 @@ def compile_model(model: ir.Model) -> Plan:
 class Compiler(NodeVisitor):
     """IR → closures; `visit_<IR node>(node)` gives an expression's closure `(env, item) → value`."""
 
-    stage = "the closures backend"
+    stage_name = "the closures backend"
 
     def __init__(self, model: ir.Model):
         self.model = model

@@ -95,7 +95,7 @@ class Generator(NodeVisitor):
     """IR → Python source. Two families of handlers (dsl/visitor.py): `visit_<IR node>(node, item)`
     writes an expression's value, `truth_<IR node>(node, item, want)` a condition's truth."""
 
-    stage = "the codegen backend"
+    stage_name = "the codegen backend"
 
     def __init__(self, model: ir.Model):
         self.model = model

@@ -633,7 +633,7 @@ class Formatter(NodeVisitor):
     rule or group.
     """
 
-    stage = "the formatter"
+    stage_name = "the formatter"
 
     def __init__(self, tree: n.Model, layout: Layout):
         self.tree = tree

@@ -21,8 +21,8 @@ from __future__ import annotations
 class NodeVisitor:
     """Base of a stage that walks nodes; subclasses define `visit_<Node>` methods."""
 
-    #: The stage's name in errors; the class name when empty.
-    stage: str = ""
+    #: The stage's name in errors ("the checker"); the class name when empty.
+    stage_name: str = ""
     _handlers: dict = {}
 
     def __init_subclass__(cls, **kwargs):
@@ -55,6 +55,6 @@ class NodeVisitor:
         """The name of the handler (the name, not the function: a patched method still counts)."""
         if cls.handler(family, node_class) is None:
             what = "" if family == "visit" else f" ({family})"
-            raise NotImplementedError(f"{cls.stage or cls.__name__}{what} has no handler for "
+            raise NotImplementedError(f"{cls.stage_name or cls.__name__}{what} has no handler for "
                                       f"{node_class.__module__.rsplit('.', 1)[-1]}.{node_class.__name__}")
         return f"{family}_{node_class.__name__}"

@@ -35,7 +35,7 @@ import test_bad_data as bad_data  # noqa: E402
 
 from leadscore.cli import main  # noqa: E402
 from leadscore.compiler.sql import to_sql  # noqa: E402
-from leadscore.compiler.sqldialect import DIALECTS, SqlUnsupported, regex_gaps  # noqa: E402
+from leadscore.compiler.sql import DIALECTS, SqlUnsupported, regex_gaps  # noqa: E402
 from leadscore.dsl import analyze, analyze_file  # noqa: E402
 from leadscore.engines.duckdb import DuckDBEngine  # noqa: E402
 from leadscore.runtime import schema  # noqa: E402
@@ -67,7 +67,7 @@ def summary_of(stderr: str) -> str:
 
 def score_with(engine: str, model: Path, leads: Path, events: Path | None, tmp: Path, *extra,
                explain: bool = True) -> dict:
-    """One `score` run. Without `explain`, DuckDB writes the result lines itself (compiler/sqljson.py)."""
+    """One `score` run. Without `explain`, DuckDB writes the result lines itself (compiler/sql/jsonl.py)."""
     out, rejects = tmp / f"{engine}.jsonl", tmp / f"{engine}-rejects.jsonl"
     args = ["score", model, "--leads", leads, "--now", NOW, *(["--explain"] if explain else []), "-o", out,
             "--rejects", rejects, "--engine", engine, *extra]

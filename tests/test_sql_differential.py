@@ -2,7 +2,7 @@
 
 The same generated models, leads and events as tests/test_differential.py
 (tests/strategies.py) are converted by the Python readers, loaded into an
-embedded DuckDB as the *prepared* relations (compiler/sql.py), scored by the
+embedded DuckDB as the *prepared* relations (compiler/sql/), scored by the
 model's query, and every part of every result compared with
 tests/reference.py: score, tier, groups, stages, disqualification, tags,
 campaigns, `clamped`, and each rule's points and reason. Numbers agree to
@@ -33,7 +33,7 @@ pytest.importorskip("duckdb")
 pytest.importorskip("sqlglot")
 
 from leadscore.compiler.sql import to_sql  # noqa: E402
-from leadscore.compiler.sqldialect import SqlUnsupported  # noqa: E402
+from leadscore.compiler.sql import SqlUnsupported  # noqa: E402
 from leadscore.engines import open_engine  # noqa: E402
 from leadscore.engines.duckdb import DuckDBEngine, score_prepared  # noqa: E402
 from leadscore.engines.rows import json_line  # noqa: E402
@@ -71,7 +71,7 @@ def check(text: str, checked, prepared: list, given_, runner=None) -> None:
 
 
 def check_json_text(checked, results: list) -> None:
-    """The result lines DuckDB writes itself (compiler/sqljson.py) are the lines of its results."""
+    """The result lines DuckDB writes itself (compiler/sql/jsonl.py) are the lines of its results."""
     sql = to_sql(checked, "duckdb", S.NOW_US, prepared=True, pretty=False, output_form="json")
     rows = list(engine().rows(sql, as_tuples=True))
     assert [lead_id for lead_id, _ in rows] == [r.id for r in results]

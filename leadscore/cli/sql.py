@@ -73,7 +73,7 @@ def sql_command(model, dialect, now, leads_table, events_table, id_column, event
     except EngineError as error:
         fail(str(error))
     from ..compiler.sql import to_sql
-    from ..compiler.sqldialect import SqlUnsupported
+    from ..compiler.sql import SqlUnsupported
     analysis = read_model(model)
     if analysis is None:
         fail(f"cannot read {model}")

@@ -1,5 +1,5 @@
 """The SQL engines behind `score --engine duckdb|spark`: the model's query
-(compiler/sql.py) run by an embedded DuckDB (duckdb.py) or Spark SQL
+(compiler/sql/) run by an embedded DuckDB (duckdb.py) or Spark SQL
 (spark.py), fed by the engine batch (batch.py) with the same rejects,
 warnings and counts as the Python batch.
 

@@ -3,7 +3,7 @@
 Who does what (docs/sql.md, "Engines"):
 
 - Leads from a CSV file (or a Parquet file of text columns) are read by
-  the engine itself (DuckDB): one SQL pass (`compiler.sqlstage.checked_leads`)
+  the engine itself (DuckDB): one SQL pass (`compiler.sql.stage.checked_leads`)
   converts the rows it reads exactly and finds duplicate ids; the rest are read by the Python reader,
   so reasons, warnings and `--strict` are the Python batch's. Other leads
   files are read, checked and converted by the Python readers, exactly as
@@ -11,15 +11,15 @@ Who does what (docs/sql.md, "Engines"):
   through a temporary CSV file with declared column types.
 - Events are read by the engine itself from CSV or all-text Parquet (other
   files go through the Python readers first). One SQL pass
-  (`compiler.sqlstage.checked_events`) gives every row its fate — used,
+  (`compiler.sql.stage.checked_events`) gives every row its fate — used,
   ignored (undeclared type, after now) or rejected with the same reason the
   Python batch gives — and converts the used ones; rows SQL might read
   differently (`needs_python`: exotic times, non-ASCII text, non-text
   values) are read by the Python reader instead. Event attribute warnings
   are reported on their lead as the Python runtime words them.
-- The model's query (compiler/sql.py, prepared form) scores everything at
+- The model's query (compiler/sql/, prepared form) scores everything at
   once; its rows come back in input order as `ScoreResult`s, or, for JSON
-  Lines output, as the result lines the engine wrote (compiler/sqljson.py).
+  Lines output, as the result lines the engine wrote (compiler/sql/jsonl.py).
 
 Rejects-file lines are exact: when a row is rejected, the file is scanned
 once more by the Python reader, which knows where every row starts.
@@ -93,7 +93,7 @@ class EngineBatch:
     def json_lines(self, leads_path: str, events_path: str | None = None):
         """Each result as its JSON Lines text (`ScoreResult.to_dict()` as leadscore/batch/output.py writes
         it, without the newline), in input order. The engine writes the text when it can
-        (compiler/sqljson.py); else, and for a row it cannot write, the result is built here."""
+        (compiler/sql/jsonl.py); else, and for a row it cannot write, the result is built here."""
         if not self.engine.writes_json():
             yield from map(ResultLines(self.model.plan).text, self.run(leads_path, events_path))
             return
@@ -167,7 +167,7 @@ class EngineBatch:
         """A CSV leads file read by the engine itself: lead id → its warnings. None when the
         engine does not read this file (then the Python readers do, `load_leads`).
 
-        One SQL pass (`compiler.sqlstage.checked_leads`) converts the rows it
+        One SQL pass (`compiler.sql.stage.checked_leads`) converts the rows it
         reads exactly and finds duplicate ids; the rest (no id, a value that
         does not convert, text SQL might read differently) are read here by
         the Python reader, so reasons, warnings and `--strict` are the Python
@@ -184,9 +184,7 @@ class EngineBatch:
         if (header is not None and raw_columns != header) or self.batch.id_column not in raw_columns:
             self.engine.drop("raw_leads")           # a header the engine names differently; no id column
             return None
-        from ..compiler.sql import QueryBuilder
-        from ..compiler.sqldialect import dialect
-        from ..compiler.sqlstage import checked_leads
+        from ..compiler.sql import QueryBuilder, checked_leads, dialect
         self.scratch = scratch
         builder = QueryBuilder(self.checked, dialect(self.engine.dialect), self.now, prepared=True,
                                id_column=self.batch.id_column, columns_present=set(raw_columns))
@@ -308,9 +306,7 @@ class EngineBatch:
         return bad
 
     def check_events(self, path: str, lines: "_LineMap") -> dict:
-        from ..compiler.sql import QueryBuilder
-        from ..compiler.sqldialect import dialect
-        from ..compiler.sqlstage import checked_events
+        from ..compiler.sql import QueryBuilder, checked_events, dialect
         present = set(self.engine.columns("raw_events"))
         builder = QueryBuilder(self.checked, dialect(self.engine.dialect), self.now, prepared=True,
                                lead_column=self.lead_column, columns_present=present)

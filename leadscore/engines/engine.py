@@ -47,7 +47,7 @@ class SqlEngine:
     pow_function: str | None = None
 
     def writes_json(self) -> bool:
-        """Can the query write result lines itself (compiler/sqljson.py)? Only where doubles come
+        """Can the query write result lines itself (compiler/sql/jsonl.py)? Only where doubles come
         out as Python writes them."""
         return False
 

@@ -74,7 +74,7 @@ class RowReader:
 
 
 def json_line(lead_id: str, text: str, warnings, now_json: str) -> str:
-    """A result's JSON Lines text from the part the query wrote (compiler/sqljson.py) and the
+    """A result's JSON Lines text from the part the query wrote (compiler/sql/jsonl.py) and the
     parts Python knows (`now_json`: `json.dumps` of the `now` text): exactly
     `json.dumps(result.to_dict(), ensure_ascii=False)`."""
     head = ('{"id": "' + lead_id + '", ' if lead_id.isascii() and lead_id.isprintable()

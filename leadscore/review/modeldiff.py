@@ -419,7 +419,7 @@ class _Pieces(NodeVisitor):
     decay spec as the diff writes it, `key_<Node>` a literal's value as compared, `decay_<Node>`
     a decay spec's IR `Decay`, as the checker computes it."""
 
-    stage = "the diff"
+    stage_name = "the diff"
 
     def text_Str(self, node: n.Str) -> str:
         return _quote(node.value)
