@@ -20,6 +20,7 @@ from . import nodes as n
 from .diagnostics import Reporter, did_you_mean
 from .ir import BOOL, DATE, DURATION, ERROR, NUMBER, TEXT, TIME
 from .source import Source, Span
+from .visitor import NodeVisitor
 
 ERROR_EXPR = ir.Const("<error>", ERROR)
 ORDERED = {"<", "<=", ">", ">="}
@@ -57,7 +58,12 @@ def check(model: n.Model, source: Source, reporter: Reporter,
     return None if reporter.has_errors else checked
 
 
-class Checker:
+class Checker(NodeVisitor):
+    """AST → IR and diagnostics. `visit_<AST node>(node, ctx)` checks an expression: (IR, type);
+    `decay_<AST node>(spec)` a decay spec: its IR `Decay`."""
+
+    stage_name = "the checker"
+
     def __init__(self, source: Source, reporter: Reporter, base_dir, lost: frozenset = frozenset()):
         self.source = source
         self.report = reporter
@@ -292,7 +298,7 @@ class Checker:
         return ir.Campaign(name, rules, groups, tiers, group_tiers, qualify)
 
     def account(self, account: n.Account) -> ir.Account:
-        key, key_type = self.expr(account.key, Context(what="an account key"))
+        key, key_type = self.visit(account.key, Context(what="an account key"))
         if key_type not in (TEXT, NUMBER, ERROR):
             self.report.error(account.key.span, "E-type",
                               f"an account key must be text or a number, not {key_type}")
@@ -378,7 +384,7 @@ class Checker:
             counted = ()
         else:
             kind = "table"
-            by, by_type = self.expr(body.by, ctx)
+            by, by_type = self.visit(body.by, ctx)
             arms = self.arms(body, by_type)
             reason = self.source.snippet(body.by.span)
             counted = ir.counted_aggregates(by)
@@ -546,10 +552,15 @@ class Checker:
         return us
 
     def decay(self, spec) -> ir.Decay:
-        if isinstance(spec, n.HalfLife):
-            return ir.Decay("half_life", self.duration(spec.period))
-        if isinstance(spec, n.Expire):
-            return ir.Decay("expire", self.duration(spec.period))
+        return self.dispatch("decay", spec)
+
+    def decay_HalfLife(self, spec: n.HalfLife) -> ir.Decay:
+        return ir.Decay("half_life", self.duration(spec.period))
+
+    def decay_Expire(self, spec: n.Expire) -> ir.Decay:
+        return ir.Decay("expire", self.duration(spec.period))
+
+    def decay_LinearDecay(self, spec: n.LinearDecay) -> ir.Decay:
         percent = spec.percent.value
         if not 0 < percent <= 100:
             self.report.error(spec.percent.span, "E-number",
@@ -559,7 +570,7 @@ class Checker:
     # ---- conditions and expressions ---------------------------------------------
 
     def condition(self, node, ctx: Context):
-        expr, kind = self.expr(node, ctx)
+        expr, kind = self.visit(node, ctx)
         if kind not in (BOOL, ERROR):
             self.report.error(node.span, "E-type", f"a condition must be true or false, but this is {describe(kind)}",
                               self.condition_hint(node, kind))
@@ -574,38 +585,34 @@ class Checker:
             return "compare it: `... == \"value\"`, or test `... is known`"
         return None
 
-    def expr(self, node, ctx: Context) -> tuple:
-        method = getattr(self, "expr_" + type(node).__name__.lower())
-        return method(node, ctx)
-
-    def expr_str(self, node: n.Str, ctx):
+    def visit_Str(self, node: n.Str, ctx):
         return ir.Const(v.fold(node.value), TEXT), TEXT
 
-    def expr_num(self, node: n.Num, ctx):
+    def visit_Num(self, node: n.Num, ctx):
         return ir.Const(float(node.value), NUMBER), NUMBER
 
-    def expr_bool(self, node: n.Bool, ctx):
+    def visit_Bool(self, node: n.Bool, ctx):
         return ir.Const(node.value, BOOL), BOOL
 
-    def expr_duration(self, node: n.Duration, ctx):
+    def visit_Duration(self, node: n.Duration, ctx):
         return ir.Const(self.duration(node), DURATION), DURATION
 
-    def expr_now(self, node, ctx):
+    def visit_Now(self, node, ctx):
         return ir.NowRef(), TIME
 
-    def expr_key(self, node: n.Key, ctx):
+    def visit_Key(self, node: n.Key, ctx):
         if not ctx.in_account:
             self.report.error(node.span, "E-scope", "`key` is the account key and exists only inside `account by`")
             return ERROR_EXPR, ERROR
         return ir.KeyRef(self.key_type), self.key_type
 
-    def expr_scoreref(self, node: n.ScoreRef, ctx):
+    def visit_ScoreRef(self, node: n.ScoreRef, ctx):
         if not ctx.qualify:
             self.report.error(node.span, "E-scope", f"`score` may be used only in `qualify` conditions, not in {ctx.what}")
             return ERROR_EXPR, ERROR
         return ir.ScoreRef(), NUMBER
 
-    def expr_name(self, node: n.Name, ctx: Context):
+    def visit_Name(self, node: n.Name, ctx: Context):
         name = node.id
         if ctx.filter_of is not None:
             return self.filter_name(node, ctx)
@@ -653,10 +660,10 @@ class Checker:
         self.report.error(node.span, "E-unknown-attribute", f"{what} has no attribute `{node.id}`", hint)
         return ERROR_EXPR, ERROR
 
-    def expr_or(self, node: n.Or, ctx):
+    def visit_Or(self, node: n.Or, ctx):
         return self.logic("or", node, ctx)
 
-    def expr_and(self, node: n.And, ctx):
+    def visit_And(self, node: n.And, ctx):
         return self.logic("and", node, ctx)
 
     def logic(self, op: str, node, ctx):
@@ -666,15 +673,15 @@ class Checker:
             return ERROR_EXPR, ERROR
         return ir.Logic(op, left, right), BOOL
 
-    def expr_not(self, node: n.Not, ctx):
+    def visit_Not(self, node: n.Not, ctx):
         operand = self.condition(node.operand, ctx)
         if _kind(operand) == ERROR:
             return ERROR_EXPR, ERROR
         return ir.NotOp(operand), BOOL
 
-    def expr_compare(self, node: n.Compare, ctx):
-        left, lt = self.expr(node.left, ctx)
-        right, rt = self.expr(node.right, ctx)
+    def visit_Compare(self, node: n.Compare, ctx):
+        left, lt = self.visit(node.left, ctx)
+        right, rt = self.visit(node.right, ctx)
         if ERROR in (lt, rt):
             return ERROR_EXPR, ERROR
         if lt in TIMES and rt == TEXT and isinstance(node.right, n.Str):
@@ -716,8 +723,8 @@ class Checker:
             return ERROR_EXPR
         return ir.Const(value, TIME)
 
-    def expr_membership(self, node: n.Membership, ctx):
-        operand, kind = self.expr(node.operand, ctx)
+    def visit_Membership(self, node: n.Membership, ctx):
+        operand, kind = self.visit(node.operand, ctx)
         if kind == ERROR:
             return ERROR_EXPR, ERROR
         target = node.target
@@ -759,9 +766,9 @@ class Checker:
         self.report.error(node.span, "E-type", f"{what} holds {describe(list_type)}, but the value is {describe(kind)}")
         return None
 
-    def expr_texttest(self, node: n.TextTest, ctx):
-        operand, kind = self.expr(node.operand, ctx)
-        needle, needle_kind = self.expr(node.needle, ctx)
+    def visit_TextTest(self, node: n.TextTest, ctx):
+        operand, kind = self.visit(node.operand, ctx)
+        needle, needle_kind = self.visit(node.needle, ctx)
         if ERROR in (kind, needle_kind):
             return ERROR_EXPR, ERROR
         word = node.op.replace("_", " ")
@@ -771,8 +778,8 @@ class Checker:
                 return ERROR_EXPR, ERROR
         return ir.TextTest(node.op, operand, needle), BOOL
 
-    def expr_matches(self, node: n.Matches, ctx):
-        operand, kind = self.expr(node.operand, ctx)
+    def visit_Matches(self, node: n.Matches, ctx):
+        operand, kind = self.visit(node.operand, ctx)
         pattern = node.pattern.value
         try:
             re2.compile(pattern, QUIET_RE2)
@@ -792,15 +799,15 @@ class Checker:
             operand = attrs.evolve(operand, stripped=True)
         return ir.Matches(operand, pattern), BOOL
 
-    def expr_presence(self, node: n.Presence, ctx):
-        operand, kind = self.expr(node.operand, ctx)
+    def visit_Presence(self, node: n.Presence, ctx):
+        operand, kind = self.visit(node.operand, ctx)
         if kind == ERROR:
             return ERROR_EXPR, ERROR
         return ir.IsKnown(operand, node.known), BOOL
 
-    def expr_minus(self, node: n.Minus, ctx):
-        left, lt = self.expr(node.left, ctx)
-        right, rt = self.expr(node.right, ctx)
+    def visit_Minus(self, node: n.Minus, ctx):
+        left, lt = self.visit(node.left, ctx)
+        right, rt = self.visit(node.right, ctx)
         if ERROR in (lt, rt):
             return ERROR_EXPR, ERROR
         if lt not in TIMES or rt not in TIMES:
@@ -810,8 +817,8 @@ class Checker:
             return ERROR_EXPR, ERROR
         return ir.TimeDiff(left, right), DURATION
 
-    def expr_call(self, node: n.Call, ctx):
-        argument, kind = self.expr(node.argument, ctx)
+    def visit_Call(self, node: n.Call, ctx):
+        argument, kind = self.visit(node.argument, ctx)
         if kind == ERROR:
             return ERROR_EXPR, ERROR
         if node.function == "domain":
@@ -824,7 +831,7 @@ class Checker:
             return ERROR_EXPR, ERROR
         return ir.DaysSince(argument), NUMBER
 
-    def expr_aggregate(self, node: n.Aggregate, ctx: Context):
+    def visit_Aggregate(self, node: n.Aggregate, ctx: Context):
         if ctx.filter_of is not None:
             self.report.error(node.span, "E-scope", f"`{node.kind}` cannot be used inside a stream filter `[ ]`")
             return ERROR_EXPR, ERROR

@@ -61,9 +61,11 @@ def test_every_ir_expression_is_in_the_union():
 def stages():
     """(stage, visitor class, family, the node classes it must handle)."""
     from leadscore.compiler import closures, codegen
-    from leadscore.dsl import format
+    from leadscore.dsl import check, format
     from leadscore.review import modeldiff
     found = [
+        ("checker", check.Checker, "visit", AST_EXPRESSIONS),
+        ("checker", check.Checker, "decay", AST_DECAYS),
         ("formatter", format.Formatter, "visit", AST_EXPRESSIONS | AST_LITERALS | {n.Stream}),
         ("formatter", format.Formatter, "item", AST_ITEMS),
         ("formatter", format.Formatter, "option", AST_OPTIONS),
@@ -76,6 +78,12 @@ def stages():
         ("diff", modeldiff._Pieces, "key", AST_SCALARS),
         ("diff", modeldiff._Pieces, "decay", AST_DECAYS),
     ]
+    try:
+        from leadscore.compiler.sql import QueryBuilder
+    except ImportError:                       # sqlglot is an extra
+        pass
+    else:
+        found.append(("SQL", QueryBuilder, "visit", IR_EXPRESSIONS))
     return found
 
 
