@@ -219,6 +219,7 @@ def test_edit_explain_compare_save(page, workdir):
     moved = page.eval_on_selector_all("#transitions tr", "rows => rows.length")
     assert moved == 4                                  # header + cold, warm, hot
     assert "change tier" in page.inner_text("#impact-body")
+    assert page.locator("#top-changes tr[data-id]").count() == 10      # the leads the edit moved most
     page.locator("#impact").scroll_into_view_if_needed()
     shot(page, "studio-compare")
 

@@ -250,7 +250,14 @@ async function compare() {
     const text = Object.assign(document.createElement("p"), { textContent:
       `${impact.changed_leads} of ${impact.leads} leads change score, tier or stage; ${s.up} up, ${s.down} down; ` +
       `${m.changed} change tier.` });
-    box.replaceChildren(text, table);
+    const top = document.createElement("table");
+    top.id = "top-changes";
+    top.append(row(["lead", "saved", "edited", "change", "tier", "rules that moved most"].map((t) => cell(t))),
+      ...impact.top.map((t) => row([cell(t.id), cell(fixed(t.old_score), "num"), cell(fixed(t.new_score), "num"),
+        cell(fixed(t.change), "num"), cell(t.old_tier === t.new_tier ? label(t.new_tier) : `${label(t.old_tier)} → ${label(t.new_tier)}`),
+        cell(t.rules.slice(0, 3).map((r) => `${r.rule} ${fixed(r.change)}`).join(", "))], { id: t.id })));
+    const heading = Object.assign(document.createElement("h3"), { textContent: "Largest score changes" });
+    box.replaceChildren(text, table, ...(impact.top.length ? [heading, top] : []));
   } catch (error) {
     box.textContent = error.message;
   }
