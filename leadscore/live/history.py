@@ -55,6 +55,8 @@ def state(result: dict | None):
 
 def change(lead_id: str, before_line: str | None, after_line: str, cause: dict) -> Change | None:
     """The entry for a lead whose result went from `before_line` to `after_line`, None if nothing changed."""
+    if before_line == after_line:              # the usual case for an account's other leads, and a sweep's
+        return None
     before = json.loads(before_line) if before_line else None
     after = json.loads(after_line)
     if state(before) == state(after):

@@ -173,7 +173,7 @@ class Store:
             number = c.execute(t.models.insert().values(**row)).inserted_primary_key[0]
             _set_meta(c, ACTIVE, str(number))
             cause = {"kind": "model", "from": old.hash if old else None, "to": row["hash"]}
-            return self._rescore(c, self._all_leads(c), {}, cause, at, roles=(ROLES[0],), notify=notify)
+            return self._rescore(c, None, {}, cause, at, roles=(ROLES[0],), notify=notify)
         return self._write(work)
 
     def set_shadow(self, text_: str, filename: str = "model.score", base_dir: str | None = None, now=None) -> int:
@@ -184,7 +184,7 @@ class Store:
         def work(c):
             number = c.execute(t.models.insert().values(**row)).inserted_primary_key[0]
             _set_meta(c, SHADOW, str(number))
-            return self._rescore(c, self._all_leads(c), {}, {"kind": "model"}, at, roles=(ROLES[1],))
+            return self._rescore(c, None, {}, {"kind": "model"}, at, roles=(ROLES[1],))
         return self._write(work)
 
     def promote(self, now=None, notify: bool = True) -> int:
@@ -199,7 +199,7 @@ class Store:
             c.execute(t.meta.delete().where(t.meta.c.key == SHADOW))
             c.execute(t.leads.update().values(shadow_result=None, shadow_account_key=None))
             cause = {"kind": "model", "from": old.hash if old else None, "to": shadow.hash}
-            return self._rescore(c, self._all_leads(c), {}, cause, at, roles=(ROLES[0],), notify=notify)
+            return self._rescore(c, None, {}, cause, at, roles=(ROLES[0],), notify=notify)
         return self._write(work)
 
     def impact(self, now=None, top: int = 10):
@@ -281,7 +281,7 @@ class Store:
             old = current[lead_id]
             new = {**old, **fields} if merge else dict(fields)
             current[lead_id] = new
-            names = [k for k in set(old) | set(new) if _json(old.get(k, _ABSENT)) != _json(new.get(k, _ABSENT))]
+            names = _changed(old, new)
             cause = causes.setdefault(lead_id, {"kind": "fields", "names": []})
             cause["names"] = sorted(set(cause["names"]) | set(names))
         Driver(c).many("UPDATE leads SET fields = ? WHERE lead_id = ?",
@@ -302,16 +302,17 @@ class Store:
 
     # ---- re-scoring --------------------------------------------------------------------------
 
-    def _rescore(self, c, touched: list, causes: dict, cause: dict | None, at: int, roles=ROLES,
+    def _rescore(self, c, touched: list | None, causes: dict, cause: dict | None, at: int, roles=ROLES,
                  notify: bool = True) -> int:
-        """Score `touched` (and their account mates) with each model; store results, history, outbox."""
+        """Score `touched` (and their account mates; None: every lead) with each model; store
+        results, history, outbox."""
         changed = 0
         for role in roles:
             stored = self.model(role.meta_key, c)
-            if stored is None or not touched:
+            if stored is None or touched == []:
                 continue
             model = stored.compiled
-            scored = self._scoring_set(c, model, role, touched, at)
+            scored = None if touched is None else self._scoring_set(c, model, role, touched, at)
             leads = self._leads(c, scored, role.result)
             results = score_rows(model, at, [(i, f) for i, f, _ in leads], self._event_rows(c, scored))
             line = self.line_writer(stored).line
@@ -360,9 +361,6 @@ class Store:
             'entered, "left", transition, model_hash) VALUES {} RETURNING seq', rows, 11))
         d.many("INSERT INTO outbox (history_seq, lead_id, created_at, attempts) VALUES (?, ?, ?, 0)",
                [(number, e.lead_id, when) for number, e in zip(numbers, entries) if e.transition and notify])
-
-    def _all_leads(self, c) -> list:
-        return list(c.execute(select(t.leads.c.lead_id).order_by(t.leads.c.lead_id)).scalars())
 
     def _lead_rows(self, c, lead_ids: list | None) -> list:
         """[(lead id, raw fields or None)] of these leads (None: all)."""
@@ -504,6 +502,23 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None          # transactions begun by the "begin" listener
     dbapi_connection.execute("PRAGMA journal_mode=WAL")
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    # the unique index on event ids takes inserts in random order: pages kept in memory (64 MB)
+    # and copied back from the WAL every 16 MB rather than every 4 MB cost a bulk ingest less
+    dbapi_connection.execute("PRAGMA cache_size=-65536")
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=4000")
+
+
+def _changed(old: dict, new: dict) -> list:
+    """The names whose raw values differ, compared as JSON text (so 1 and 1.0 differ, NaN equals NaN)."""
+    if not old:
+        return list(new)
+    return [k for k in old.keys() | new.keys() if not _same(old.get(k, _ABSENT), new.get(k, _ABSENT))]
+
+
+def _same(a, b) -> bool:
+    if a.__class__ is str and b.__class__ is str:          # most raw values: no JSON needed
+        return a == b
+    return _json(a) == _json(b)
 
 
 def _set_meta(c, key: str, value: str) -> None:
@@ -621,8 +636,11 @@ def _entry(row) -> dict:
             "transition": bool(row["transition"]), "model": row["model_hash"]}
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=json_default)    # built once: see ids.py
+
+
 def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, default=json_default)
+    return _ENCODER.encode(value)
 
 
 def _fields(text_: str | None) -> dict | None:
