@@ -100,3 +100,14 @@ def test_errors_are_one_line(tmp_path):
         done = leadscore(*args, cwd=tmp_path)
         assert done.returncode == 1, args
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_ingest_checks_its_model_before_storing_anything(tmp_path):
+    broken = tmp_path / "broken.score"
+    broken.write_text('model "b"\nrule x: +1 when nothing > 1\n')
+    for model in ([broken], ["--model", broken]):
+        done = leadscore("ingest", *model, "--store", f"sqlite:///{tmp_path / 'new.db'}", "--leads", LEADS,
+                         "--events", EVENTS, cwd=tmp_path)
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert "is not a valid model" in done.stderr and "nothing" in done.stderr      # its diagnostics
+        assert not (tmp_path / "new.db").exists()

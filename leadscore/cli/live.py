@@ -46,6 +46,19 @@ def read_text(path: str) -> str:
         fail(f"cannot read the model {path}: {getattr(error, 'strerror', None) or error}")
 
 
+def check_model(path: str) -> None:
+    """Refuse a model that does not validate (its diagnostics, exit 1) before a store is opened."""
+    try:
+        from ..live.models import ModelRefused, compile_text
+    except ImportError as error:
+        fail(f"the live store needs its extra: pip install 'leadscore[live]' ({error})")
+    try:
+        compile_text(read_text(path), os.path.basename(path), os.path.dirname(os.path.abspath(path)))
+    except ModelRefused as error:
+        click.echo(error.diagnostics, err=True)
+        fail(str(error))
+
+
 def set_model(store, path: str, shadow: bool = False, notify: bool = True) -> None:
     text = read_text(path)
     place = os.path.dirname(os.path.abspath(path))
@@ -85,6 +98,8 @@ def ingest(model_path, url, explicit_model, leads_path, events_path, id_column, 
     from ..batch.io import RejectsWriter
     if now is not None:
         evaluation_time(now)
+    if explicit_model or model_path:
+        check_model(explicit_model or model_path)     # before anything is stored, or the store created
     with opened(url, now) as store:
         pending = explicit_model or (model_path if store.model() is None else None)
         if model_path and not explicit_model and store.model() is not None:
