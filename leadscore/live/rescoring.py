@@ -40,10 +40,13 @@ class _Refuse:
 
 def score_rows(model: Model, now: int, leads: list, events: list) -> dict:
     """Lead id → ScoreResult for `leads` [(lead id, raw fields dict or None)], with `events`
-    [(lead id, raw row)] (every event of those leads, in store order)."""
+    [(lead id, raw row)] (every event of those leads, in store order; each row gets its lead id
+    under LEAD_KEY, so it is copied by no one)."""
     lead_rows = [Row(line, {**(fields or {}), LEAD_KEY: lead_id})
                  for line, (lead_id, fields) in enumerate(sorted(leads, key=_first), start=1)]
-    event_rows = [Row(line, {**row, LEAD_KEY: lead_id}) for line, (lead_id, row) in enumerate(events, start=1)]
+    for lead_id, row in events:                     # rows of the store's own, decoded for this call
+        row[LEAD_KEY] = lead_id
+    event_rows = [Row(line, row) for line, (_lead_id, row) in enumerate(events, start=1)]
     batch = Batch(model, now, _Refuse(), id_column=LEAD_KEY, event_lead_column=LEAD_KEY, keep_raw=False,
                   sources={LEADS: lead_rows, EVENTS: event_rows})
     return {result.id: result for result in batch.run(LEADS, EVENTS if event_rows else None)}
