@@ -18,7 +18,7 @@ SIZES = {"": 1, "b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "kib": 102
 @click.argument("model_path", metavar="[MODEL]", required=False, type=click.Path(dir_okay=False))
 @click.option("--store", "url", default="sqlite:///leadscore.db", envvar="LEADSCORE_STORE", help=STORE_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="address to listen on; beyond loopback only with --token-file")
+              help="address to listen on; an address beyond loopback needs bearer tokens (the token option)")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="port to listen on")
 @click.option("--token-file", type=click.Path(dir_okay=False),
               help="bearer tokens, one a line: TOKEN [read|write|admin] (default role: write)")
