@@ -32,8 +32,10 @@ BAD = type("Bad", (), {"__repr__": lambda self: "BAD", "__bool__": lambda self: 
 
 NUMBER_PATTERN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_TRUE = frozenset({"true", "yes", "y", "1"})
-_FALSE = frozenset({"false", "no", "n", "0"})
+#: The words a bool is read from (LANGUAGE.md §3), in any case, spaces around ignored: the
+#: one list the runtime, the SQL staging and the backtest's outcomes read by.
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "y", "1"), ("false", "no", "n", "0")
+_TRUE, _FALSE = frozenset(TRUE_WORDS), frozenset(FALSE_WORDS)
 
 
 def fold(text: str) -> str:

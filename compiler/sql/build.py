@@ -1,6 +1,6 @@
 """The small pieces every part of the SQL backend builds with (query, staging, JSON text).
 
-Input patterns and bool words (the SQL twin of runtime/values.py's), quoted
+Input patterns (the SQL twin of runtime/values.py's), the bool words, quoted
 identifiers, typed literals, and operators that parenthesize their operands
 so the printed SQL means what the tree says. Nothing here knows the model or
 the engine; `dialects.py` holds what differs between engines.
@@ -11,11 +11,12 @@ from __future__ import annotations
 import attrs
 from sqlglot import exp
 
+from ...runtime.values import FALSE_WORDS, TRUE_WORDS  # noqa: F401  (the runtime's, read in SQL by stage.py)
+
 NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 TIME_PATTERN = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?)?"
                 r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?")
-TRUE_WORDS, FALSE_WORDS = ("true", "yes", "y", "1"), ("false", "no", "n", "0")
 
 
 def lit(value: str) -> exp.Expression:

@@ -15,6 +15,7 @@ import click
 
 from . import console
 from ..dsl import analyze_file
+from ..engines import ENGINES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -101,7 +102,6 @@ def evaluation_time(now: str | None) -> int:
         raise click.BadParameter(str(error), param_hint="--now")
 
 
-ENGINES = ("python", "duckdb", "spark")
 ENGINE_COMMANDS = ("score", "backtest")
 
 

@@ -11,6 +11,7 @@ import os
 from ..dsl import ir
 from .prepared import prepared_columns, prepared_rows, write_prepared_csv
 
+#: Who can score a batch (`--engine`): the Python runtime, or one of the SQL engines here.
 ENGINES = ("python", "duckdb", "spark")
 
 

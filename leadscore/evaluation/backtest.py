@@ -30,7 +30,6 @@ Definitions (each is tested against a hand computation):
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from itertools import groupby
 from typing import Iterable, Sequence
@@ -38,10 +37,10 @@ from typing import Iterable, Sequence
 import attrs
 
 from ..batch.io import detect_format
-from ..runtime.values import format_time
+from ..runtime.values import BAD, format_time, is_blank, to_bool
 
-_TRUE = frozenset({"true", "yes", "y", "1", "won"})
-_FALSE = frozenset({"false", "no", "n", "0", "lost"})
+#: An outcome is read as a bool (runtime/values.py's words), or as won/lost.
+_OUTCOME_WORDS = {"won": True, "lost": False}
 
 
 def read_outcome(raw) -> bool | None:
@@ -51,26 +50,14 @@ def read_outcome(raw) -> bool | None:
     surrounding spaces ignored, or a JSON boolean or the numbers 1 and 0 —
     or as won/lost.
     """
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, (int, float)):
-        return True if raw == 1 else False if raw == 0 else None
-    if isinstance(raw, str):
-        word = raw.strip().casefold()
-        if word in _TRUE:
-            return True
-        if word in _FALSE:
-            return False
-    return None
+    if isinstance(raw, str) and (word := raw.strip().casefold()) in _OUTCOME_WORDS:
+        return _OUTCOME_WORDS[word]
+    value = to_bool(raw)
+    return None if value is BAD else value
 
 
-def is_missing(raw) -> bool:
-    """No outcome at all: absent, null, blank text or NaN (as opposed to an unreadable one)."""
-    if raw is None:
-        return True
-    if isinstance(raw, str):
-        return not raw.strip()
-    return isinstance(raw, float) and math.isnan(raw)
+#: No outcome at all: absent, null, blank text or NaN (as opposed to an unreadable one).
+is_missing = is_blank
 
 
 @attrs.frozen
