@@ -299,3 +299,23 @@ def test_a_deadlock_raised_by_the_driver_itself_is_retried(tmp_path):
     assert store._write(work) == "done" and len(tries) == 3
     with pytest.raises(StoreError, match="the store refused a write: not null"):
         store._write(lambda _c: (_ for _ in ()).throw(psycopg.errors.NotNullViolation("not null")))
+
+
+def test_sqlite_keeps_committed_writes_across_a_crash_and_pages_in_memory(tmp_path):
+    """docs/live.md, "Durability and speed": WAL with synchronous=NORMAL, a 64 MB page cache,
+    the log copied back every 4,000 pages."""
+    with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
+        with store.engine.connect() as connection:
+            pragma = {name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                      for name in ("journal_mode", "synchronous", "cache_size", "wal_autocheckpoint")}
+    assert pragma == {"journal_mode": "wal", "synchronous": 1, "cache_size": -65536, "wal_autocheckpoint": 4000}
+
+
+def test_a_field_change_names_only_the_values_that_changed_as_json(tmp_path):
+    with Store.open(f"sqlite:///{tmp_path / 's.db'}", now=NOW) as store:
+        store.set_model(SMALL, "small.score")
+        store.put_fields("L1", {"email": "a@b.com", "employees": 1, "x": float("nan"), "y": "1"})
+        store.put_fields("L1", {"email": "a@b.com", "employees": 100, "x": float("nan"), "y": 1})
+        causes = [entry["cause"] for entry in store.history("L1")]
+    assert causes == [{"kind": "fields", "names": ["email", "employees", "x", "y"]},
+                      {"kind": "fields", "names": ["employees", "y"]}]      # NaN is NaN; "1" is not 1
