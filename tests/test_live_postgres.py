@@ -100,3 +100,21 @@ def leadscore(*args, cwd) -> subprocess.CompletedProcess:
 
 def popen(*args, cwd) -> subprocess.Popen:
     return subprocess.Popen(command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+
+
+def test_a_write_locks_its_accounts_before_any_lead_row(postgres_server, monkeypatch):
+    """Accounts first, then leads, in every writer: a write re-scoring an account's leads never
+    waits for a row held by a writer that waits for that account (docs/live.md)."""
+    store = Store.open(fresh(postgres_server), now=NOW)
+    try:
+        store.set_model((EXAMPLES / "b2b.score").read_text(), "b2b.score", str(EXAMPLES))
+        store.write([("A", {"email": "a@acme.com"}, False), ("B", {"email": "b@acme.com"}, False)], ())
+        order = []
+        lock_accounts, lock_leads = Store._lock_accounts, Store._lock
+        monkeypatch.setattr(Store, "_lock_accounts", lambda self, c, keys: (
+            order.append(("accounts", sorted(set(keys)))), lock_accounts(self, c, keys)))
+        monkeypatch.setattr(Store, "_lock", lambda self, c, ids: (order.append(("leads", ids)), lock_leads(self, c, ids)))
+        store.ingest_events([{"lead_id": "A", "type": "demo_request", "at": NOW}])
+        assert order[:2] == [("accounts", ["'acme.com'"]), ("leads", ["A"])]
+    finally:
+        store.close()

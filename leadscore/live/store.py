@@ -4,9 +4,9 @@ Every write is one transaction: the rows it adds, the re-scoring of the
 leads it touches, their history entries and outbox rows commit together or
 not at all. Two writers are kept apart by the database: SQLite takes its
 write lock when the transaction begins (`BEGIN IMMEDIATE`); PostgreSQL
-locks the touched leads' rows, then the touched accounts (advisory locks),
+locks the touched accounts (advisory locks), then the touched leads' rows,
 each in sorted order, so that a re-score reads every event committed before
-it (see `_lock`).
+it and no two writers wait for each other (see `_lock_accounts_of`).
 
 The store keeps raw input and scores it with the batch's own code
 (`rescoring.py`), so a result is always what `leadscore score` writes for
@@ -242,6 +242,7 @@ class Store:
 
         def work(c):
             touched = sorted({lead_id for lead_id, _f, _m in field_writes} | {e[0] for e in checked})
+            self._lock_accounts_of(c, touched, field_writes, at)
             self._ensure_leads(c, touched)
             self._lock(c, touched)
             causes: dict = {}
@@ -266,6 +267,26 @@ class Store:
             for chunk in _chunks(lead_ids, 1000):
                 c.execute(select(t.leads.c.lead_id).where(t.leads.c.lead_id.in_(chunk))
                           .order_by(t.leads.c.lead_id).with_for_update())
+
+    def _lock_accounts_of(self, c, touched: list, field_writes: list, at: int) -> None:
+        """PostgreSQL: lock the accounts these leads are in, and those their field writes move them
+        to, before any lead row: every writer takes accounts first, then leads, so a write that
+        re-scores an account's leads never waits for a row that a writer waiting for that account
+        holds. An account found only later (a concurrent move) is locked when found; a deadlock
+        that rare case can cause is retried (`_write`)."""
+        if c.dialect.name != "postgresql" or not touched:
+            return
+        keys = set()
+        for role in ROLES:
+            stored = self.model(role.meta_key, c)
+            model = stored.compiled if stored is not None else None
+            if model is None or not model.has_account or not key_by_fields(model):
+                continue
+            for lead_id, fields, old_key in self._leads(c, touched, role.key):
+                keys |= {old_key, account_key(model, lead_id, fields, at)}
+            keys |= {account_key(model, lead_id, fields, at) for lead_id, fields, _merge in field_writes}
+        keys.discard(None)
+        self._lock_accounts(c, keys)
 
     def _lock_accounts(self, c, keys: Iterable) -> None:
         if c.dialect.name == "postgresql":
@@ -401,6 +422,7 @@ class Store:
             if not reads_clock(active):
                 query = query.where(t.leads.c.has_events.is_(True))
             leads = list(c.execute(query).scalars())
+            self._lock_accounts_of(c, leads, [], at)
             self._lock(c, leads)
             return self._rescore(c, leads, {}, {"kind": "time"}, at)
         return self._write(work)
