@@ -8,6 +8,7 @@ shared by many threads: every call builds its own per-lead state.
 from __future__ import annotations
 
 import datetime as _dt
+import time as _time
 from typing import Callable, Iterable, Iterator
 
 import attrs
@@ -15,7 +16,7 @@ import attrs
 from . import scoring
 from . import values as v
 from .results import ScoreResult
-from .schema import EventProblem, EventReader, Lead, LeadReader, NaiveTime, sort_events
+from .schema import AFTER_NOW, REJECTED, UNDECLARED, EventReader, Lead, LeadReader, NaiveTime, sort_events
 from .suggest import closest, did_you_mean
 
 
@@ -26,7 +27,7 @@ class InputError(ValueError):
 def now_us(now) -> int:
     """`now` as µs: an aware datetime, ISO text (UTC without an offset), or None for the current time."""
     if now is None:
-        return v.datetime_to_us(_dt.datetime.now(_dt.timezone.utc))
+        return _time.time_ns() // 1000      # the clock in µs, as datetime.now(utc) gives it
     if isinstance(now, _dt.datetime):
         if now.tzinfo is None or now.utcoffset() is None:
             raise InputError("`now` must be timezone-aware (a naive datetime is ambiguous)")
@@ -74,9 +75,12 @@ class Model:
     lead_reader: LeadReader = attrs.field(init=False, repr=False)
     event_reader: EventReader = attrs.field(init=False, repr=False)
 
+    keys: frozenset = attrs.field(init=False, repr=False)
+
     def __attrs_post_init__(self):
         object.__setattr__(self, "lead_reader", LeadReader(self.fields))
         object.__setattr__(self, "event_reader", EventReader(self.events))
+        object.__setattr__(self, "keys", frozenset([f.column for f in self.fields] + ["id", "events"]))
 
     def __reduce__(self):
         if self.recipe is None:
@@ -99,22 +103,20 @@ class Model:
         counts = counts if counts is not None else EventCounts()
         lead_warnings, warnings = warnings, []
         events = []
+        read = self.event_reader.fate
         for row in rows:
-            if not isinstance(row, dict):
-                counts.bad += 1
-                warnings.append(f"event skipped: an event must be an object, not {type(row).__name__}")
-                continue
             try:
-                event = self.event_reader.read(row, warnings)
+                fate, event, reason, found = read(row, now)
             except NaiveTime as error:
                 raise InputError(str(error)) from None
-            except EventProblem as error:
+            if fate is REJECTED:
                 counts.bad += 1
-                warnings.append(f"event skipped: {error}")
+                warnings.append(f"event skipped: {reason}")
                 continue
-            if event is None:
+            warnings.extend(found)
+            if fate is UNDECLARED:
                 counts.undeclared += 1
-            elif event.at > now:
+            elif fate is AFTER_NOW:
                 counts.after_now += 1
             else:
                 counts.used += 1
@@ -128,10 +130,28 @@ class Model:
     def score(self, lead: dict, events: Iterable = (), now=None, *, lead_id=None) -> ScoreResult:
         """Score one lead as an account of one (INTERFACE.md §8)."""
         at = now_us(now)
+        fast = self.plan.lead_result
+        if fast is not None and not events and lead.__class__ is dict and "events" not in lead:
+            return self.score_fast(fast, lead, at, lead_id)
         events = list(events or ())
         prepared = self.prepare(lead, events, at, lead_id)
         prepared.warnings.extend(self.undeclared(lead, events))
         return self.score_prepared([prepared], at)[0]
+
+    def score_fast(self, fast, lead: dict, at: int, lead_id) -> ScoreResult:
+        """A lead without events, by the generated `lead_result` (compiler/codegen.py): the
+        same result, its explanation worked out by the full assembly only when asked for."""
+        if lead_id is None:
+            raw_id = lead.get("id")
+            lead_id = None if raw_id is None else str(raw_id).strip() or None
+        extra = [] if self.keys.issuperset(lead) else self.undeclared(lead, [])
+        lead = dict(lead)           # the explanation reads this copy, whatever the caller changes
+
+        def full() -> ScoreResult:
+            prepared = self.prepare(lead, (), at, lead_id)
+            prepared.warnings.extend(extra)
+            return self.score_prepared([prepared], at)[0]
+        return fast(lead, at, lead_id, extra, full)
 
     def undeclared(self, lead: dict, events: list) -> list:
         """Warnings for a lead's keys and the event types that the model does not declare.

@@ -14,6 +14,7 @@ import json
 import math
 import operator
 import re
+from typing import NamedTuple
 
 import attrs
 
@@ -184,13 +185,40 @@ class EventReader:
         An attribute that does not convert is unknown, and a warning is appended
         to `warnings`.
         """
-        kind = row.get("type")
-        if kind.__class__ is not str or not (kind := kind.strip()):
-            raise EventProblem("missing event `type`")
-        at = time_of(row.get("at"))
+        kind, at = event_head(row)
         plan = self.plans.get(kind)
-        if plan is None:
-            return None
+        return None if plan is None else self.typed(kind, at, plan, row, warnings)
+
+    def fate(self, row, now: int, strict: bool = False) -> "Fate":
+        """What becomes of one event row (INTERFACE.md §4, §9): used, ignored, or rejected with
+        its reason (`--strict` also rejects a used event whose attributes did not all convert).
+
+        The one decision `Model`, the Python batch and the engine batch share
+        (the event store makes it by `event_fate` and `strict_rejection`, for
+        the rows it keeps compactly). Raises NaiveTime, which is the caller's
+        error, not the row's.
+        """
+        if not isinstance(row, dict):
+            return Fate(REJECTED, None, f"an event must be an object, not {type(row).__name__}", [])
+        try:
+            kind, at = event_head(row)
+        except EventProblem as error:
+            return Fate(REJECTED, None, str(error), [])
+        fate = event_fate(kind in self.plans, at, now)
+        if fate is UNDECLARED:
+            return Fate(fate, None, None, [])
+        warnings: list = []
+        event = self.typed(kind, at, self.plans[kind], row, warnings)
+        if fate is AFTER_NOW:
+            # typed all the same: `Model.score` warns of its attributes (the batches only count it)
+            return Fate(fate, event, None, warnings)
+        reason = strict_rejection(warnings, strict)
+        if reason is not None:
+            return Fate(REJECTED, None, reason, [])
+        return Fate(USED, event, None, warnings)
+
+    @staticmethod
+    def typed(kind: str, at: int, plan: tuple, row: dict, warnings: list | None) -> Event:
         values, stripped = {}, {}
         get = row.get
         for name, column, convert_, is_text, attribute in plan:
@@ -206,6 +234,39 @@ class EventReader:
                 value = value.casefold()
             values[name] = value
         return Event(kind, at, values, stripped)
+
+
+#: What becomes of an event row: used by its lead's rules, ignored and counted (a type the
+#: model does not declare, a time after now), or rejected with a reason (INTERFACE.md §9).
+USED, UNDECLARED, AFTER_NOW, REJECTED = "used", "undeclared", "after_now", "rejected"
+
+
+class Fate(NamedTuple):
+    fate: str                        # USED, UNDECLARED, AFTER_NOW or REJECTED
+    event: Event | None              # the typed event, when used or after now
+    reason: str | None               # why it is rejected
+    warnings: list                   # the typed event's attributes that did not convert
+
+
+def event_head(row: dict) -> tuple:
+    """(type, time in µs) of an event row: what every row needs, whatever its type.
+    Raises EventProblem when it lacks either."""
+    kind = row.get("type")
+    if kind.__class__ is not str or not (kind := kind.strip()):
+        raise EventProblem("missing event `type`")
+    return kind, time_of(row.get("at"))
+
+
+def event_fate(declared: bool, at: int, now: int) -> str:
+    """USED, UNDECLARED or AFTER_NOW: the fate of an event that has a type and a time."""
+    if not declared:
+        return UNDECLARED
+    return AFTER_NOW if at > now else USED
+
+
+def strict_rejection(warnings, strict: bool) -> str | None:
+    """Why `--strict` rejects a row whose values did not all convert (its warnings), or None."""
+    return "; ".join(warnings) if warnings and strict else None
 
 
 def time_of(raw) -> int:

@@ -30,7 +30,7 @@ from .eventstore import EventStore, HeldLeads
 from .io import BadRow, ReadError, Row, detect_format, id_problem, read_rows
 from ..runtime.model import Model
 from ..runtime.resultjson import ResultLines
-from ..runtime.schema import EventProblem, Lead, sort_events
+from ..runtime.schema import AFTER_NOW, REJECTED, UNDECLARED, EventProblem, Lead, sort_events, strict_rejection
 from ..runtime.scoring import Account, AccountPart, account_key, account_part
 from ..runtime.scoring import score as score_lead
 from ..runtime.values import format_time
@@ -153,10 +153,10 @@ class Batch:
                 s.events_rejected += 1
                 self.reject(path, line, f"event: {error}", data)
                 continue
-            if warnings and strict:
+            if (reason := strict_rejection(warnings, strict)) is not None:
                 store.drop_last(lead_id)
                 s.events_rejected += 1
-                self.reject(path, line, "event: " + "; ".join(warnings), data)
+                self.reject(path, line, f"event: {reason}", data)
                 continue
             if keep_rows:
                 self.held_rows[line] = data
@@ -183,29 +183,21 @@ class Batch:
 
     def convert_events(self, raw_events: list, lead: Lead) -> list:
         """Typed inline events of one scored lead; bad ones rejected, ignored ones counted."""
-        model, s = self.model, self.summary
+        read, s = self.model.event_reader.fate, self.summary
         events = []
         for raw in raw_events:
-            warnings: list = []
-            try:
-                event = model.event_reader.read(raw.data, warnings)
-            except EventProblem as error:
+            fate, event, reason, warnings = read(raw.data, self.now, self.strict)
+            if fate is REJECTED:
                 s.events_rejected += 1
-                self.reject(raw.file, raw.line, f"event: {error}", raw.data)
-                continue
-            if event is None:
+                self.reject(raw.file, raw.line, f"event: {reason}", raw.data)
+            elif fate is UNDECLARED:
                 s.events_undeclared += 1
-                continue
-            if event.at > self.now:
+            elif fate is AFTER_NOW:
                 s.events_after_now += 1
-                continue
-            if warnings and self.strict:
-                s.events_rejected += 1
-                self.reject(raw.file, raw.line, "event: " + "; ".join(warnings), raw.data)
-                continue
-            lead.warnings.extend(warnings)
-            s.events_used += 1
-            events.append(event)
+            else:
+                lead.warnings.extend(warnings)
+                s.events_used += 1
+                events.append(event)
         return events
 
     # ---- leads ---------------------------------------------------------------------

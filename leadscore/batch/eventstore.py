@@ -28,10 +28,13 @@ from __future__ import annotations
 from array import array
 
 from ..runtime import values as v
-from ..runtime.schema import TEXT, Event, EventProblem, Lead, converter, describe_raw, time_of
+from ..runtime import schema
+from ..runtime.schema import TEXT, USED, Event, Lead, converter, describe_raw, event_fate, event_head
 
 UNDECLARED = -1
 AFTER_NOW = -2
+#: an ignored event's fate (runtime/schema.py decides it) → the kind it is kept as
+IGNORED = {schema.UNDECLARED: UNDECLARED, schema.AFTER_NOW: AFTER_NOW}
 
 #: Raw attribute texts remembered per type with what they convert to. Most
 #: columns repeat a few values (a URL, a campaign, a duration in seconds); a
@@ -74,17 +77,13 @@ class EventStore:
         Returns the attribute warnings of the row (None when it converted cleanly),
         so a strict run can reject it instead; the caller then calls `drop_last`.
         """
-        kind_text = row.get("type")
-        if kind_text.__class__ is not str or not (kind_text := kind_text.strip()):
-            raise EventProblem("missing event `type`")
-        at = time_of(row.get("at"))
+        kind_text, at = event_head(row)
         code = self.codes.get(kind_text)
         warnings = None
         first = len(self.values)
-        if code is None:
-            kind = UNDECLARED
-        elif at > self.now:
-            kind = AFTER_NOW
+        fate = event_fate(code is not None, at, self.now)
+        if fate is not USED:
+            kind = IGNORED[fate]
         else:
             kind = code
             get, keep = row.get, self._keep_value

@@ -41,6 +41,7 @@ from ..batch.io.readers import BadRow, detect_format, id_problem, parse_id, read
 from ..compiler.sql import col, ident, table
 from ..dsl import ir
 from ..runtime.resultjson import ResultLines
+from ..runtime.schema import AFTER_NOW, REJECTED, UNDECLARED, describe_raw, strict_rejection
 from ..runtime.values import format_time
 from .prepared import csv_cells, prepared_columns, prepared_rows, write_prepared_csv
 from .rows import RowReader, json_line
@@ -340,7 +341,6 @@ class EngineBatch:
 
     def read_in_python(self, path: str, lines, raw_columns: list) -> dict:
         """The rows `needs_python` picked, read by the Python reader: lead id → [(position, warning)]."""
-        from ..runtime.schema import EventProblem
         rows = self.engine.fetch(_with_raw("checked_events", "raw_events", raw_columns, _is("python")))
         lines.need(row[0] for row in rows)
         picked = [(row[0], _raw_row(raw_columns, row[1:])) for row in rows] + self.held_back
@@ -355,22 +355,18 @@ class EngineBatch:
                                                             f"(column `{self.lead_column}`)", data)
                 continue
             s.events_read += 1
-            found: list = []
-            try:
-                event = reader.read(data, found)
-                reason = (f"event: its lead `{lead_id}` was rejected" if lead_id in self.rejected_ids
-                          else f"event: no lead with id `{lead_id}`" if lead_id not in self.scored_ids
-                          else None)
-            except EventProblem as error:
-                event, reason = None, f"event: {error}"
-            if reason is None and found and self.strict and event is not None and event.at <= self.now:
-                reason = "event: " + "; ".join(found)
+            fate, event, reason, found = reader.fate(data, self.now, self.strict)
+            if fate is not REJECTED:
+                # a row of no lead scored is rejected whatever its type and time; `--strict` has
+                # rejected a row with bad attributes before its lead is known, as the Python batch does
+                reason = (f"its lead `{lead_id}` was rejected" if lead_id in self.rejected_ids
+                          else f"no lead with id `{lead_id}`" if lead_id not in self.scored_ids else None)
             if reason is not None:
                 s.events_rejected += 1
-                self.rejects.reject(path, lines.line(epos), reason, data)
-            elif event is None:
+                self.rejects.reject(path, lines.line(epos), f"event: {reason}", data)
+            elif fate is UNDECLARED:
                 s.events_undeclared += 1
-            elif event.at > self.now:
+            elif fate is AFTER_NOW:
                 s.events_after_now += 1
             else:
                 s.events_used += 1
@@ -405,8 +401,8 @@ class EngineBatch:
             found = [f"event `{kind}` at {format_time(at)}: attribute `{name}`: cannot read "
                      f"{_describe(raw)} as {type_}" for (name, type_, _), raw in zip(bad_cols, raws)
                      if raw is not None]
-            if self.strict:
-                strict_rejects.append((epos, "event: " + "; ".join(found)))
+            if (reason := strict_rejection(found, self.strict)) is not None:
+                strict_rejects.append((epos, f"event: {reason}"))
             else:
                 by_lead.setdefault(lead_id, []).extend((epos, w) for w in found)
         if strict_rejects:
@@ -539,7 +535,6 @@ class _LineMap:
 
 
 def _describe(raw) -> str:
-    from ..runtime.schema import describe_raw
     return repr(describe_raw(raw))
 
 
