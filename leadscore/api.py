@@ -65,12 +65,18 @@ def without_gc(function):
     return paused
 
 
-@without_gc
 def load(path: str | os.PathLike, backend: str = DEFAULT_BACKEND) -> Model:
     """Load a `.score` file; raises ModelError listing every diagnostic if it is invalid."""
+    return load_analyzed(path, backend)[0]
+
+
+@without_gc
+def load_analyzed(path: str | os.PathLike, backend: str = DEFAULT_BACKEND) -> tuple:
+    """(the Model, its Analysis): `load`, for a caller that also needs the checked model (the SQL
+    engines' query), so that the file is read and analyzed once."""
     analysis = analyze_file(path)
     return with_recipe(compile_analysis(analysis, backend), analysis,
-                       os.path.dirname(os.path.abspath(path)), backend)
+                       os.path.dirname(os.path.abspath(path)), backend), analysis
 
 
 @without_gc

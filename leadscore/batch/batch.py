@@ -26,8 +26,9 @@ from typing import Iterator
 import attrs
 
 from . import workers
+from .acceptance import LeadAcceptance, event_owner
 from .eventstore import EventStore, HeldLeads
-from .io import BadRow, ReadError, Row, detect_format, id_problem, read_rows
+from .io import BadRow, ReadError, Row, detect_format, read_rows
 from ..runtime.model import Model
 from ..runtime.resultjson import ResultLines
 from ..runtime.schema import AFTER_NOW, REJECTED, UNDECLARED, EventProblem, Lead, sort_events, strict_rejection
@@ -90,7 +91,8 @@ class Batch:
     def __init__(self, model: Model, now: int, rejects, *, id_column: str = "id",
                  event_lead_column: str = "lead_id", strict: bool = False,
                  delimiter: str | None = None, line_ids: bool = False, stdin=None,
-                 progress=None, keep_raw: bool = True, sources: dict | None = None):
+                 progress=None, keep_raw: bool = True, sources: dict | None = None,
+                 deferred: bool | None = None):
         self.model = model
         self.now = now
         self.rejects = rejects
@@ -107,7 +109,9 @@ class Batch:
         self.held_rows: dict[int, dict] = {}
         self.progress = progress or _no_progress
         self.keep_raw = keep_raw
-        self.deferred = model.has_account
+        # Are file events left in the store until a lead is scored? An account model's leads are
+        # all held first (`hold`); None: as the model needs. Inline events are sorted in only then.
+        self.deferred = model.has_account if deferred is None else deferred
         # rows by name, read instead of files, as if from JSON Lines (the live store's leads and events)
         self.sources = sources or {}
 
@@ -141,11 +145,10 @@ class Batch:
             owner = data.get(column)
             # the usual lead id, text with something in it, needs no more checks
             if owner.__class__ is not str or not (lead_id := owner.strip()):
-                lead_id, problem = _id_of(owner)
+                lead_id, problem = event_owner(owner, column)
                 if problem:
                     s.events_rejected += 1
-                    self.reject(path, line, f"event: {problem.replace('id', 'lead id', 1)} "
-                                            f"(column `{column}`)", data)
+                    self.reject(path, line, problem, data)
                     continue
             try:
                 warnings = add(lead_id, data, line)
@@ -202,10 +205,11 @@ class Batch:
 
     # ---- leads ---------------------------------------------------------------------
 
-    def leads(self, path: str, index: EventStore | None) -> Iterator[Lead]:
-        """Read, check and convert each lead row; yield the leads to score."""
+    def leads(self, path: str, index: EventStore | None, rejected_ids: set | None = None) -> Iterator[Lead]:
+        """Read, check and convert each lead row; yield the leads to score. `rejected_ids`
+        collects the ids of the leads rejected with a known id (whose events are rejected too)."""
         s = self.summary
-        seen: dict[str, int] = {}
+        acceptance = LeadAcceptance(self.model, self.id_column, self.strict, self.line_ids)
         # CSV and Parquet rows all have the header's columns, so the first row
         # tells whether the file has an id column. JSON rows each have their
         # own keys: a row without the id is a lead without one, and the file
@@ -236,9 +240,9 @@ class Batch:
                     continue
                 id_seen = True
                 for held in pending:
-                    self.lead(path, held, seen, index)   # rejected: it has no id
+                    self.lead(path, held, acceptance, index, rejected_ids)   # rejected: it has no id
                 pending = []
-            lead = self.lead(path, item, seen, index)
+            lead = self.lead(path, item, acceptance, index, rejected_ids)
             if lead is not None:
                 yield lead
         if pending:
@@ -249,49 +253,37 @@ class Batch:
         return ReadError(f"{path}: no id column `{self.id_column}` (the file has {names}); "
                          "name it with --id-column, or use --line-ids")
 
-    def lead(self, path: str, item: Row, seen: dict, index: EventStore | None) -> Lead | None:
-        s = self.summary
+    def lead(self, path: str, item: Row, acceptance: LeadAcceptance, index: EventStore | None,
+             rejected_ids: set | None = None) -> Lead | None:
         data = item.data
         inline = (data.get("events") if self._inline_events and "events" in data
                   and not self._is_field("events") else None)
-
-        def refuse(reason: str, lead_id=None) -> None:
-            s.leads_rejected += 1
-            self.reject(path, item.line, reason, data)
-            inline_raw = [RawEvent(path, item.line, e) if isinstance(e, dict) else None
-                          for e in (inline if isinstance(inline, list) else ())]
-            for raw, original in zip(inline_raw, inline if isinstance(inline, list) else ()):
-                s.events_read += 1
-                s.events_rejected += 1
-                self.reject(path, item.line, "inline event of a rejected lead", original)
-            if lead_id is not None and index is not None:
-                self.reject_later(index.release(lead_id), f"event: its lead `{lead_id}` was rejected")
-
-        if self.line_ids:
-            lead_id = str(item.line)
-        else:
-            lead_id, problem = _id_of(data.get(self.id_column))
-            if problem:
-                refuse(f"lead: {problem} (column `{self.id_column}`)")
-                return None
-        if lead_id in seen:
-            refuse(f"lead: duplicate id `{lead_id}` (first on line {seen[lead_id]})")
+        lead, lead_id, reason = acceptance.decide(data, item.line, inline)
+        if reason is not None:
+            self.refuse(path, item, reason, inline, lead_id, index)
+            if lead_id is not None and rejected_ids is not None:
+                rejected_ids.add(lead_id)
             return None
-        if inline is not None and not isinstance(inline, list):
-            seen[lead_id] = item.line
-            refuse("lead: `events` must be a list of events", lead_id)
-            return None
-        lead = self.model.read_lead(data, lead_id, item.line)
-        seen[lead_id] = item.line
-        if lead.warnings and self.strict:
-            refuse("lead: " + "; ".join(lead.warnings), lead_id)
-            return None
+        s = self.summary
         # an account model's leads get their file events when they are scored
         # (`score_held`); until then they carry only their inline events
         events = index.take(lead_id, s, lead.warnings) if index is not None and not self.deferred else []
         inline_events = self.inline_events_of(path, item.line, inline, lead) if inline else []
         lead.events = inline_events if self.deferred else sort_events(events + inline_events)
         return lead
+
+    def refuse(self, path: str, item: Row, reason: str, inline, lead_id: str | None,
+               index: EventStore | None) -> None:
+        """Reject a lead row, its inline events with it, and (once its id is known) its file events."""
+        s = self.summary
+        s.leads_rejected += 1
+        self.reject(path, item.line, reason, item.data)
+        for original in inline if isinstance(inline, list) else ():
+            s.events_read += 1
+            s.events_rejected += 1
+            self.reject(path, item.line, "inline event of a rejected lead", original)
+        if lead_id is not None and index is not None:
+            self.reject_later(index.release(lead_id), f"event: its lead `{lead_id}` was rejected")
 
     def inline_events_of(self, path: str, line: int, inline: list, lead: Lead) -> list:
         """A JSON lead's typed inline events; the bad ones rejected, the ignored ones counted."""
@@ -544,10 +536,3 @@ def _no_progress(what: str, path: str | None = None, total: int | None = None):
 def _nothing(position: int) -> None:
     pass
 
-
-def _id_of(value) -> tuple:
-    """(the id, None), or (None, why `value` is not an id): INTERFACE.md §3."""
-    if value.__class__ is str and (text := value.strip()):
-        return text, None
-    problem = id_problem(value)
-    return (None, problem) if problem else (value.strip() if isinstance(value, str) else str(value), None)

@@ -60,10 +60,9 @@ def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, r
         except ReportUnavailable as error:
             fail(str(error))
     at = evaluation_time(now)
-    loaded = load_model(model)
+    loaded, options["checked"] = load_model(model, analyzed=True)
     try:
         with RejectsWriter(rejects_path(rejects)) as rejected:
-            options["model_path"] = model
             batch = make_batch(loaded, at, rejected, options)
             result = measure(loaded, batch.run_pairs(leads_path, events_path), outcome_column, leads_path, at,
                              batch.summary)

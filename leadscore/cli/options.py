@@ -83,10 +83,13 @@ def print_summary(summary, hint: bool = True, indent: str = "") -> None:
     console.note(indent + summary.text(hint).replace("\n", "\n" + indent))
 
 
-def load_model(path: str):
-    from ..api import ModelError, load
+def load_model(path: str, analyzed: bool = False):
+    """The model of a `.score` file; with `analyzed`, (the model, its checked IR), which an SQL
+    engine's batch needs (`make_batch`): the file is read and analyzed once either way."""
+    from ..api import ModelError, load_analyzed
     try:
-        return load(path)
+        model, analysis = load_analyzed(path)
+        return (model, analysis.model) if analyzed else model
     except ModelError as error:
         console.echo(error.render(), err=True, paint=console.paint_diagnostics)
         fail(f"{path} is not a valid model ({len(error.analysis.errors)} error(s))")
@@ -106,7 +109,8 @@ ENGINE_COMMANDS = ("score", "backtest")
 
 
 def make_batch(model, now: int, rejects, options: dict):
-    """The batch that reads and scores the files: the Python runtime's, or an SQL engine's."""
+    """The batch that reads and scores the files: the Python runtime's, or an SQL engine's
+    (which also needs the model's checked IR, `options["checked"]`: `load_model(path, analyzed=True)`)."""
     settings = dict(id_column=options["id_column"], event_lead_column=options["event_lead_column"],
                     strict=options["strict"], delimiter=options["delimiter"], line_ids=options["line_ids"],
                     progress=terminal_progress())
@@ -120,7 +124,7 @@ def make_batch(model, now: int, rejects, options: dict):
     except EngineError as error:
         fail(str(error))
     from ..engines.batch import EngineBatch     # needs sqlglot, which open_engine checked
-    return EngineBatch(model, analyze_file(options["model_path"]).model, runner, now, rejects, **settings)
+    return EngineBatch(model, options["checked"], runner, now, rejects, **settings)
 
 
 def terminal_progress():

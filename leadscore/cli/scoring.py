@@ -37,8 +37,7 @@ def score(model, leads_path, events_path, now, fmt, output, explain, decimals, r
     from ..batch.output import ResultWriter
     from ..batch.workers import CAN_FORK, WorkerError, default_jobs
     at = evaluation_time(now)
-    loaded = load_model(model)
-    options["model_path"] = model
+    loaded, options["checked"] = load_model(model, analyzed=True)
     try:
         with RejectsWriter(rejects_path(rejects, output)) as rejected:
             batch = make_batch(loaded, at, rejected, options)

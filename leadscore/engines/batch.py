@@ -36,8 +36,9 @@ import time
 
 from sqlglot import exp
 
+from ..batch.acceptance import LeadAcceptance, event_owner
 from ..batch.batch import Batch
-from ..batch.io.readers import BadRow, detect_format, id_problem, parse_id, read_rows
+from ..batch.io import BadRow, csv_layout, detect_format, read_rows
 from ..compiler.sql import col, ident, table
 from ..dsl import ir
 from ..runtime.resultjson import ResultLines
@@ -47,20 +48,6 @@ from .prepared import csv_cells, prepared_columns, prepared_rows, write_prepared
 from .rows import RowReader, json_line
 
 
-class _RecordingIndex:
-    """Stands in for the event store while leads are read: remembers which lead ids were rejected."""
-
-    def __init__(self):
-        self.rejected: set = set()
-
-    def release(self, lead_id) -> list:
-        self.rejected.add(lead_id)
-        return []
-
-    def take(self, lead_id, summary, warnings) -> list:
-        return []
-
-
 class EngineBatch:
     def __init__(self, model, checked: ir.Model, engine, now: int, rejects, *, id_column="id",
                  event_lead_column="lead_id", strict=False, delimiter=None, line_ids=False, stdin=None,
@@ -68,9 +55,11 @@ class EngineBatch:
         self.model, self.checked, self.engine, self.now = model, checked, engine, now
         self.rejects, self.strict, self.delimiter, self.stdin = rejects, strict, delimiter, stdin
         self.lead_column = event_lead_column
+        # leads not read by the engine are read, checked and converted by the Python batch; the
+        # query builds accounts, so every lead comes with its (inline) events
         self.batch = Batch(model, now, rejects, id_column=id_column, event_lead_column=event_lead_column,
-                           strict=strict, delimiter=delimiter, line_ids=line_ids, stdin=stdin, progress=progress)
-        self.batch.deferred = False
+                           strict=strict, delimiter=delimiter, line_ids=line_ids, stdin=stdin, progress=progress,
+                           deferred=False)
         self.summary = self.batch.summary
         self.held_back: list = []        # (line, row) of event rows only the Python reader reads exactly
 
@@ -122,11 +111,11 @@ class EngineBatch:
         """Leads and events read into the engine: yields (lead id → lead or its warnings,
         lead id → warnings of its file events)."""
         started = time.perf_counter()
-        index = _RecordingIndex()
+        rejected: set = set()
         with tempfile.TemporaryDirectory(prefix="leadscore-") as scratch:
             kept = None if keep_leads else self.load_leads_natively(leads_path, scratch)
             if kept is None:
-                kept = self.load_leads(self.batch.leads(leads_path, index), index.rejected, scratch, keep_leads)
+                kept = self.load_leads(self.batch.leads(leads_path, None, rejected), rejected, scratch, keep_leads)
             file_warnings = self.load_events(events_path, scratch) if events_path else {}
             self.engine.drop("raw_events", *(() if self.engine.lazy_views else ("checked_events",)))
             yield kept, file_warnings
@@ -175,10 +164,14 @@ class EngineBatch:
         batch's. Rejects are written in line order, as the Python batch does.
         """
         fmt = None if self.batch.line_ids else self.native_format(path)
-        header = self.csv_header(path) if fmt == "csv" else None
-        if fmt is None or (fmt == "csv" and header is None):
+        layout = csv_layout(path, self.delimiter) if fmt == "csv" else None
+        if layout is not None and self.batch.id_column not in layout.columns:
+            layout = None
+        if fmt is None or (fmt == "csv" and layout is None):
             return None
-        refused = self.engine.load_raw(path, fmt, "raw_leads", self.delimiter)
+        header = layout.columns if layout is not None else None
+        # the delimiter the Python reader found, so that the engine need not open the file to sniff it
+        refused = self.engine.load_raw(path, fmt, "raw_leads", layout.delimiter if layout else self.delimiter)
         if refused is None:
             return None
         raw_columns = [c for c in self.engine.columns("raw_leads") if c != "__epos"]
@@ -215,23 +208,17 @@ class EngineBatch:
         (lead id → warnings of those scored, ids rejected by `--strict`, their prepared rows,
         [(line, BadRow)] rejected)."""
         kept, rejected, python_rows, rejects = {}, set(), [], []
-        id_column = self.batch.id_column
+        acceptance = LeadAcceptance(self.model, self.batch.id_column, self.strict)
         for epos, status, first, *values in odd:
             data, line = _raw_row(raw_columns, values), lines.line(epos)
-            lead_id, problem = parse_id(data.get(id_column)), id_problem(data.get(id_column))
-            if status == "duplicate":
-                reason = f"lead: duplicate id `{lead_id}` (first on line {lines.line(first)})"
-            elif problem:
-                reason = f"lead: {problem} (column `{id_column}`)"
+            lead, lead_id, reason = acceptance.decide(
+                data, line, first=lines.line(first) if status == "duplicate" else None)
+            if lead is not None:
+                python_rows.append(prepared_rows(self.checked, (lead,), int(epos))[0][0])
+                kept[lead_id] = lead.warnings
             else:
-                lead = self.model.read_lead(data, lead_id, line)
-                reason = "lead: " + "; ".join(lead.warnings) if lead.warnings and self.strict else None
-                if reason is None:
-                    python_rows.append(prepared_rows(self.checked, (lead,), int(epos))[0][0])
-                    kept[lead_id] = lead.warnings
-                else:
+                if lead_id is not None:
                     rejected.add(lead_id)
-            if reason is not None:
                 rejects.append((line, BadRow(path, line, reason, data)))
         return kept, rejected, python_rows, rejects
 
@@ -241,15 +228,6 @@ class EngineBatch:
             return None
         fmt, packed = detect_format(path)
         return fmt if fmt in self.engine.native_formats and not packed else None
-
-    def csv_header(self, path: str) -> list | None:
-        """The columns the Python reader finds in a CSV file (None: no data row, or no id column)."""
-        for item in read_rows(path, delimiter=self.delimiter):
-            if isinstance(item, BadRow):
-                continue
-            header = list(item.data)
-            return header if self.batch.id_column in header else None
-        return None
 
     def load_prepared_leads(self, python_rows: list, rejected: set) -> None:
         """prepared_leads: the rows SQL read (`checked_leads` ok) and the Python reader's; no inline
@@ -346,13 +324,11 @@ class EngineBatch:
         picked = [(row[0], _raw_row(raw_columns, row[1:])) for row in rows] + self.held_back
         s, reader, warnings, used = self.summary, self.model.event_reader, {}, []
         for epos, data in picked:
-            owner = data.get(self.lead_column)
-            lead_id, problem = parse_id(owner), id_problem(owner)
+            lead_id, problem = event_owner(data.get(self.lead_column), self.lead_column)
             if problem:
                 s.events_read += 1
                 s.events_rejected += 1
-                self.rejects.reject(path, lines.line(epos), f"event: {problem.replace('id', 'lead id', 1)} "
-                                                            f"(column `{self.lead_column}`)", data)
+                self.rejects.reject(path, lines.line(epos), problem, data)
                 continue
             s.events_read += 1
             fate, event, reason, found = reader.fate(data, self.now, self.strict)

@@ -69,7 +69,7 @@ class DuckDBEngine(SqlEngine):
         refused, or None (nothing loaded) for a Parquet file whose rows DuckDB would not give as
         the Python reader does: a column that is not text, names DuckDB changed (duplicates), or
         a file it cannot read (the Python reader then words the error)."""
-        from ..batch.io.readers import _normalize_delimiter, sniff_delimiter
+        from ..batch.io import normalize_delimiter, sniff_delimiter
         if fmt == "parquet":
             try:
                 columns = self.con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [path]).fetchall()
@@ -84,7 +84,7 @@ class DuckDBEngine(SqlEngine):
             return 0
         try:
             if delimiter:
-                delim = _normalize_delimiter(delimiter)
+                delim = normalize_delimiter(delimiter)
             else:
                 with open(path, encoding="utf-8-sig", errors="replace") as handle:
                     delim = sniff_delimiter(handle.readline())

@@ -78,6 +78,9 @@ __all__ = [
     "read_rows",
     "detect_format",
     "sniff_delimiter",
+    "normalize_delimiter",
+    "csv_layout",
+    "CsvLayout",
     "parse_id",
     "id_problem",
     "FORMATS",
@@ -348,7 +351,8 @@ def _not_utf8(byte: int) -> str:
 _DELIMITER_NAMES = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
-def _normalize_delimiter(delimiter: str) -> str:
+def normalize_delimiter(delimiter: str) -> str:
+    """The one character a `--delimiter` value names (``\\t``, ``tab``, ``comma`` ... too); ReadError if none."""
     d = _DELIMITER_NAMES.get(delimiter.lower(), delimiter) if len(delimiter) > 1 else delimiter
     if len(d) != 1 or d in "\r\n\"":
         raise ReadError(
@@ -368,6 +372,46 @@ def sniff_delimiter(header_line: str) -> str:
         if c > best_count:
             best, best_count = cand, c
     return best
+
+
+def _delimiter_of(header_line: str, delimiter: str | None, tsv: bool) -> str:
+    """The delimiter a CSV file is read with: the one given, a tab for .tsv, else what its header shows."""
+    if delimiter is not None:
+        return normalize_delimiter(delimiter)
+    return "\t" if tsv else sniff_delimiter(header_line)
+
+
+class CsvLayout(NamedTuple):
+    """How ``read_rows`` reads a CSV file: its delimiter and its columns."""
+
+    delimiter: str
+    columns: list
+
+
+def csv_layout(path: str | os.PathLike, delimiter: str | None = None) -> CsvLayout | None:
+    """The delimiter and columns ``read_rows`` reads a CSV file with, from the file's head (up to
+    its first row that parses); None when no row parses. ReadError as ``read_rows`` raises it.
+
+    For a reader of the file other than this module (an SQL engine), told how to read it
+    without opening it more than once here.
+    """
+    name = os.fspath(path)
+    fmt, compression = detect_format(name)
+    if fmt != "csv" or name == "-":
+        raise ReadError(f"{name}: not a CSV file")
+    tsv = name.lower().removesuffix(compression or "").endswith(".tsv")
+    text = io.TextIOWrapper(_open_binary(name, compression), encoding="utf-8-sig", errors=_ERRORS, newline="")
+    with text:
+        head: list[str] = []
+        for line in text:
+            head.append(line)
+            if line.strip():
+                break
+        delim = _delimiter_of(head[-1] if head else "", delimiter, tsv)
+        for item in _guarded(name, _csv_rows(name, itertools.chain(head, text), delim, tsv), None):
+            if item.__class__ is Row:
+                return CsvLayout(delim, list(item.data))
+    return None
 
 
 def _csv_reason(e: csv.Error) -> str:
@@ -396,12 +440,7 @@ def _csv_rows(name: str, text: io.TextIOBase, delimiter: str | None, tsv: bool) 
             break
     if not head or not head[-1].strip():
         raise ReadError(f"{name}: the file is empty; a CSV file needs a header row")
-    if delimiter is not None:
-        delim = _normalize_delimiter(delimiter)
-    elif tsv:
-        delim = "\t"
-    else:
-        delim = sniff_delimiter(head[-1])
+    delim = _delimiter_of(head[-1], delimiter, tsv)
     reader = csv.reader(itertools.chain(head, text), delimiter=delim, quotechar='"', doublequote=True, strict=True)
     try:
         header = None
@@ -769,7 +808,7 @@ def read_rows(
     lower = name.lower().removesuffix(compression or "")
     tsv = (format or "").lower().lstrip(".") == "tsv" or (format is None and lower.endswith(".tsv"))
     if delimiter is not None:
-        _normalize_delimiter(delimiter)  # reject a bad delimiter early, for any format
+        normalize_delimiter(delimiter)  # reject a bad delimiter early, for any format
     if name == "-":
         stream = stdin if stdin is not None else sys.stdin
         source = getattr(stream, "buffer", stream)  # prefer bytes: no locale decoding
