@@ -9,12 +9,15 @@ import re
 from importlib import resources
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lark import PostLex
 
 from . import limits, nodes as n
 from .diagnostics import Reporter
 from .source import Source, Span
+from .syntaxerrors import (NUMBER_LIKE, OPENERS, Vocabulary, expected_terminals, report_unclosed,  # noqa: F401
+                           report_unexpected_character, scan_brackets, token_position, token_span,
+                           unclosed_bracket)
 
 #: LANGUAGE.md §2: reserved words. Each is a terminal of the grammar.
 KEYWORDS = tuple("""
@@ -73,56 +76,13 @@ TOKEN_DESCRIPTIONS = {
 }
 
 
-def describe_token(name: str, descriptions: dict = TOKEN_DESCRIPTIONS,
-                   keywords: dict = KEYWORD_TERMINALS, terminals=None) -> str:
-    """A terminal as a person reads it: `=>`, `when`, "a number" — never `__ANON_3`.
-
-    The defaults describe the `.score` grammar; another grammar (test files)
-    passes its own tables and terminal map.
-    """
-    if name in descriptions:
-        return descriptions[name]
-    if name in keywords:
-        return f"`{keywords[name]}`"
-    term = (terminals if terminals is not None else _terminals()).get(name)
-    if term is not None and term.pattern.type == "str":
-        return f"`{term.pattern.value}`"
-    return name.lower()
-
-
 @functools.lru_cache(maxsize=1)
 def _terminals() -> dict:
     return {t.name: t for t in parser().terminals}
 
 
-def expected_terminals(error: UnexpectedInput) -> set[str]:
-    """The terminals the parser could take where it stopped.
-
-    Lark's own `expected` set comes from the lexer, which the keyword
-    post-lexer widens. The parse table's row is not exact either: LALR
-    merges look-aheads, so after `1..` it lists `}` and `rule` although only
-    `=>`, `,` or a number can follow in a table arm. The interactive parser
-    tries each terminal of the row, which gives exactly the ones it accepts.
-    """
-    interactive = getattr(error, "interactive_parser", None)
-    if interactive is not None:
-        try:
-            return set(interactive.accepts())
-        except LarkError:  # pragma: no cover - fall back to the table row
-            pass
-    state = getattr(error, "state", None)
-    try:
-        return {t for t in state.parse_conf.parse_table.states[state.position] if t.isupper()}
-    except AttributeError:
-        return set(getattr(error, "expected", None) or getattr(error, "allowed", None) or ())
-
-
-def describe_expected(names: set[str]) -> str:
-    order = sorted(names, key=lambda t: (t not in TOKEN_DESCRIPTIONS, t == "$END", describe_token(t)))
-    words = [describe_token(t) for t in order]
-    if len(words) > 8:
-        words = words[:8] + ["…"]
-    return ", ".join(words)
+VOCABULARY = Vocabulary(TOKEN_DESCRIPTIONS, KEYWORD_TERMINALS, _terminals, limit=8)
+describe_token, describe_expected = VOCABULARY.describe, VOCABULARY.describe_expected
 
 
 # ---- the transformer -------------------------------------------------------------
@@ -568,80 +528,28 @@ class ToAst(Transformer):
 
 # ---- syntax errors ----------------------------------------------------------------
 
-OPENERS = {"{": "}", "(": ")", "[": "]"}
 CLOSER_TERMINALS = {"}": "RBRACE", ")": "RPAR", "]": "RSQB"}
 RULE_OPTIONS = {"MAX", "DISTINCT", "DECAY", "TAG", "BECAUSE"}
 ITEM_KEYWORDS = {"MODEL", "FIELD", "EVENT", "LIST", "CLAMP", "RULE", "GROUP", "CAMPAIGN", "ACCOUNT",
                  "TIERS", "QUALIFY", "DISQUALIFY"}
-NUMBER_LIKE = re.compile(r"[0-9][0-9A-Za-z_]*(\.[0-9][0-9A-Za-z_]*)?%?")
-
-
-def unclosed_bracket(text: str, upto: int) -> tuple[str, int] | None:
-    """The innermost bracket opened before `upto` and not closed by then.
-
-    Strings and comments are skipped, so a `{` inside them does not count.
-    """
-    stack = scan_brackets(text, upto)
-    return stack[-1] if stack else None
-
-
-def scan_brackets(text: str, upto: int, balanced_lines: list | None = None) -> list[tuple[str, int]]:
-    """The brackets open at `upto`; collects the line starts outside every bracket."""
-    stack: list[tuple[str, int]] = []
-    i = 0
-    while i < upto:
-        ch = text[i]
-        if ch == "\n" and balanced_lines is not None and not stack:
-            balanced_lines.append(i + 1)
-        if ch == "#":
-            end = text.find("\n", i)
-            i = upto if end < 0 else end
-            continue
-        if ch == '"':
-            i += 1
-            while i < upto and text[i] not in '"\n':
-                i += 2 if text[i] == "\\" else 1
-            if i < upto and text[i] == "\n":
-                continue        # a string left open ends with its line
-        elif ch in OPENERS:
-            stack.append((ch, i))
-        elif ch in OPENERS.values() and stack and OPENERS[stack[-1][0]] == ch:
-            stack.pop()
-        i += 1
-    return stack
 
 
 def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Reporter) -> None:
     text = source.text
     expected = expected_terminals(error)
     if isinstance(error, UnexpectedCharacters):
-        pos = error.pos_in_stream
-        char = text[pos] if pos < len(text) else ""
-        span = source.span(pos, pos + 1)
-        if char == '"':
-            end = text.find("\n", pos)
-            span = source.span(pos, len(text) if end < 0 else end)
-            reporter.error(span, "E-string", "this string is not closed on its line",
-                           "add the closing `\"`")
-        elif char in "0123456789":
-            word = NUMBER_LIKE.match(text, pos).group()
-            reporter.error(source.span(pos, pos + len(word)), "E-lex",
-                           f"`{word}` is not a number, a duration or a percentage",
-                           "numbers are written `15`, `2.5` or `1_000`; a duration is a number and a unit "
-                           "with no space: `12h`, `30d`, `2w`, `6mo`, `1y`")
-        else:
-            reporter.error(span, "E-lex", f"unexpected character `{char}`",
-                           f"expected {describe_expected(expected)}" if expected else None)
+        report_unexpected_character(
+            source, reporter, error.pos_in_stream, expected, VOCABULARY, NUMBER_LIKE,
+            "is not a number, a duration or a percentage",
+            "numbers are written `15`, `2.5` or `1_000`; a duration is a number and a unit "
+            "with no space: `12h`, `30d`, `2w`, `6mo`, `1y`")
         return
 
     assert isinstance(error, UnexpectedToken)
     token = error.token
     kind = token.type
-    at_end = kind == "$END"
-    pos = len(text) if at_end else token.start_pos
-    span = source.span(pos, pos + (0 if at_end else max(1, len(str(token)))))
-    if at_end:
-        span = source.span(max(0, len(text.rstrip()) - 1), max(1, len(text.rstrip())))
+    pos, at_end = token_position(text, token)
+    span = token_span(source, token)
 
     opened = unclosed_bracket(text, pos)
     closers = {CLOSER_TERMINALS[OPENERS[opened[0]]]} if opened else set()
@@ -649,11 +557,8 @@ def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Report
     # (after a rule in a group `}` is expected too, but so is the rest of the rule)
     if opened and (at_end or (closers & expected and (
             expected <= closers or kind in ITEM_KEYWORDS or kind in CLOSER_TERMINALS.values()))):
-        bracket, where = opened
-        reporter.error(source.span(where, where + 1), "E-unclosed",
-                       f"`{bracket}` is never closed" +
-                       ("" if at_end else f" (found {describe_found(token)} on line {source.span(pos, pos).line})"),
-                       f"add `{OPENERS[bracket]}`")
+        report_unclosed(source, reporter, opened, None if at_end else describe_found(token),
+                        source.span(pos, pos).line)
         return
     if kind == "MODEL":
         reporter.error(span, "E-model-header", "`model` must be the first item of the file, and given once",
@@ -675,7 +580,7 @@ def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Report
                        "join two comparisons with `and`: `1 < x and x < 5`")
         return
     found = describe_found(token)
-    hint = f"expected {describe_expected(expected)}" if expected else None
+    hint = VOCABULARY.hint(expected)
     if kind in RULE_OPTIONS and "COMMA" in expected:
         hint = f"options follow a comma: `, {KEYWORD_TERMINALS[kind]} ...`"
     reporter.error(span, "E-syntax", f"unexpected {found}", hint)

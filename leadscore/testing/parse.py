@@ -19,10 +19,11 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lark import PostLex
 
-from ..dsl.parse import describe_token as describe_score_token
 from ..dsl.diagnostics import Reporter, did_you_mean
-from ..dsl.parse import (NUMBER_LIKE, OPENERS, UNIT_SECONDS, expected_terminals, scan_brackets, unclosed_bracket,
-                         unescape)
+from ..dsl.parse import UNIT_SECONDS, unescape
+from ..dsl.syntaxerrors import (NUMBER_LIKE, Vocabulary, expected_terminals, report_unclosed,
+                                report_unexpected_character, scan_brackets, token_position, token_span,
+                                unclosed_bracket)
 from ..dsl.source import NO_SPAN, Source, Span
 
 node = attrs.frozen
@@ -180,18 +181,13 @@ TOKEN_DESCRIPTIONS = {
 }
 
 
-def describe_token(name: str) -> str:
-    return describe_score_token(name, TOKEN_DESCRIPTIONS, {k.upper(): k for k in KEYWORDS}, _terminals())
-
-
 @functools.lru_cache(maxsize=1)
 def _terminals() -> dict:
     return {t.name: t for t in parser().terminals}
 
 
-def describe_expected(names: set) -> str:
-    order = sorted(names, key=lambda t: (t not in TOKEN_DESCRIPTIONS, t == "$END", describe_token(t)))
-    return ", ".join(describe_token(t) for t in order)
+VOCABULARY = Vocabulary(TOKEN_DESCRIPTIONS, {k.upper(): k for k in KEYWORDS}, _terminals)
+describe_token, describe_expected = VOCABULARY.describe, VOCABULARY.describe_expected
 
 
 # ---- the transformer -------------------------------------------------------------
@@ -376,6 +372,8 @@ class ToAst(Transformer):
 
 # ---- syntax errors ----------------------------------------------------------------
 
+#: A number, or a time relative to now, that is not one: where the `.score` grammar's starts, or at a sign.
+SIGNED_NUMBER_LIKE = re.compile(r"[+-]?" + NUMBER_LIKE.pattern)
 #: A line that starts a test: where parsing resumes after a syntax error.
 CASE_START = re.compile(r'^[ \t]*test[ \t]+"', re.MULTILINE)
 MAX_SYNTAX_ERRORS = 20
@@ -388,29 +386,18 @@ def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Report
     expected = expected_terminals(error)
     if isinstance(error, UnexpectedCharacters):
         pos = error.pos_in_stream
-        char = text[pos] if pos < len(text) else ""
-        if char == '"':
-            end = text.find("\n", pos)
-            reporter.error(source.span(pos, len(text) if end < 0 else end), "E-string",
-                           "this string is not closed on its line", "add the closing `\"`")
-        elif char in "0123456789+-" and (word := re.compile(r"[+-]?" + NUMBER_LIKE.pattern).match(text, pos)):
-            reporter.error(source.span(pos, pos + len(word.group())), "E-lex",
-                           f"`{word.group()}` is not a number or a time relative to now",
-                           "numbers are written `15`, `2.5` or `1_000`; a relative time is a signed "
-                           "number and a unit with no space: `-2d`, `-1.5h`, `-2w`, `-6mo`, `-1y`, `0h`")
-        else:
-            reporter.error(source.span(pos, pos + 1), "E-lex", f"unexpected character `{char}`",
-                           f"expected {describe_expected(expected)}" if expected else None)
+        report_unexpected_character(
+            source, reporter, pos, expected, VOCABULARY, SIGNED_NUMBER_LIKE,
+            "is not a number or a time relative to now",
+            "numbers are written `15`, `2.5` or `1_000`; a relative time is a signed "
+            "number and a unit with no space: `-2d`, `-1.5h`, `-2w`, `-6mo`, `-1y`, `0h`",
+            number_starts="0123456789+-")
         return pos
 
     assert isinstance(error, UnexpectedToken)
     token = error.token
-    at_end = token.type == "$END"
-    pos = len(text) if at_end else token.start_pos
-    if at_end:
-        span = source.span(max(0, len(text.rstrip()) - 1), max(1, len(text.rstrip())))
-    else:
-        span = source.span(pos, pos + max(1, len(str(token))))
+    pos, at_end = token_position(text, token)
+    span = token_span(source, token)
     opened = unclosed_bracket(text, pos)
     starts_case = token.type == "NAME" and str(token) == "test" and CASE_START.match(text, _line_start(text, pos))
     found_word = str(token)
@@ -418,16 +405,12 @@ def report_syntax_error(error: UnexpectedInput, source: Source, reporter: Report
         starts_case = True
         found_word = ITEM_WORD.match(text, _line_start(text, pos)).group(1)
     if opened and (at_end or starts_case):
-        bracket, where = opened
-        found = "" if at_end else f" (found `{found_word}` on line {token.line})"
-        reporter.error(source.span(where, where + 1), "E-unclosed", f"`{bracket}` is never closed{found}",
-                       f"add `{OPENERS[bracket]}`")
-        return where
+        report_unclosed(source, reporter, opened, None if at_end else f"`{found_word}`", token.line)
+        return opened[1]
     if at_end:
-        reporter.error(span, "E-syntax", "unexpected end of file",
-                       f"expected {describe_expected(expected)}" if expected else None)
+        reporter.error(span, "E-syntax", "unexpected end of file", VOCABULARY.hint(expected))
         return pos
-    hint = f"expected {describe_expected(expected)}" if expected else None
+    hint = VOCABULARY.hint(expected)
     keywords = [t.lower() for t in expected if t.lower() in KEYWORDS]
     close = did_you_mean(str(token), keywords) if token.type == "NAME" and keywords else None
     if close:
