@@ -18,7 +18,8 @@ from lark.exceptions import LarkError, UnexpectedInput, UnexpectedToken
 
 from . import nodes as n
 from .diagnostics import Reporter
-from .parse import TooDeep, expected_terminals, keyword_terminal, report_syntax_error, scan_brackets, to_ast
+from .parse import TooDeep, keyword_terminal, report_syntax_error, to_ast
+from .syntaxerrors import expected_terminals, scan_brackets
 from .source import Excerpt, Source
 
 #: A line that starts a top-level item (a keyword in column 1): where a

@@ -42,7 +42,7 @@ from ..batch.io import BadRow, csv_layout, detect_format, read_rows
 from ..compiler.sql import col, ident, table
 from ..dsl import ir
 from ..runtime.resultjson import ResultLines
-from ..runtime.schema import AFTER_NOW, REJECTED, UNDECLARED, describe_raw, strict_rejection
+from ..runtime.schema import AFTER_NOW, REJECTED, UNDECLARED, USED, describe_raw, strict_rejection
 from ..runtime.values import format_time
 from .prepared import csv_cells, prepared_columns, prepared_rows, write_prepared_csv
 from .rows import RowReader, json_line
@@ -331,12 +331,13 @@ class EngineBatch:
                 self.rejects.reject(path, lines.line(epos), problem, data)
                 continue
             s.events_read += 1
-            fate, event, reason, found = reader.fate(data, self.now, self.strict)
+            fate, event, reason, found = reader.fate(data, self.now)
             if fate is not REJECTED:
-                # a row of no lead scored is rejected whatever its type and time; `--strict` has
-                # rejected a row with bad attributes before its lead is known, as the Python batch does
+                # a row of no lead scored is rejected whatever its type, time and values, as
+                # `checked_events` decides for the rows SQL reads (docs/sql.md, "Engines")
                 reason = (f"its lead `{lead_id}` was rejected" if lead_id in self.rejected_ids
-                          else f"no lead with id `{lead_id}`" if lead_id not in self.scored_ids else None)
+                          else f"no lead with id `{lead_id}`" if lead_id not in self.scored_ids
+                          else strict_rejection(found, self.strict) if fate is USED else None)
             if reason is not None:
                 s.events_rejected += 1
                 self.rejects.reject(path, lines.line(epos), f"event: {reason}", data)
