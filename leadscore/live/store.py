@@ -25,9 +25,10 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from ..runtime import values as v
+from ..batch.acceptance import event_owner
 from ..batch.io import id_problem, json_default, parse_id
 from ..runtime.model import InputError, now_us
-from ..runtime.schema import EventProblem, NaiveTime, time_of
+from ..runtime.schema import EventProblem, NaiveTime, event_head
 from . import history as hist
 from . import ids
 from . import schema as t
@@ -591,14 +592,11 @@ def _event_problem(row, lead_column: str) -> str | None:
     """Why an event row is rejected (INTERFACE.md §9), or None."""
     if not isinstance(row, dict):
         return "event: an event must be an object"
-    problem = id_problem(row.get(lead_column))
+    _lead_id, problem = event_owner(row.get(lead_column), lead_column)
     if problem:
-        return f"event: {problem.replace('id', 'lead id', 1)} (column `{lead_column}`)"
-    kind = row.get("type")
-    if not isinstance(kind, str) or not kind.strip():
-        return "event: missing event `type`"
+        return problem
     try:
-        time_of(row.get("at"))
+        event_head(row)          # the type and time every event row needs, as the batch reads them
     except (EventProblem, NaiveTime) as error:
         return f"event: {error}"
     return None
