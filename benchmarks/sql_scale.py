@@ -45,8 +45,9 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from batch_scale import NOW, _cpu, generate  # noqa: E402  (the data of [batch], not a copy)
 
+from leadscore.engines import ENGINES  # noqa: E402  (every engine `--engine` offers)
+
 MODEL = os.path.join(ROOT, "examples", "b2b.score")
-ENGINES = ("python", "duckdb", "spark")
 
 
 # ---- running a child and measuring its whole process tree ------------------------------
