@@ -8,6 +8,7 @@ import sys
 import attrs
 
 from .io import CsvWriter, JsonlWriter, ParquetWriter
+from .io.atomic import AtomicTarget
 from ..runtime.resultjson import ResultLines
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -70,14 +71,18 @@ PARQUET_TYPES = {"score": "number", "qualified": "list", "disqualified": "list",
 
 
 class ResultWriter:
-    """Writes results in one of FORMATS to a path, or to standard output."""
+    """Writes results in one of FORMATS to a path, or to standard output.
+
+    A path is written atomically (io/atomic.py): `close()` puts the finished
+    file in place; `abort()`, or leaving a `with` block by an exception,
+    leaves an existing file as it was."""
 
     def __init__(self, fmt: str, path: str | None, plan, explain: bool = False, decimals: int | None = None):
         self.plan = plan
         self.explain = explain
         self.decimals = decimals
         self.flat = fmt != "jsonl"
-        self._stream = None
+        self._stream = self._target = None
         if fmt == "parquet":
             if path is None:
                 raise ValueError("--format parquet needs an output file (-o PATH)")
@@ -87,7 +92,11 @@ class ResultWriter:
                      for c in columns}
             self.writer = ParquetWriter(path, columns, types=types)
             return
-        self._stream = open(path, "w", encoding="utf-8", newline="") if path else sys.stdout
+        if path:
+            self._target = AtomicTarget(path)
+            self._stream = self._target.open("w", encoding="utf-8", newline="")
+        else:
+            self._stream = sys.stdout
         self.writer = (CsvWriter(self._stream, flat_columns(plan, explain)) if fmt == "csv"
                        else JsonlWriter(self._stream))
 
@@ -128,6 +137,31 @@ class ResultWriter:
         self.writer.write_text(text)
 
     def close(self) -> None:
-        self.writer.close()
-        if self._stream is not None and self._stream is not sys.stdout:
-            self._stream.close()
+        """Finish the output: a file is put in place (on an error, left as it was)."""
+        try:
+            self.writer.close()
+            if self._target is not None:
+                self._stream.close()
+                self._target.commit()
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        """Stop writing: an existing file is left as it was (standard output keeps what it got)."""
+        if isinstance(self.writer, ParquetWriter):
+            self.writer.abort()
+        if self._target is not None:
+            try:
+                self._stream.close()
+            finally:
+                self._target.discard()
+
+    def __enter__(self) -> "ResultWriter":
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -12,7 +12,7 @@ import click
 
 from .console import note
 from .options import (data_options, emit, evaluation_time, fail, load_model, make_batch, print_summary,
-                      rejects_path)
+                      rejects_path, write_file)
 
 
 @click.command()
@@ -177,11 +177,7 @@ def calibrate(model, leads_path, events_path, now, outcome_column, output, keep,
         fail(str(error))
     except (DataError, ValueError, OSError) as error:
         fail(str(error))
-    try:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(out_text)
-    except OSError as error:
-        fail(f"cannot write {output}: {error.strerror or error}")
+    write_file(output, out_text)
     click.echo(json.dumps(report.to_dict(), indent=2) if fmt == "json" else report.text())
     print_summary(real.summary)
     click.echo(f"wrote {os.path.normpath(output)}", err=True)

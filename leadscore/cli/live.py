@@ -136,12 +136,9 @@ def results(url, now, fmt, output):
         active = store.model()
         if active is None:
             fail("the store has no model yet (leadscore model set MODEL)")
-        writer = ResultWriter(fmt, output, active.compiled.plan)
-        try:
+        with ResultWriter(fmt, output, active.compiled.plan) as writer:
             for result in store.results(at):
                 writer.write(result)
-        finally:
-            writer.close()
 
 
 @click.command()

@@ -16,7 +16,7 @@ from ..dsl.diagnostics import render_all
 from ..dsl.format import FormatError, format_source
 from . import console
 from .ciformats import CI_FORMATS, github_lines, validate_junit
-from .options import EXIT_FAILED, EXIT_OK, fail, read_model
+from .options import EXIT_FAILED, EXIT_OK, fail, read_model, write_file
 
 STDIN = "-"
 
@@ -108,8 +108,9 @@ def fmt_command(models, check, show_diff):
         elif path == STDIN:
             click.echo(result, nl=False)
         elif differs:
+            from ..batch.io.atomic import atomic_output
             try:
-                with open(path, "w", encoding="utf-8", newline="\n") as handle:
+                with atomic_output(path, "w", encoding="utf-8", newline="\n") as handle:
                     handle.write(result)
             except OSError as error:
                 click.echo(f"{path}: error: cannot write: {error.strerror or error}", err=True)
@@ -194,11 +195,7 @@ def compile_command(model, output):
         fail(f"{model} is not a valid model ({len(analysis.errors)} error(s))")
     source = generate(analysis.model).source
     if output:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(source)
-        except OSError as error:
-            fail(f"cannot write {output}: {error.strerror or error}")
+        write_file(output, source)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(source, nl=False)

@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from . import console
+from . import console, signals
 from ..dsl import analyze_file
 from ..engines import ENGINES
 
@@ -63,14 +63,22 @@ def emit(text: str, output: str | None) -> None:
     if not output:
         click.echo(text)
         return
+    write_file(output, text + "\n")
+
+
+def write_file(path: str, text: str, newline: str | None = None) -> None:
+    """`text` written to `path` whole or not at all (leadscore/batch/io/atomic.py); a one-line failure."""
+    from ..batch.io.atomic import atomic_output
     try:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+        with atomic_output(path, "w", encoding="utf-8", newline=newline) as handle:
+            handle.write(text)
     except OSError as error:
-        fail(f"cannot write {output}: {error.strerror or error}")
+        fail(f"cannot write {path}: {error.strerror or error}")
 
 
 def fail(message: str) -> None:
+    """One line on standard error and exit 1 — unless a signal caused the failure (signals.py)."""
+    signals.check()
     clear_progress()
     console.echo(f"error: {message}", err=True, paint=console.paint_error)
     sys.exit(EXIT_FAILED)

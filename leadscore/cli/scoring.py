@@ -41,9 +41,8 @@ def score(model, leads_path, events_path, now, fmt, output, explain, decimals, r
     try:
         with RejectsWriter(rejects_path(rejects, output)) as rejected:
             batch = make_batch(loaded, at, rejected, options)
-            writer = ResultWriter(fmt, output, loaded.plan, explain, decimals)
             jobs = jobs or default_jobs()
-            try:
+            with ResultWriter(fmt, output, loaded.plan, explain, decimals) as writer:
                 text = writer.text_of() if jobs > 1 and CAN_FORK and hasattr(batch, "write_forked") else None
                 if text is not None:
                     batch.write_forked(leads_path, events_path, jobs, text, writer.write_raw)
@@ -53,8 +52,6 @@ def score(model, leads_path, events_path, now, fmt, output, explain, decimals, r
                 else:
                     for result in batch.run(leads_path, events_path):
                         writer.write(result)
-            finally:
-                writer.close()
     except BrokenPipeError:
         raise
     except (DataError, ValueError, OSError, WorkerError) as error:

@@ -17,6 +17,7 @@ import json
 import math
 from itertools import cycle
 
+from ..batch.io.atomic import atomic_output
 from .backtest import cutoff
 
 EXTRA = "report"
@@ -259,7 +260,7 @@ def page(backtest) -> str:
 
 
 def write(backtest, path: str) -> None:
-    """Write the page to `path` (UTF-8)."""
+    """Write the page to `path` (UTF-8), whole or not at all."""
     text = page(backtest)
-    with open(path, "w", encoding="utf-8") as handle:
+    with atomic_output(path, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -15,6 +15,7 @@ import os
 from decimal import Decimal
 from typing import Any
 
+from .atomic import AtomicTarget
 from .readers import BadRow, WriteError, _os_reason
 
 __all__ = ["RejectsWriter", "json_default"]
@@ -50,22 +51,25 @@ def _dumps(record: dict) -> str:
 class RejectsWriter:
     """Writes rejected rows as JSON Lines; with ``path`` None it only counts them.
 
-    The file is created (truncated) when the writer is made, so a rejects
-    file left by an earlier run never survives to mislead; it is written
-    UTF-8, one record per line, flushed on ``close()``.  ``count`` is the
-    number of records added.  Usable as a context manager.  Raises
-    WriteError if the file cannot be created.
+    The file is written atomically (atomic.py): ``close()`` replaces an
+    earlier run's file with this run's (empty when nothing was rejected), so
+    a rejects file never misleads; ``abort()``, or leaving the ``with`` block
+    by an exception, leaves it as it was, beside the output the failed run
+    also left as it was.  It is written UTF-8, one record per line.
+    ``count`` is the number of records added.  Raises WriteError if the file
+    cannot be created.
     """
 
     def __init__(self, path: str | os.PathLike | None):
         self.path = None if path is None else os.fspath(path)
         self.count = 0
-        self._file = None
+        self._file = self._target = None
         if self.path is not None:
             try:
+                self._target = AtomicTarget(self.path)
                 # backslashreplace: a lone surrogate that slipped into a string
                 # becomes a \\udcXX escape, which is still valid JSON
-                self._file = open(self.path, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
+                self._file = self._target.open("w", encoding="utf-8", errors="backslashreplace", newline="\n")
             except OSError as e:
                 raise WriteError(f"cannot write the rejects file {self.path}: {_os_reason(e)}") from None
 
@@ -85,15 +89,32 @@ class RejectsWriter:
         return self._file is None or self._file.closed
 
     def close(self) -> None:
-        """Flush and close the file (if any); calling it again does nothing."""
+        """Finish the file (if any) and put it in place; calling it again does nothing."""
         if self._file is not None and not self._file.closed:
+            try:
+                self._file.close()
+                self._target.commit()
+            except OSError as e:
+                self._target.discard()
+                raise WriteError(f"cannot write the rejects file {self.path}: {_os_reason(e)}") from None
+            except BaseException:
+                self._target.discard()
+                raise
+
+    def abort(self) -> None:
+        """Stop writing and leave an existing file as it was (a failed or interrupted run)."""
+        if self._file is not None:
             self._file.close()
+            self._target.discard()
 
     def __enter__(self) -> "RejectsWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
     def __repr__(self) -> str:
         return f"RejectsWriter({self.path!r}, count={self.count})"

@@ -4,7 +4,9 @@ Each writer has ``write(record: dict)`` and ``close()`` and is a context
 manager.  ``JsonlWriter`` and ``CsvWriter`` write to a file object the caller
 owns (text, or binary -- then UTF-8 is written): ``close()`` flushes it but
 does not close it, so standard output stays usable.  ``ParquetWriter`` owns
-the file it is given by path.
+the file it is given by path, and writes it atomically (atomic.py): ``close()``
+puts the finished file in place, ``abort()`` (or leaving a ``with`` block by
+an exception) leaves an existing file as it was.
 
 Cell values for CSV and Parquet text columns (``format_cell``): None is
 empty, text as is, floats through ``repr`` (shortest text that reads back as
@@ -23,6 +25,7 @@ import os
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
+from .atomic import AtomicTarget
 from .readers import WriteError, _import_pyarrow_parquet, _os_reason
 from .rejects import json_default
 
@@ -220,7 +223,7 @@ class ParquetWriter:
         self.count = 0
         # fail now, not after the first batch, if the file cannot be created
         try:
-            open(self.path, "wb").close()
+            self._target = AtomicTarget(self.path)
         except OSError as e:
             raise WriteError(f"cannot write {self.path}: {_os_reason(e)}") from None
 
@@ -251,7 +254,7 @@ class ParquetWriter:
         pa = self._pa
         self._schema = pa.schema([pa.field(c, self._arrow_type(self.types[c])) for c in self.columns])
         try:
-            self._writer = self._pq.ParquetWriter(self.path, self._schema)
+            self._writer = self._pq.ParquetWriter(self._target.temp, self._schema)
         except (OSError, pa.ArrowException) as e:
             raise WriteError(f"cannot write {self.path}: {e}") from None
 
@@ -303,15 +306,38 @@ class ParquetWriter:
         """Write what is buffered and finish the file (an empty result still gets its schema)."""
         if self._closed:
             return
-        self._closed = True
         try:
             self._flush()
+            self._close_writer()
+            self._target.commit()
+        except OSError as e:
+            self.abort()
+            raise WriteError(f"cannot write {self.path}: {_os_reason(e)}") from None
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+
+    def abort(self) -> None:
+        """Stop writing and leave the target as it was (a failed or interrupted run)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._close_writer()
         finally:
-            if self._writer is not None:
-                self._writer.close()
+            self._target.discard()
+
+    def _close_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
     def __enter__(self) -> "ParquetWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
