@@ -12,10 +12,18 @@ order: the output is byte for byte that of one process.
 
 Forking needs `os.fork` (Linux, macOS); where there is none, the batch
 scores in one process.
+
+A stop (SIGINT, SIGTERM: leadscore/cli/signals.py raises an exception)
+unwinds the parent through `Pool.__exit__`, which stops the children and
+removes the folder. The two moments a stop could escape that — between
+creating the folder and recording it, between forking a child and recording
+its pid (when the fork callbacks of other libraries also run, which would
+swallow the exception) — hold the signals until the record is made.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -25,6 +33,7 @@ import traceback
 from typing import Callable, Iterator
 
 CAN_FORK = hasattr(os, "fork")
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class WorkerError(RuntimeError):
@@ -51,6 +60,17 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+@contextlib.contextmanager
+def signals_held():
+    """SIGINT and SIGTERM wait until the block ends (then arrive as usual); yields the mask to
+    restore."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield old
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class Worker:
     """One forked child scoring `positions`: `work(positions, write)` returns its counts (a dict)."""
 
@@ -62,12 +82,23 @@ class Worker:
         self.pid: int | None = None
 
     def start(self, work: Callable) -> None:
-        pid = os.fork()
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            raise
         if pid:
             self.pid = pid
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             return
+        self._child(work, mask)
+
+    def _child(self, work: Callable, mask) -> None:
+        """The forked process: score, write, and leave by `os._exit` whatever happens."""
         status = 1
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)   # signals arrive from here on
             with open(self.output_path, "w", encoding="utf-8", newline="") as out:
                 counts = work(self.positions, out.write)
             with open(self.counts_path, "w") as handle:
@@ -116,12 +147,14 @@ class Pool:
     """Children scoring the given ranges, started on entry; stopped and cleaned up on exit."""
 
     def __init__(self, work: Callable, ranges: list[range]):
-        self.folder = tempfile.mkdtemp(prefix="leadscore-jobs-")
-        self.workers = [Worker(self.folder, k, positions) for k, positions in enumerate(ranges)]
-        self.work = work
+        self.ranges, self.work = ranges, work
+        self.folder, self.workers = None, []
 
     def __enter__(self) -> list[Worker]:
         try:
+            with signals_held():
+                self.folder = tempfile.mkdtemp(prefix="leadscore-jobs-")
+            self.workers = [Worker(self.folder, k, positions) for k, positions in enumerate(self.ranges)]
             for worker in self.workers:
                 worker.start(self.work)
         except BaseException:
@@ -132,4 +165,5 @@ class Pool:
     def __exit__(self, *exc) -> None:
         for worker in self.workers:
             worker.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,6 +1,7 @@
 """The `leadscore` command line (INTERFACE.md §1). Thin: it parses arguments,
 calls the library and prints; exit codes 0 ok, 1 invalid/failed, 2 usage,
-3 internal error (a bug), as docs/cli.md says.
+3 internal error (a bug), 130 interrupted (SIGINT), 143 terminated (SIGTERM),
+as docs/cli.md says.
 
 The group `main` is defined here and every command is registered on it
 below; the commands live one module per group (models, scoring, testing,
@@ -15,8 +16,8 @@ import sys
 import click
 
 from .. import __version__
-from . import console, editor, evaluation, live, models, review, scoring, serve, sql, studio, testing
-from .options import EXIT_FAILED, EXIT_INTERNAL
+from . import console, editor, evaluation, live, models, review, scoring, serve, signals, sql, studio, testing
+from .options import EXIT_FAILED, EXIT_INTERNAL, clear_progress
 
 
 class Leadscore(click.Group):
@@ -24,10 +25,13 @@ class Leadscore(click.Group):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            done = super().invoke(ctx)
+            signals.check()         # a signal whose exception a library swallowed
+            return done
         except (click.ClickException, click.exceptions.Exit, click.Abort, EOFError, BrokenPipeError):
             raise
         except Exception as error:  # noqa: BLE001 - the last line of defence
+            signals.check()         # an error a signal caused (DuckDB's "Query interrupted") is the signal
             internal_error(error)
 
 
@@ -62,8 +66,19 @@ def main(color, quiet):
 
 
 def entry() -> None:
-    """The console script: a closed pipe ends quietly, and a bug is reported in one line
-    (set LEADSCORE_DEBUG=1 for the traceback)."""
+    """The console script: a closed pipe ends quietly, SIGINT and SIGTERM end the command cleanly
+    in one line (signals.py), and a bug is reported in one line (set LEADSCORE_DEBUG=1 for the
+    traceback)."""
+    signals.install()
+    try:
+        run()
+    except signals.Stopped as stopped:
+        clear_progress()
+        click.echo(str(stopped), err=True)
+        sys.exit(stopped.exit_code)
+
+
+def run() -> None:
     try:
         main(standalone_mode=True)
     except BrokenPipeError:
@@ -71,6 +86,7 @@ def entry() -> None:
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(EXIT_FAILED)
     except Exception as error:  # noqa: BLE001 - the last line of defence
+        signals.check()
         internal_error(error)
 
 
