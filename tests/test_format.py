@@ -293,7 +293,10 @@ def test_text_that_does_not_parse_is_an_error():
 
 def test_a_layout_that_would_change_the_model_is_refused(monkeypatch):
     from leadscore.dsl import format as F
-    monkeypatch.setattr(F.Formatter, "option_TagOption", lambda self, option: "tag other")
+    class Broken(F.Formatter):
+        def option_TagOption(self, option):
+            return "tag other"
+    monkeypatch.setattr(F, "Formatter", Broken)
     with pytest.raises(FormatError, match="change its meaning"):
         format_source("rule r: +1 when a, tag t\n")
     monkeypatch.undo()
