@@ -91,6 +91,9 @@ class Plan:
     # What a batch may skip (docs/batch.md "Models with an account scope"); the defaults are safe.
     key_reads_events: bool = True         # the account key or `where` looks at the lead's events
     account_rules_shared: bool = False    # no account rule reads the scored lead's own fields
+    # The generated fast path for a lead given no events (compiler/codegen.py `lead_result`):
+    # (lead, at, lead_id, extra warnings, full) → ScoreResult; None: always the full assembly.
+    lead_result: object = None
 
 
 def decay_function(decay):
