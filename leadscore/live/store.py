@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from ..runtime import values as v
 from ..batch.acceptance import event_owner
+from ..batch.io.readers import decode_json
 from ..batch.io import id_problem, json_default, parse_id
 from ..runtime.model import InputError, now_us
 from ..runtime.schema import EventProblem, NaiveTime, event_head
@@ -403,8 +404,7 @@ class Store:
         else:
             rows = d.where_in(query + " WHERE lead_id IN ({})", lead_ids)
             rows.sort()
-        loads = json.loads
-        return [(lead_id, loads(data)) for _seq, lead_id, data in rows]
+        return [(lead_id, decode_json(data)) for _seq, lead_id, data in rows]
 
     # ---- time -----------------------------------------------------------------------------
 
@@ -565,7 +565,7 @@ def _field_writes(leads: list, report: IngestReport) -> tuple:
             raise StoreError("lead: `events` must be a list of events")
         for row in carried or ():
             inline.append({**row, "lead_id": lead_id} if isinstance(row, dict) else row)
-        writes.append((lead_id, json.loads(_json(fields)), merge))
+        writes.append((lead_id, decode_json(_json(fields)), merge))
     return writes, inline
 
 
@@ -664,7 +664,7 @@ def _json(value) -> str:
 
 
 def _fields(text_: str | None) -> dict | None:
-    return None if text_ is None else json.loads(text_)
+    return None if text_ is None else decode_json(text_)
 
 
 def _chunks(items: list, size: int):

@@ -551,6 +551,13 @@ _DECODER = json.JSONDecoder(parse_constant=str)
 _TOLERANT = json.JSONDecoder(parse_constant=str, parse_int=_whole_number)
 
 
+def decode_json(text: str) -> Any:
+    """One JSON value as the JSON readers read it (NaN and Infinity as text, an
+    integer too long as ±inf): what anything that keeps raw JSON rows, such as
+    the live store, decodes them with, so its rows mean what a file's do."""
+    return _TOLERANT.decode(text)
+
+
 def _not_unicode(text: str, start: int, end: int, value: Any) -> str | None:
     """Why a JSON value decoded from ``text[start:end]`` cannot be written as UTF-8
     (a ``\\uD800`` escape without its other half), or None. Only text with a
