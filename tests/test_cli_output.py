@@ -48,13 +48,13 @@ def test_summary_without_events_has_no_events_line():
     assert "\nrejects: 0\n" in result.stderr
 
 
-def test_rejects_line_says_where_they_went(tmp_path):
+def test_rejects_line_says_where_they_went(tmp_path, monkeypatch):
     leads = write(tmp_path / "leads.csv", "id,name\nA,x\nA,y\n,z\n")
     counted = run("score", MODEL, "--leads", leads, "--now", NOW)
     assert "rejects: 2 (counted only; --rejects PATH keeps them)" in counted.stderr
     out = tmp_path / "out"
     out.mkdir()
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)          # restored after the test: later tests read examples/ relative to the root
     written = run("score", MODEL, "--leads", leads, "--now", NOW, "-o", "out/s.jsonl")
     assert f"rejects: 2 (written to {os.path.join('out', 'rejects.jsonl')})" in written.stderr
 
