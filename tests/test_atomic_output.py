@@ -167,6 +167,7 @@ def command_cases(tmp_path: Path) -> list:
         ("compile", tmp_path / "scorer.py", ["compile", B2B, "-o"]),
         ("sql", tmp_path / "query.sql", ["sql", B2B, "--dialect", "duckdb", "-o"]),
         ("sql --dbt", tmp_path / "lead_scores.sql", ["sql", B2B, "--dialect", "snowflake", "--dbt", "-o"]),
+        ("diff", tmp_path / "diff.txt", ["diff", B2B, ROOT / "examples" / "saas.score", "-o"]),
         ("explain", tmp_path / "explained.txt", ["explain", B2B, *data, "--lead", "L7_0", "-o"]),
         ("backtest", tmp_path / "backtest.json",
          ["backtest", B2B, "--leads", outcome, "--events", events, "--now", NOW, "--outcome", "won",
@@ -220,7 +221,8 @@ def test_fmt_in_place_leaves_the_model_when_writing_fails(tmp_path, failing_comm
 def test_results_of_the_live_store_leave_the_earlier_file(tmp_path, monkeypatch):
     leads, events = small_data(tmp_path)
     store = f"sqlite:///{tmp_path / 'store.db'}"
-    assert run("ingest", B2B, "--store", store, "--leads", leads, "--events", events, "--now", NOW).exit_code == 0
+    ingested = run("ingest", B2B, "--store", store, "--leads", leads, "--events", events, "--now", NOW)
+    assert ingested.exit_code == 0, ingested.output
     out = existing(tmp_path / "results.jsonl")
     monkeypatch.setattr(AtomicTarget, "commit", lambda self: (_ for _ in ()).throw(OSError(28, "disk full")))
     result = run("results", "--store", store, "--now", NOW, "-o", out)
