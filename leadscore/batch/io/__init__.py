@@ -23,29 +23,9 @@ from .readers import (
     read_rows,
     sniff_delimiter,
 )
+from . import readers, rejects, writers
 from .rejects import RejectsWriter, json_default
 from .writers import CsvWriter, JsonlWriter, ParquetWriter, format_cell
 
-__all__ = [
-    "Row",
-    "BadRow",
-    "DataError",
-    "ReadError",
-    "WriteError",
-    "read_rows",
-    "detect_format",
-    "sniff_delimiter",
-    "normalize_delimiter",
-    "csv_layout",
-    "CsvLayout",
-    "parse_id",
-    "id_problem",
-    "FORMATS",
-    "PARQUET_EXTRA",
-    "RejectsWriter",
-    "json_default",
-    "JsonlWriter",
-    "CsvWriter",
-    "ParquetWriter",
-    "format_cell",
-]
+# each module names what it exports once; the package exports all of it
+__all__ = readers.__all__ + rejects.__all__ + writers.__all__
