@@ -310,3 +310,30 @@ def test_a_stopped_run_leaves_the_earlier_output_and_no_temporary_folder(tmp_pat
     assert [p.name for p in tmp.iterdir() if p.name.startswith("leadscore-")] == []  # (Lark keeps its cache)
     expected = {signal.SIGINT: (130, "interrupted"), signal.SIGTERM: (143, "terminated")}[signum]
     assert (process.returncode, err.decode()) == (expected[0], expected[1] + "\n")
+
+
+def test_no_output_is_committed_after_a_signal_whose_exception_was_swallowed(tmp_path, monkeypatch):
+    from leadscore.batch.io import atomic
+    from leadscore.cli import signals
+    monkeypatch.setattr(atomic, "commit_guards", [signals.check])
+    monkeypatch.setattr(signals, "_received", signal.SIGTERM)     # as if a finalizer had eaten Stopped
+    target = existing(tmp_path / "out.txt")
+    with pytest.raises(signals.Stopped):
+        with atomic_output(target) as handle:
+            handle.write("complete, but the run was told to stop")
+    assert target.read_bytes() == OLD and temporaries(tmp_path) == []
+
+
+def test_a_second_signal_while_stopping_ends_the_process_at_once():
+    code = ("import os, signal, time\n"
+            "from leadscore.cli import signals\n"
+            "signals.install()\n"
+            "try:\n"
+            "    os.kill(os.getpid(), signal.SIGINT)\n"
+            "    time.sleep(5)\n"
+            "except signals.Stopped:\n"
+            "    os.kill(os.getpid(), signal.SIGINT)   # the clean-up, interrupted again\n"
+            "    time.sleep(5)\n"
+            "print('not reached')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (130, "")

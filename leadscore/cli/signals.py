@@ -12,13 +12,16 @@ a finalizer. So the signal is also remembered, and `check()` — called where
 an error is reported, before an output file is put in place, and when a
 command ends — turns what follows it into `Stopped`.
 
-Only the first signal is acted on; more while the command unwinds are
-ignored, so the clean-up is not cut short. Forked workers inherit the
-handler, so a worker told to stop by its parent (SIGTERM) unwinds too.
+A second signal while the command unwinds (Ctrl-C pressed again) ends the
+process at once, with the same exit code and without the clean-up: a
+temporary file may then remain, as after SIGKILL, never a partial output.
+Forked workers inherit the handler, so a worker told to stop by its parent
+(SIGTERM) unwinds too.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 
 MESSAGES = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
@@ -52,7 +55,7 @@ def install() -> None:
 def _handle(signum: int, _frame) -> None:
     global _received
     if _received is not None:
-        return
+        os._exit(128 + _received)
     _received = signum
     raise Stopped(signum)
 
