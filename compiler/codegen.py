@@ -103,6 +103,7 @@ class Generator(NodeVisitor):
         self.constants: dict = {}          # repr → module-level name
         self.temps = itertools.count()
         self.field_names: dict | None = None   # in `total`: field name → local variable
+        self.score_local: str | None = None    # in `_lead_result`: the local holding the score
 
     # ---- small helpers -------------------------------------------------------------
 
@@ -130,7 +131,8 @@ class Generator(NodeVisitor):
             rule_names[rule.index] = self.rule(rule)
         stages = self.stages()
         key_fn = self.account_functions()
-        self.plan(rule_names, stages, key_fn)
+        fast = self.lead_result()
+        self.plan(rule_names, stages, key_fn, fast)
         self.total()
         self.w = w
 
@@ -141,6 +143,8 @@ class Generator(NodeVisitor):
         w.line("from leadscore.runtime.scoring import Plan as _Plan, PlanCampaign as _PlanCampaign, "
                "PlanGroup as _PlanGroup, PlanRule as _PlanRule, Env as _Env")
         w.line("from leadscore.runtime.schema import field_value as _field_value")
+        w.line("from leadscore.runtime.results import ScoreResult as _ScoreResult")
+        w.line("from leadscore.runtime.scoring import ordered_tags as _ordered_tags")
         w.line("from leadscore.runtime.streams import distinct_newest as _distinct, "
                "newest_known as _newest_known, sum_known as _sum_known")
         w.line()
@@ -448,7 +452,7 @@ class Generator(NodeVisitor):
 
     # ---- the plan ------------------------------------------------------------------
 
-    def plan(self, rules: dict, stages: dict, account: tuple) -> None:
+    def plan(self, rules: dict, stages: dict, account: tuple, lead_result: str = "None") -> None:
         w, m = self.w, self.model
         w.line()
         self.declarations()
@@ -489,6 +493,7 @@ class Generator(NodeVisitor):
             w.line(f"stream_count={len(m.streams)!r},")
             w.line(f"key_reads_events={bool(m.account and m.account.key_reads_events)!r},")
             w.line(f"account_rules_shared={bool(m.account and m.account.rules_shared)!r},")
+            w.line(f"lead_result={lead_result},")
         w.line(")")
 
     # ---- the fast path: the total alone ----------------------------------------------
@@ -579,6 +584,136 @@ class Generator(NodeVisitor):
         self.cap("points", rule.max_total)
         w.line(f"{into} += points")
 
+    # ---- the full result of a lead without events ----------------------------------------
+
+    def lead_result(self) -> str:
+        """`_lead_result(lead, at, lead_id, extra, full)`: the `ScoreResult` of a lead given no
+        events, written out like `total()` (fields into locals, rules inlined) plus what the
+        result needs — conversion warnings, groups, tiers, stages, tags. Its `now` text and its
+        explanation are left to `ScoreResult.lazy` (`full()` is the full assembly of
+        runtime/scoring.py). Returns the function's name, or "None" for a model that reads
+        events, has an account scope or campaigns: those are assembled in full (Model.score)."""
+        m = self.model
+        if m.streams or m.account is not None or m.campaigns:
+            return "None"
+        w = self.w
+        w.line()
+        w.line()
+        w.line("def _lead_result(lead, at, lead_id, extra, full):")
+        body = Writer()
+        body.depth = w.depth + 1
+        self.w, self.field_names, self.score_local = body, {f.name: f"f_{k}" for k, f in enumerate(m.fields)}, "final"
+        self.lead_result_body()
+        self.w, self.field_names, self.score_local = w, None, None
+        with w.indent():
+            if "now" in _words("\n".join(body.lines)):
+                w.line("now = at")
+            w.line("read = lead.get")
+            w.line("warnings = ()")
+            for k, f in enumerate(m.fields):
+                self.read_checked(k, f)
+            w.line("if extra:")
+            with w.indent():
+                w.line("warnings += tuple(extra)")
+        w.extend(body)
+        return "_lead_result"
+
+    def read_checked(self, k: int, f: ir.Field) -> None:
+        """Convert one raw field as runtime/schema.py's LeadReader does, with its warning; text
+        (and a whole number for a number field) without a call, as `read_field` does."""
+        w = self.w
+        raw = f"r_{k}"
+        convert = self.constant(f"_schema.converter({f.type!r}, {_set(f.sentinel_texts)}, "
+                                f"{_set(f.sentinel_numbers)})")
+        value = f"s_{k}" if f.type == "text" else f"f_{k}"
+        simple = not f.sentinel_texts and not f.sentinel_numbers
+        w.line(f"{raw} = read({f.column!r})")
+        if simple and f.type in ("text", "number"):
+            fast = f"{raw}.strip() or None" if f.type == "text" else f"float({raw})"
+            w.line(f"if {raw}.__class__ is {'str' if f.type == 'text' else 'int'}:")
+            with w.indent():
+                w.line(f"{value} = {fast}")
+            w.line(f"elif {raw} is None:")
+        else:
+            w.line(f"if {raw} is None:")
+        with w.indent():
+            w.line(f"{value} = None")
+        w.line("else:")
+        with w.indent():
+            w.line(f"{value} = {convert}({raw})")
+            w.line(f"if {value} is {self.constant('_values.BAD')}:")
+            with w.indent():
+                w.line(f"warnings += ({'field `' + f.name + '`: cannot read '!r} + "
+                       f"repr(_schema.describe_raw({raw})) + {' as ' + f.type!r},)")
+                w.line(f"{value} = None")
+        if f.type == "text":
+            w.line(f"f_{k} = s_{k}.casefold() if s_{k} is not None else None")
+
+    def lead_result_body(self) -> None:
+        """The rules, groups, clamp, stages and tiers as runtime/scoring.py's `score` gives them."""
+        w, m = self.w, self.model
+        tagged = any(rule.tag is not None for rule, _group in m.all_rules())
+        if tagged:
+            w.line("tags = []")
+        w.line("total = 0.0")
+        groups = []
+        for k, g in enumerate(m.groups):
+            w.line("group = 0.0")
+            for rule in g.rules:
+                self.tagged_rule(rule, "group")
+            w.line(f"g_{k} = {_clamp_expr('group', _float(g.min), _float(g.max))}")
+            w.line(f"total += g_{k}")
+            groups.append(f"{g.name!r}: g_{k}")
+        for rule in m.rules:
+            self.tagged_rule(rule, "total")
+        low, high = m.clamp if m.clamp else (None, None)
+        w.line(f"final = {_clamp_expr('total', _float(low), _float(high))}")
+        w.line("clamped = final != total" if m.clamp else "clamped = False")
+        w.line(f"groups = {{{', '.join(groups)}}}")
+        for kind, stages in (("disqualified", m.disqualify), ("qualified", m.qualify)):
+            w.line(f"{kind} = ()")
+            for stage in stages:
+                w.line(f"if {self.true(stage.condition)}:")
+                with w.indent():
+                    w.line(f"{kind} += ({stage.name!r},)")
+        w.line("tier = PLAN.model.tiers.tier_of(final)" if m.tiers else "tier = None")
+        tiers = ", ".join(f"{t.group!r}: PLAN.model.group_tiers[{i}].tier_of(groups[{t.group!r}])"
+                          for i, t in enumerate(m.group_tiers))
+        w.line(f"group_tiers = {{{tiers}}}")
+        if m.disqualify:
+            w.line("if disqualified:")
+            with w.indent():
+                w.line(f"final = {m.floor!r}")
+                w.line(f"tier = {m.tiers.names[0]!r}" if m.tiers else "tier = None")
+                w.line("qualified = ()")
+        w.line('return _ScoreResult.lazy({"id": lead_id, "score": final, "tier": tier, "groups": groups, '
+               '"group_tiers": group_tiers, "qualified": qualified, "disqualified": disqualified, '
+               f'"tags": {"_ordered_tags(tags)" if tagged else "()"}, "campaigns": {{}}, "clamped": clamped, '
+               '"warnings": warnings}, at, full)')
+
+    def tagged_rule(self, rule: ir.Rule, into: str) -> None:
+        """`inline_rule`, and the rule's tag kept when it scores (as `_Tally.run` keeps it)."""
+        if rule.tag is None:
+            self.inline_rule(rule, into)
+            return
+        w = self.w
+        tag = f"tags.append(({rule.index!r}, {rule.tag!r}))"
+        if rule.kind == "condition":
+            from ..runtime.streams import cap
+            points = rule.points if rule.max_total is None else cap(rule.points, rule.max_total)
+            w.line(f"if {self.true(rule.condition)}:")
+            with w.indent():
+                w.line(f"{into} += {points!r}")
+                if points:
+                    w.line(tag)
+            return
+        self.table_points(rule)
+        self.cap("points", rule.max_total)
+        w.line("if points:")
+        with w.indent():
+            w.line(f"{into} += points")
+            w.line(tag)
+
     # ---- expressions -------------------------------------------------------------------
 
     def value(self, node, item: str | None = None) -> str:
@@ -606,9 +741,11 @@ class Generator(NodeVisitor):
         return "env.account.key"
 
     def visit_ScoreRef(self, node, item):
-        return "env.score"
+        return self.score_local or "env.score"
 
     def visit_GroupScoreRef(self, node: ir.GroupScoreRef, item):
+        if self.score_local is not None:        # in `_lead_result`: no campaigns, the groups dict
+            return f"groups[{node.group!r}]"
         return f"env.group_scores[{(node.campaign, node.group)!r}]"
 
     def visit_Domain(self, node: ir.Domain, item):
@@ -766,6 +903,11 @@ def _range_test(value: str, low, high) -> str:
     if high is None:
         return f"{value} >= {low!r}"
     return f"{low!r} <= {value} <= {high!r}"
+
+
+def _float(limit):
+    """A limit as runtime/scoring.py's `clamp` gives it when it applies: a float."""
+    return None if limit is None else float(limit)
 
 
 def _clamp_expr(name: str, low, high) -> str:

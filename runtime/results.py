@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from .values import rounded
+from .values import format_time, rounded
 
 
 @attrs.frozen
@@ -55,8 +55,12 @@ class Input:
     value: str
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class ScoreResult:
+    """One lead's result. A result made by `ScoreResult.lazy` (the generated fast path) works
+    out its `now` text and its explanation (contributions, thresholds, inputs) when first
+    asked, identical to what the full assembly gives; the instance dict holds what it has."""
+
     id: str | None
     score: float
     tier: str | None
@@ -83,6 +87,30 @@ class ScoreResult:
         """The values each contributing rule read (`Input`s), as explanations show them."""
         return self.read_inputs()
 
+    @classmethod
+    def lazy(cls, values: dict, now_us: int, full) -> "ScoreResult":
+        """A result from its cheap fields by name; `now` is `now_us` written when first read,
+        and `contributions`, `read_thresholds` and `read_inputs` come from `full()` (the same
+        lead scored by the full assembly), called at most once, when one of them is first read."""
+        result = object.__new__(cls)
+        values["_now_us"] = now_us
+        values["_full"] = full
+        object.__setattr__(result, "__dict__", values)
+        return result
+
+    def __getattr__(self, name: str):
+        """Called only for a field `lazy` left out: it is worked out now and kept."""
+        found = self.__dict__
+        if name == "now" and "_now_us" in found:
+            found["now"] = format_time(found["_now_us"])
+            return found["now"]
+        if name in _FROM_FULL and "_full" in found:
+            full = found.pop("_full")()
+            for field in _FROM_FULL:
+                found[field] = getattr(full, field)
+            return found[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def to_dict(self, explain: bool = False) -> dict:
         """The JSON object of INTERFACE.md §5; `explain` adds `contributions`."""
         out = {
@@ -106,6 +134,10 @@ class ScoreResult:
         values = {field.name: getattr(self, field.name) for field in attrs.fields(ScoreResult)}
         values.update(read_thresholds=Known(self.thresholds), read_inputs=Known(self.inputs))
         return result_of, (values,)
+
+
+#: What a lazy result takes from the full assembly when its explanation is first asked for.
+_FROM_FULL = ("contributions", "read_thresholds", "read_inputs")
 
 
 def result_of(values: dict) -> ScoreResult:
