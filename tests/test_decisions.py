@@ -6,9 +6,11 @@ shared functions they all call.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import leadscore
-from leadscore.batch.acceptance import LeadAcceptance, event_owner
-from leadscore.batch.io import CsvLayout, csv_layout
+from leadscore.batch.acceptance import LeadAcceptance, event_owner, id_of
+from leadscore.batch.io import CsvLayout, csv_layout, read_id
 from leadscore.runtime.schema import AFTER_NOW, REJECTED, UNDECLARED, USED
 from leadscore.runtime.values import parse_iso_time
 
@@ -54,6 +56,21 @@ def test_a_lead_row_is_accepted_once_by_a_usable_id():
     assert event_owner(17, "lead_id") == ("17", None)
     assert event_owner(1.5, "owner") == (None, "event: lead id must be text or a whole number, not 1.5 "
                                                "(column `owner`)")
+
+
+def test_an_id_is_read_by_the_readers_rule():
+    # a Parquet decimal -0 is the id "0", as the live store and `parse_id` read it (was "-0" in a batch)
+    assert id_of(Decimal("-0")) == read_id(Decimal("-0")) == ("0", None)
+    assert id_of(" L1 ") == ("L1", None) and id_of(True) == read_id(True)
+
+
+def test_a_lead_rows_id_is_identified_without_taking_it_as_seen():
+    gate = LeadAcceptance()                   # no model: what the live store's ingest asks
+    assert gate.identify({"id": " L1 "}, 2) == ("L1", None)
+    assert gate.identify({"id": "L1"}, 3) == ("L1", None)
+    gate.seen["L1"] = 2
+    assert gate.identify({"id": "L1"}, 3) == (None, "lead: duplicate id `L1` (first on line 2)")
+    assert gate.identify({}, 4) == (None, "lead: missing id (column `id`)")
 
 
 def test_a_csv_files_layout_is_what_the_reader_reads(tmp_path):

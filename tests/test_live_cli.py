@@ -68,6 +68,28 @@ def test_rejects_file_and_event_id_column(tmp_path):
     assert rejects[1]["reason"] == "event: missing lead id (column `lead_id`)"
 
 
+def test_ingest_rejects_lead_rows_by_the_batchs_rules(tmp_path):
+    leads = tmp_path / "leads.jsonl"
+    leads.write_text("\n".join(json.dumps(row) for row in [
+        {"id": "L1", "events": "not a list"},
+        {"id": " L1 ", "company_size": 10},     # stored: a rejected row's id is not taken as seen
+        {"id": "L1"},
+        {"id": 1.5},
+        {"name": "no id"},
+    ]) + "\n")
+    done = leadscore("ingest", MODEL, "--store", f"sqlite:///{tmp_path / 's.db'}", "--leads", leads,
+                     "--rejects", tmp_path / "rejects.jsonl", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "leads:  5 read, 1 stored, 4 rejected" in done.stderr
+    rejects = [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text().splitlines()]
+    assert [(r["line"], r["reason"]) for r in rejects] == [
+        (1, "lead: `events` must be a list of events"),
+        (3, "lead: duplicate id `L1` (first on line 2)"),
+        (4, "lead: id must be text or a whole number, not 1.5 (column `id`)"),
+        (5, "lead: missing id (column `id`)"),
+    ]
+
+
 def test_model_commands(tmp_path):
     store = ["--store", f"sqlite:///{tmp_path / 's.db'}"]
     assert leadscore("ingest", MODEL, *store, "--leads", LEADS, "--events", EVENTS, cwd=tmp_path).returncode == 0

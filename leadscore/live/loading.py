@@ -15,7 +15,8 @@ import time
 
 import attrs
 
-from ..batch.io import BadRow, id_problem, parse_id, read_rows
+from ..batch.acceptance import LeadAcceptance, inline_problem
+from ..batch.io import BadRow, read_rows
 from .store import Store
 
 CHUNK = 5000
@@ -68,37 +69,25 @@ class Loader:
         return self.summary
 
     def leads(self, path: str) -> None:
-        s, seen, chunk = self.summary, {}, []
+        s, acceptance, chunk = self.summary, LeadAcceptance(id_column=self.id_column), []
         for item in read_rows(path, delimiter=self.delimiter):
             s.leads_read += 1
             if isinstance(item, BadRow):
                 s.leads_rejected += 1
                 self.rejects.add(item)
                 continue
-            reason, lead_id = self.lead_problem(item, seen)
+            lead_id, reason = acceptance.identify(item.data, item.line)
+            reason = reason or inline_problem(item.data.get("events"))
             if reason:
                 s.leads_rejected += 1
                 self.rejects.reject(path, item.line, reason, item.data)
                 continue
-            seen[lead_id] = item.line
+            acceptance.seen[lead_id] = item.line     # seen once stored: a rejected row's id may come again
             chunk.append((item.line, lead_id, item.data))
             if len(chunk) >= CHUNK:
                 self.write_leads(path, chunk)
                 chunk = []
         self.write_leads(path, chunk)
-
-    def lead_problem(self, item, seen: dict) -> tuple:
-        value = item.data.get(self.id_column)
-        problem = id_problem(value)
-        if problem:
-            return f"lead: {problem} (column `{self.id_column}`)", None
-        lead_id = parse_id(value)
-        if lead_id in seen:
-            return f"lead: duplicate id `{lead_id}` (first on line {seen[lead_id]})", lead_id
-        carried = item.data.get("events")
-        if carried is not None and not isinstance(carried, list):
-            return "lead: `events` must be a list of events", lead_id
-        return None, lead_id
 
     def write_leads(self, path: str, chunk: list) -> None:
         if not chunk:

@@ -20,6 +20,7 @@ from .readers import (
     id_problem,
     normalize_delimiter,
     parse_id,
+    read_id,
     read_rows,
     sniff_delimiter,
 )

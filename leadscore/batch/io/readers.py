@@ -83,6 +83,7 @@ __all__ = [
     "CsvLayout",
     "parse_id",
     "id_problem",
+    "read_id",
     "FORMATS",
     "PARQUET_EXTRA",
 ]
@@ -142,7 +143,9 @@ _tuple_new = tuple.__new__  # builds NamedTuples without the Python-level __new_
 # ids (INTERFACE.md section 3)
 
 
-def _id_and_problem(value: Any) -> tuple[str | None, str | None]:
+def read_id(value: Any) -> tuple[str | None, str | None]:
+    """(the id ``value`` stands for, None), or (None, why it is not a usable id): ``parse_id`` and
+    ``id_problem`` in one call."""
     if value is None:
         return None, "missing id"
     if isinstance(value, str):
@@ -172,7 +175,7 @@ def parse_id(value: Any) -> str | None:
     text, so ``17`` and ``"17"`` are the same id; floats (JSON ``17.0``,
     ``1e3``), booleans, lists, objects and None give None.
     """
-    return _id_and_problem(value)[0]
+    return read_id(value)[0]
 
 
 def id_problem(value: Any) -> str | None:
@@ -181,7 +184,7 @@ def id_problem(value: Any) -> str | None:
     ``"missing id"`` for None / empty / blank text; otherwise e.g.
     ``"id must be text or a whole number, not 17.0"``.
     """
-    return _id_and_problem(value)[1]
+    return read_id(value)[1]
 
 
 # ---------------------------------------------------------------------------
