@@ -12,10 +12,16 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
 START_TIMEOUT = 60.0
+
+# what the service's tests serve: the shipped b2b model and its sample data, scored at one time
+ROOT = Path(__file__).resolve().parent.parent
+MODEL, LEADS, EVENTS = ROOT / "examples/b2b.score", ROOT / "examples/b2b/leads.csv", ROOT / "examples/b2b/events.csv"
+NOW = "2026-11-20T00:00:00Z"
 
 
 def free_port() -> int:

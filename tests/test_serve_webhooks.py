@@ -20,11 +20,8 @@ pytest.importorskip("fastapi")
 pytest.importorskip("sqlalchemy")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serving import Service  # noqa: E402
+from serving import EVENTS, LEADS, MODEL, NOW, Service  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL, LEADS, EVENTS = ROOT / "examples/b2b.score", ROOT / "examples/b2b/leads.csv", ROOT / "examples/b2b/events.csv"
-NOW = "2026-11-20T00:00:00Z"
 SECRET = b"s3cret-for-tests"
 
 
