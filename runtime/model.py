@@ -129,7 +129,7 @@ class Model:
 
     def score(self, lead: dict, events: Iterable = (), now=None, *, lead_id=None) -> ScoreResult:
         """Score one lead as an account of one (INTERFACE.md §8)."""
-        at = now_us(now)
+        at = _time.time_ns() // 1000 if now is None else now_us(now)      # now_us, a call saved
         fast = self.plan.lead_result
         if fast is not None and not events and lead.__class__ is dict and "events" not in lead:
             return self.score_fast(fast, lead, at, lead_id)
@@ -144,7 +144,7 @@ class Model:
         if lead_id is None:
             raw_id = lead.get("id")
             lead_id = None if raw_id is None else str(raw_id).strip() or None
-        extra = [] if self.keys.issuperset(lead) else self.undeclared(lead, [])
+        extra = () if self.keys.issuperset(lead) else self.undeclared(lead, [])
         lead = dict(lead)           # the explanation reads this copy, whatever the caller changes
 
         def full() -> ScoreResult:
