@@ -76,18 +76,14 @@ TOKEN_DESCRIPTIONS = {
 }
 
 
-@functools.lru_cache(maxsize=1)
-def _terminals() -> dict:
-    return {t.name: t for t in parser().terminals}
-
-
-VOCABULARY = Vocabulary(TOKEN_DESCRIPTIONS, KEYWORD_TERMINALS, _terminals, limit=8)
+VOCABULARY = Vocabulary(TOKEN_DESCRIPTIONS, KEYWORD_TERMINALS, parser, limit=8)
 describe_token, describe_expected = VOCABULARY.describe, VOCABULARY.describe_expected
 
 
 # ---- the transformer -------------------------------------------------------------
 
-def _number(text: str) -> int | float:
+def number_of(text: str) -> int | float:
+    """A number as written in either grammar (`1_000`, `2.5`): an int unless it has a point."""
     clean = text.replace("_", "")
     return float(clean) if "." in clean else int(clean)
 
@@ -165,7 +161,7 @@ class ToAst(Transformer):
         """A number token's value; one too large for a float is reported, and read as 0."""
         if self._too_long(token):
             return 0
-        value = _number(str(token) if text is None else text)
+        value = number_of(str(token) if text is None else text)
         try:
             if math.isfinite(float(value)):
                 return value

@@ -12,6 +12,7 @@ unexpected character, a bracket never closed).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lark import Token
@@ -25,20 +26,26 @@ class Vocabulary:
     """A grammar's terminals as a person reads them: `=>`, `when`, "a number" — never `__ANON_3`.
 
     `descriptions`: words for terminals that are not literal text; `keywords`:
-    terminal → its keyword; `terminals`: a function giving the grammar's
-    terminals by name; `limit`: how many expected terminals are listed
-    before "…" (None: all).
+    terminal → its keyword; `parser`: a function giving the grammar's Lark
+    parser (called when a terminal is first described, so building the
+    vocabulary does not build the parser); `limit`: how many expected
+    terminals are listed before "…" (None: all).
     """
 
-    def __init__(self, descriptions: dict, keywords: dict, terminals, limit: int | None = None):
-        self.descriptions, self.keywords, self.terminals, self.limit = descriptions, keywords, terminals, limit
+    def __init__(self, descriptions: dict, keywords: dict, parser, limit: int | None = None):
+        self.descriptions, self.keywords, self.parser, self.limit = descriptions, keywords, parser, limit
+
+    @functools.cached_property
+    def terminals(self) -> dict:
+        """The grammar's terminals by name."""
+        return {t.name: t for t in self.parser().terminals}
 
     def describe(self, name: str) -> str:
         if name in self.descriptions:
             return self.descriptions[name]
         if name in self.keywords:
             return f"`{self.keywords[name]}`"
-        term = self.terminals().get(name)
+        term = self.terminals.get(name)
         if term is not None and term.pattern.type == "str":
             return f"`{term.pattern.value}`"
         return name.lower()

@@ -20,7 +20,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, Un
 from lark.lark import PostLex
 
 from ..dsl.diagnostics import Reporter, did_you_mean
-from ..dsl.parse import UNIT_SECONDS, unescape
+from ..dsl.parse import UNIT_SECONDS, number_of, unescape
 from ..dsl.syntaxerrors import (NUMBER_LIKE, Vocabulary, expected_terminals, report_unclosed,
                                 report_unexpected_character, scan_brackets, token_position, token_span,
                                 unclosed_bracket)
@@ -181,21 +181,11 @@ TOKEN_DESCRIPTIONS = {
 }
 
 
-@functools.lru_cache(maxsize=1)
-def _terminals() -> dict:
-    return {t.name: t for t in parser().terminals}
-
-
-VOCABULARY = Vocabulary(TOKEN_DESCRIPTIONS, {k.upper(): k for k in KEYWORDS}, _terminals)
+VOCABULARY = Vocabulary(TOKEN_DESCRIPTIONS, {k.upper(): k for k in KEYWORDS}, parser)
 describe_token, describe_expected = VOCABULARY.describe, VOCABULARY.describe_expected
 
 
 # ---- the transformer -------------------------------------------------------------
-
-def number_of(text: str) -> int | float:
-    clean = text.replace("_", "")
-    return float(clean) if "." in clean else int(clean)
-
 
 def decimals_of(text: str) -> int:
     clean = text.replace("_", "")
