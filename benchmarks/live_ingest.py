@@ -65,6 +65,8 @@ def sweep(url: str) -> tuple:
 
 
 def percentile(values: list, share: float) -> float:
+    """The value `share` of the way up the sorted values (nearest rank): the latency figures here and
+    in serve_load.py."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 

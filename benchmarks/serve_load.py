@@ -34,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from batch_scale import MODEL, NOW, generate  # noqa: E402
+from live_ingest import percentile  # noqa: E402
 
 TYPES = (("page_view", {"url": "/pricing", "seconds": "40"}), ("email_open", {"campaign": "nov"}),
          ("demo_request", {}), ("form_submit", {"form": "contact"}), ("webinar_attended", {"webinar": "q3"}))
@@ -143,11 +144,6 @@ def memory_mb(pid: int) -> tuple:
             if key in ("VmRSS", "VmHWM"):
                 found[key] = int(value.split()[0]) / 1024
     return round(found.get("VmRSS", 0)), round(found.get("VmHWM", 0))
-
-
-def percentile(values: list, share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main() -> None:
