@@ -117,6 +117,17 @@ def test_rejects_and_duplicates(tmp_path):
     assert store.counts() == {"leads": 1, "events": 2}
 
 
+def test_a_lead_written_from_python_is_refused_by_the_batchs_rules(tmp_path):
+    store = open_store(tmp_path)
+    store.set_model(SMALL)
+    with pytest.raises(StoreError, match=r"^lead: id must be text or a whole number, not 1\.5$"):
+        store.put_fields(1.5, {})
+    with pytest.raises(StoreError, match=r"^lead: `events` must be a list of events$"):
+        store.put_fields("A", {"events": "none"})
+    store.write([(17, {}, False)], ())             # a whole number is its text
+    assert store.counts()["leads"] == 1 and store.stored_result("17") is not None
+
+
 def test_history_one_entry_per_real_change_with_its_cause(tmp_path):
     store = open_store(tmp_path)
     store.set_model(SMALL)

@@ -25,9 +25,9 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from ..runtime import values as v
-from ..batch.acceptance import event_owner
+from ..batch.acceptance import event_owner, inline_problem
 from ..batch.io.readers import decode_json
-from ..batch.io import id_problem, json_default, parse_id
+from ..batch.io import json_default, parse_id, read_id
 from ..runtime.model import InputError, now_us
 from ..runtime.schema import EventProblem, NaiveTime, event_head
 from . import history as hist
@@ -555,14 +555,14 @@ def _field_writes(leads: list, report: IngestReport) -> tuple:
     for lead_id, fields, merge in leads:
         if not isinstance(fields, dict):
             raise StoreError(f"a lead's fields must be an object, not {type(fields).__name__}")
-        problem = id_problem(lead_id)
+        lead_id, problem = read_id(lead_id)
         if problem:
             raise StoreError(f"lead: {problem}")
-        lead_id = parse_id(lead_id)
         fields = dict(fields)
         carried = fields.pop("events", None)
-        if carried is not None and not isinstance(carried, list):
-            raise StoreError("lead: `events` must be a list of events")
+        problem = inline_problem(carried)
+        if problem:
+            raise StoreError(problem)
         for row in carried or ():
             inline.append({**row, "lead_id": lead_id} if isinstance(row, dict) else row)
         writes.append((lead_id, decode_json(_json(fields)), merge))
