@@ -47,16 +47,27 @@ def paren(e: exp.Expression) -> exp.Expression:
                                exp.Anonymous, exp.Case)) else exp.Paren(this=e)
 
 
+#: The most terms one expression adds: sqlglot prints a tree, and engines parse and plan an
+#: expression, recursively, so no expression may grow deeper with the model (docs/sql.md, "Big models").
+CHUNK = 32
+
+
+def balanced(items: list, combine) -> exp.Expression:
+    """The items combined pairwise into a tree of depth log2(n), for an operation whose result does
+    not depend on grouping (AND, OR, `||`, the greatest); never for adding doubles (`Layers.sums`)."""
+    items = list(items)
+    while len(items) > 1:
+        items = [combine(*items[i:i + 2]) if i + 1 < len(items) else items[i] for i in range(0, len(items), 2)]
+    return items[0]
+
+
 def and_(*items) -> exp.Expression:
-    items = [i for i in items if i is not None]
-    out = items[0]
-    for item in items[1:]:
-        out = exp.And(this=paren(out), expression=paren(item))
-    return out
+    return balanced([i for i in items if i is not None],
+                    lambda a, b: exp.And(this=paren(a), expression=paren(b)))
 
 
-def or_(a, b) -> exp.Expression:
-    return exp.Or(this=paren(a), expression=paren(b))
+def or_(*items) -> exp.Expression:
+    return balanced(items, lambda a, b: exp.Or(this=paren(a), expression=paren(b)))
 
 
 def not_(a) -> exp.Expression:
@@ -124,12 +135,11 @@ def cap_expr(value, limit) -> exp.Expression:
 
 def greatest(items: list) -> exp.Expression:
     """The largest of nullable values, NULLs ignored (GREATEST's NULL handling differs by engine)."""
-    out = items[0]
-    for item in items[1:]:
-        out = case((exp.Is(this=paren(out), expression=exp.null()), item),
-                   (exp.Is(this=paren(item), expression=exp.null()), out),
-                   (exp.GTE(this=paren(out), expression=paren(item)), out), default=item)
-    return out
+    def larger(a, b):
+        return case((exp.Is(this=paren(a), expression=exp.null()), b),
+                    (exp.Is(this=paren(b), expression=exp.null()), a.copy()),
+                    (exp.GTE(this=paren(a.copy()), expression=paren(b.copy())), a.copy()), default=b.copy())
+    return balanced(items, larger)
 
 
 def concat_names(pairs: list) -> exp.Expression:
@@ -137,9 +147,7 @@ def concat_names(pairs: list) -> exp.Expression:
     if not pairs:
         return lit("")
     parts = [case((cond, lit(name + ";")), default=lit("")) for cond, name in pairs]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = exp.DPipe(this=joined, expression=part, safe=True)
+    joined = balanced(parts, lambda a, b: exp.DPipe(this=a, expression=b, safe=True))
     return exp.Trim(this=joined, expression=lit(";"), position="TRAILING")
 
 
@@ -175,3 +183,31 @@ class Layers:
         select = exp.select(exp.Star(), *[exp.alias_(e, exp.to_identifier(n, quoted=True)) for n, e in columns],
                             copy=False).from_(exp.to_table(exp.to_identifier(self.last, quoted=True)), copy=False)
         self.add(name, select)
+
+    def sums(self, name: str, sums: list) -> None:
+        """Columns that are sums added left to right from 0.0, the language's order (LANGUAGE.md §9):
+        each `(column, terms, finish)` gives `column = finish(((0.0 + t0) + t1) + …)`.
+
+        Doubles are not associative, so a long sum cannot be a balanced tree
+        without changing its last bits. Instead each layer adds at most CHUNK
+        terms to the partial sum the layer before made (`column_p1`, …): the
+        order stays left to right, no expression is deeper than CHUNK, and no
+        column is read in the SELECT that makes it (PostgreSQL and BigQuery
+        have no lateral column aliases).
+        """
+        partial = {column: num(0.0) for column, _, _ in sums}
+        pending, step = list(sums), 0
+        while pending:
+            columns, later = [], []
+            for column, terms, finish in pending:
+                value = partial[column]
+                for term in terms[:CHUNK]:
+                    value = add(value, term)
+                if len(terms) > CHUNK:
+                    partial[column] = col(f"{column}_p{step + 1}")
+                    columns.append((f"{column}_p{step + 1}", value))
+                    later.append((column, terms[CHUNK:], finish))
+                else:
+                    columns.append((column, finish(value) if finish else value))
+            self.extend(name if step == 0 else f"{name}_{step}", columns)
+            pending, step = later, step + 1

@@ -43,6 +43,8 @@ class Dialect:
     #: the type `parse_time` casts ISO text to, an instant. sqlglot prints TIMESTAMPTZ as
     #: BigQuery's TIMESTAMP (an instant); its TIMESTAMP would be DATETIME.
     time_type = "TIMESTAMPTZ"
+    #: why the engine's text cannot hold U+0000 (a model with it is refused), or None when it can
+    nul_refused: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -289,6 +291,9 @@ class Postgres(Dialect):
         "inline flag": "Postgres reads inline flags only at the start of a pattern",
         "ungreedy flag": "Postgres regex has no `(?U)`",
     }
+    nul_refused = "PostgreSQL text cannot hold U+0000"
+    # PostgreSQL orders any aggregate's input (`SUM(x ORDER BY t)`) and adds float8 one value at a time
+    ordered_sum = DuckDB.ordered_sum
 
     def double(self) -> exp.DataType:
         return exp.DataType.build("DOUBLE PRECISION")

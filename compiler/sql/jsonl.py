@@ -21,7 +21,7 @@ import json
 
 from sqlglot import exp
 
-from .build import call, lit
+from .build import balanced, call, lit
 from .dialects import Dialect, SqlUnsupported
 
 
@@ -117,7 +117,6 @@ def result_json(parts: dict, dialect: Dialect) -> exp.Expression:
         line.text("}")
     line.text('}, "clamped": ')
     line.sql(exp.Case(ifs=[exp.If(this=parts["clamped"], true=lit("true"))], default=lit("false")))
-    total = numbers[0].copy()
-    for e in numbers[1:]:
-        total = exp.Add(this=total, expression=exp.Paren(this=e.copy()))
+    # finite when every number is (an overflow to inf is only a row Python builds): any grouping does
+    total = balanced([e.copy() for e in numbers], lambda a, b: exp.Add(this=exp.Paren(this=a), expression=exp.Paren(this=b)))
     return exp.Case(ifs=[exp.If(this=exp.Anonymous(this="ISFINITE", expressions=[total]), true=line.expression())])

@@ -325,10 +325,7 @@ class QueryBuilder(NodeVisitor):
             tests.append(exp.In(this=paren(value), expressions=[
                 self.visit_Const(ir.Const(x, self._type_of(x)), None) for x in sorted(arm.values, key=repr)]))
         tests += [self._in_range(value, low, high) for low, high in arm.ranges]
-        out = tests[0]
-        for t in tests[1:]:
-            out = or_(out, t)
-        return out
+        return or_(*tests)
 
     def each_points(self, rule: ir.Rule) -> exp.Expression:
         stream = rule.stream
@@ -457,7 +454,16 @@ class QueryBuilder(NodeVisitor):
             self.layers.extend("keyed", [("__key", key)])
             self.join_account_aggregates(account_each)
         self.score_layers(points)
-        return self.output()
+        query = self.output()
+        self.refuse_nul(query)
+        return query
+
+    def refuse_nul(self, query: exp.Expression) -> None:
+        """A text literal holding U+0000 where the engine's text cannot hold it: refused, never written raw."""
+        if self.d.nul_refused and any(literal.is_string and "\x00" in literal.this
+                                      for literal in query.find_all(exp.Literal)):
+            raise SqlUnsupported(f"a text with the character U+0000 cannot be run on {self.d.name}: "
+                                 f"{self.d.nul_refused}")
 
     def register_stage_aggregates(self) -> None:
         """Stages read aggregates too; they must be known before the aggregate CTEs are written."""
@@ -570,19 +576,26 @@ class QueryBuilder(NodeVisitor):
                 self.arm_columns[id(rule)] = f"arm{n}"
                 arm_cols.append((f"arm{n}", arm))
         self.layers.extend("rule_points", rule_cols + arm_cols)
+        self.first_tags()
 
-        group_cols, total = [], num(0.0)
+        # groups (global and each campaign's), then the total and each campaign's part from them
+        group_sums = []
         self.group_columns = {}
         for i, group in enumerate(m.groups):
-            name = f"grp{i}"
-            self.group_columns[(None, group.name)] = col(name)
-            group_cols.append((name, limit_expr(self._sum(group.rules), group.min, group.max)))
-            total = add(total, col(name))
-        for rule in m.rules:
-            total = add(total, col(self.rule_columns[id(rule)]))
-        for rule in (m.account.rules if m.account else ()):
-            total = add(total, col(self.rule_columns[id(rule)]))
-        self.layers.extend("group_scores", group_cols + [("__total", total)])
+            self.group_columns[(None, group.name)] = col(f"grp{i}")
+            group_sums.append((f"grp{i}", self._points(group.rules), self._limit(group)))
+        self.campaign_columns = {}
+        for c_index, campaign in enumerate(m.campaigns):
+            groups = self.campaign_columns[campaign.name] = {}
+            for g_index, group in enumerate(campaign.groups):
+                groups[(campaign.name, group.name)] = col(f"c{c_index}g{g_index}")
+                group_sums.append((f"c{c_index}g{g_index}", self._points(group.rules), self._limit(group)))
+        self.layers.sums("group_scores", group_sums)
+        total = [col(f"grp{i}") for i in range(len(m.groups))] + self._points(m.rules)
+        total += self._points(m.account.rules if m.account else ())
+        parts = [(f"c{c_index}part", list(groups.values()) + self._points(campaign.rules), None)
+                 for c_index, (campaign, groups) in enumerate(zip(m.campaigns, self.campaign_columns.values()))]
+        self.layers.sums("total_scores", [("__total", total, None)] + parts)
 
         low, high = m.clamp if m.clamp is not None else (None, None)
         disq = [(f"dq{i}", holds(self.visit(s.condition, Scope(self)))) for i, s in enumerate(m.disqualify)]
@@ -590,21 +603,7 @@ class QueryBuilder(NodeVisitor):
 
         scope = Scope(self, score=col("__final"), groups=dict(self.group_columns))
         stages = [(f"q{i}", holds(self.visit(s.condition, scope))) for i, s in enumerate(m.qualify)]
-        camp_cols = []
-        self.campaign_columns = {}
-        for c_index, campaign in enumerate(m.campaigns):
-            part = num(0.0)
-            groups = {}
-            for g_index, group in enumerate(campaign.groups):
-                name = f"c{c_index}g{g_index}"
-                groups[(campaign.name, group.name)] = col(name)
-                camp_cols.append((name, limit_expr(self._sum(group.rules), group.min, group.max)))
-                part = add(part, col(name))
-            for rule in campaign.rules:
-                part = add(part, col(self.rule_columns[id(rule)]))
-            camp_cols.append((f"c{c_index}part", part))
-            self.campaign_columns[campaign.name] = groups
-        self.layers.extend("stages", stages + camp_cols)
+        self.layers.extend("stages", stages)
 
         campaign_scores = []
         for c_index, campaign in enumerate(m.campaigns):
@@ -620,20 +619,17 @@ class QueryBuilder(NodeVisitor):
                 campaign_stages.append((f"c{c_index}q{s_index}", holds(self.visit(stage.condition, cscope))))
         self.layers.extend("campaign_stages", campaign_stages)
 
-    def _sum(self, rules) -> exp.Expression:
-        out = num(0.0)
-        for rule in rules:
-            out = add(out, col(self.rule_columns[id(rule)]))
-        return out
+    def _points(self, rules) -> list:
+        """The rules' points columns, in their order."""
+        return [col(self.rule_columns[id(rule)]) for rule in rules]
+
+    @staticmethod
+    def _limit(group):
+        return lambda value: limit_expr(value, group.min, group.max)
 
     def disqualified(self) -> exp.Expression:
         flags = [col(f"dq{i}") for i in range(len(self.model.disqualify))]
-        if not flags:
-            return exp.false()
-        out = flags[0]
-        for f in flags[1:]:
-            out = or_(out, f)
-        return out
+        return or_(*flags) if flags else exp.false()
 
     def tier_expr(self, tiers, score, disqualified=None, render=str) -> exp.Expression:
         """The tier's name (as `render` writes it) for a score."""
@@ -643,21 +639,25 @@ class QueryBuilder(NodeVisitor):
             whens.insert(0, (disqualified, lit(render(tiers.names[0]))))
         return case(*whens, default=lit(render(tiers.names[0])))
 
-    def tag_pairs(self, rules: list) -> list:
-        """(condition, tag) for the tags of the rules that contributed, in the order of the first
-        rule giving each."""
-        pairs = []
-        for i, rule in enumerate(rules):
-            if rule.tag is None:
-                continue
-            fired = exp.NEQ(this=col(self.rule_columns[id(rule)]), expression=num(0.0))
-            earlier = [exp.NEQ(this=col(self.rule_columns[id(r)]), expression=num(0.0))
-                       for r in rules[:i] if r.tag == rule.tag]
-            cond = fired
-            for e in earlier:
-                cond = and_(cond, not_(e))
-            pairs.append((cond, rule.tag))
-        return pairs
+    def first_tags(self) -> None:
+        """For each tag of a scope, the index of the scope's first rule that gave it (NULL: none did),
+        as one flat CASE: so a rule's condition in `tag_pairs` is small however many rules share a tag."""
+        columns, self.tag_firsts = [], {}
+        scopes = [(None, "tg")] + [(c.name, f"c{i}tg") for i, c in enumerate(self.model.campaigns)]
+        for scope, prefix in scopes:
+            rules = self._scope_rules(scope)
+            for k, tag in enumerate(dict.fromkeys(r.tag for r in rules if r.tag is not None)):
+                fired = [(exp.NEQ(this=col(self.rule_columns[id(r)]), expression=num(0.0)), exp.Literal.number(i))
+                         for i, r in enumerate(rules) if r.tag == tag]
+                columns.append((f"{prefix}{k}", case(*fired)))
+                self.tag_firsts[(scope, tag)] = f"{prefix}{k}"
+        self.layers.extend("first_tags", columns)
+
+    def tag_pairs(self, scope: str | None) -> list:
+        """(condition, tag) for the tags of the scope's rules that contributed, in the order of the
+        first rule giving each."""
+        return [(exp.EQ(this=col(self.tag_firsts[(scope, r.tag)]), expression=exp.Literal.number(i)), r.tag)
+                for i, r in enumerate(self._scope_rules(scope)) if r.tag is not None]
 
     def result_parts(self, render=str) -> dict:
         """Every part of a result (INTERFACE.md §5) as an expression; lists as (condition, name)
@@ -674,7 +674,7 @@ class QueryBuilder(NodeVisitor):
                             for t in m.group_tiers},
             "qualified": [(and_(not_dq, col(f"q{i}")), s.name) for i, s in enumerate(m.qualify)],
             "disqualified": [(col(f"dq{i}"), s.name) for i, s in enumerate(m.disqualify)],
-            "tags": self.tag_pairs(self._scope_rules(None)),
+            "tags": self.tag_pairs(None),
             "campaigns": {},
             "clamped": exp.NEQ(this=col("__final"), expression=col("__total")),
         }
@@ -689,7 +689,7 @@ class QueryBuilder(NodeVisitor):
                 "groups": {g.name: groups[(campaign.name, g.name)] for g in campaign.groups},
                 "group_tiers": {t.group: self.tier_expr(t, groups[(campaign.name, t.group)], render=render)
                                 for t in campaign.group_tiers},
-                "tags": self.tag_pairs(self._scope_rules(campaign.name)),
+                "tags": self.tag_pairs(campaign.name),
             }
         return parts
 

@@ -1823,6 +1823,18 @@ WITH "raw_leads" AS (
       THEN 2
     END AS "arm26"
   FROM "accounts_joined"
+), "first_tags" AS (
+  SELECT
+    *,
+    CASE
+      WHEN "r15" <> CAST(0.0 AS DOUBLE)
+      THEN 15
+      WHEN "r20" <> CAST(0.0 AS DOUBLE)
+      THEN 20
+      WHEN "r30" <> CAST(0.0 AS DOUBLE)
+      THEN 30
+    END AS "tg0"
+  FROM "rule_points"
 ), "group_scores" AS (
   SELECT
     *,
@@ -1928,6 +1940,27 @@ WITH "raw_leads" AS (
         ) + "r22"
       ) + "r23"
     END AS "grp1",
+    CASE
+      WHEN (
+        (
+          CAST(0.0 AS DOUBLE) + "r32"
+        ) + "r33"
+      ) < CAST(0.0 AS DOUBLE)
+      THEN CAST(0.0 AS DOUBLE)
+      WHEN (
+        (
+          CAST(0.0 AS DOUBLE) + "r32"
+        ) + "r33"
+      ) > CAST(15.0 AS DOUBLE)
+      THEN CAST(15.0 AS DOUBLE)
+      ELSE (
+        CAST(0.0 AS DOUBLE) + "r32"
+      ) + "r33"
+    END AS "c0g0"
+  FROM "first_tags"
+), "total_scores" AS (
+  SELECT
+    *,
     (
       (
         (
@@ -1946,8 +1979,13 @@ WITH "raw_leads" AS (
           ) + "r28"
         ) + "r29"
       ) + "r30"
-    ) + "r31" AS "__total"
-  FROM "rule_points"
+    ) + "r31" AS "__total",
+    (
+      (
+        CAST(0.0 AS DOUBLE) + "c0g0"
+      ) + "r34"
+    ) + "r35" AS "c0part"
+  FROM "group_scores"
 ), "totals" AS (
   SELECT
     *,
@@ -1959,7 +1997,7 @@ WITH "raw_leads" AS (
       ELSE "__total"
     END AS "__final",
     CASE WHEN "dom0" IN ('rival.com') THEN TRUE ELSE FALSE END AS "dq0"
-  FROM "group_scores"
+  FROM "total_scores"
 ), "stages" AS (
   SELECT
     *,
@@ -1972,29 +2010,7 @@ WITH "raw_leads" AS (
       )
       THEN TRUE
       ELSE FALSE
-    END AS "q1",
-    CASE
-      WHEN (
-        (
-          CAST(0.0 AS DOUBLE) + "r32"
-        ) + "r33"
-      ) < CAST(0.0 AS DOUBLE)
-      THEN CAST(0.0 AS DOUBLE)
-      WHEN (
-        (
-          CAST(0.0 AS DOUBLE) + "r32"
-        ) + "r33"
-      ) > CAST(15.0 AS DOUBLE)
-      THEN CAST(15.0 AS DOUBLE)
-      ELSE (
-        CAST(0.0 AS DOUBLE) + "r32"
-      ) + "r33"
-    END AS "c0g0",
-    (
-      (
-        CAST(0.0 AS DOUBLE) + "c0g0"
-      ) + "r34"
-    ) + "r35" AS "c0part"
+    END AS "q1"
   FROM "totals"
 ), "campaign_scores" AS (
   SELECT
@@ -2039,36 +2055,7 @@ SELECT
   ) AS "qualified",
   RTRIM(CASE WHEN "dq0" THEN 'competitor;' ELSE '' END, ';') AS "disqualified",
   RTRIM(
-    CASE WHEN "r15" <> CAST(0.0 AS DOUBLE) THEN 'priority;' ELSE '' END || CASE
-      WHEN (
-        "r20" <> CAST(0.0 AS DOUBLE)
-      )
-      AND (
-        NOT (
-          "r15" <> CAST(0.0 AS DOUBLE)
-        )
-      )
-      THEN 'priority;'
-      ELSE ''
-    END || CASE
-      WHEN (
-        (
-          "r30" <> CAST(0.0 AS DOUBLE)
-        )
-        AND (
-          NOT (
-            "r15" <> CAST(0.0 AS DOUBLE)
-          )
-        )
-      )
-      AND (
-        NOT (
-          "r20" <> CAST(0.0 AS DOUBLE)
-        )
-      )
-      THEN 'priority;'
-      ELSE ''
-    END,
+    CASE WHEN "tg0" = 15 THEN 'priority;' ELSE '' END || CASE WHEN "tg0" = 20 THEN 'priority;' ELSE '' END || CASE WHEN "tg0" = 30 THEN 'priority;' ELSE '' END,
     ';'
   ) AS "tags",
   "grp0" AS "group.fit",
