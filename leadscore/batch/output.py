@@ -8,7 +8,7 @@ import sys
 import attrs
 
 from .io import CsvWriter, JsonlWriter, ParquetWriter
-from .io.atomic import AtomicTarget
+from .io.atomic import AtomicTarget, WholeOrNothing
 from ..runtime.resultjson import ResultLines
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -70,7 +70,7 @@ def rounded(result, decimals: int | None):
 PARQUET_TYPES = {"score": "number", "qualified": "list", "disqualified": "list", "tags": "list"}
 
 
-class ResultWriter:
+class ResultWriter(WholeOrNothing):
     """Writes results in one of FORMATS to a path, or to standard output.
 
     A path is written atomically (io/atomic.py): `close()` puts the finished
@@ -156,12 +156,3 @@ class ResultWriter:
                 self._stream.close()
             finally:
                 self._target.discard()
-
-    def __enter__(self) -> "ResultWriter":
-        return self
-
-    def __exit__(self, exc_type, *exc) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()

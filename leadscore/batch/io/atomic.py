@@ -22,9 +22,9 @@ import errno
 import os
 import secrets
 import stat
-from typing import IO, Iterator
+from typing import IO, Iterator, Self
 
-__all__ = ["AtomicTarget", "atomic_output", "is_temporary"]
+__all__ = ["AtomicTarget", "WholeOrNothing", "atomic_output", "is_temporary"]
 
 TEMP_SUFFIX = ".tmp"
 
@@ -96,6 +96,20 @@ class AtomicTarget:
         if not self.in_place:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.temp)
+
+
+class WholeOrNothing:
+    """A writer used as `with writer:` — `close()` (its output put in place) when the block ends
+    normally, `abort()` (an existing target left as it was) when it raises. The writer defines both."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ import os
 from decimal import Decimal
 from typing import Any
 
-from .atomic import AtomicTarget
+from .atomic import AtomicTarget, WholeOrNothing
 from .readers import BadRow, WriteError, _os_reason
 
 __all__ = ["RejectsWriter", "json_default"]
@@ -48,7 +48,7 @@ def _dumps(record: dict) -> str:
         return json.dumps(record, ensure_ascii=False, default=json_default)
 
 
-class RejectsWriter:
+class RejectsWriter(WholeOrNothing):
     """Writes rejected rows as JSON Lines; with ``path`` None it only counts them.
 
     The file is written atomically (atomic.py): ``close()`` replaces an
@@ -106,15 +106,6 @@ class RejectsWriter:
         if self._file is not None:
             self._file.close()
             self._target.discard()
-
-    def __enter__(self) -> "RejectsWriter":
-        return self
-
-    def __exit__(self, exc_type, *exc) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def __repr__(self) -> str:
         return f"RejectsWriter({self.path!r}, count={self.count})"

@@ -25,7 +25,7 @@ import os
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
-from .atomic import AtomicTarget
+from .atomic import AtomicTarget, WholeOrNothing
 from .readers import WriteError, _import_pyarrow_parquet, _os_reason
 from .rejects import json_default
 
@@ -183,7 +183,7 @@ def _infer(value: Any) -> str | None:
     return "text"
 
 
-class ParquetWriter:
+class ParquetWriter(WholeOrNothing):
     """Records to a Parquet file, ``batch_size`` rows per row group.
 
     Column types: ``types`` maps a column to one of ``text``, ``number``
@@ -332,12 +332,3 @@ class ParquetWriter:
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.close()
-
-    def __enter__(self) -> "ParquetWriter":
-        return self
-
-    def __exit__(self, exc_type, *exc) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
