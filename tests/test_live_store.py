@@ -330,3 +330,14 @@ def test_a_field_change_names_only_the_values_that_changed_as_json(tmp_path):
         causes = [entry["cause"] for entry in store.history("L1")]
     assert causes == [{"kind": "fields", "names": ["email", "employees", "x", "y"]},
                       {"kind": "fields", "names": ["employees", "y"]}]      # NaN is NaN; "1" is not 1
+
+
+def test_put_fields_with_a_whole_number_id_answers_its_result(tmp_path):
+    """An id given as the JSON integer 17 is the id "17" (INTERFACE.md §3), written and read back alike."""
+    store = Store.open(f"sqlite:///{tmp_path / 'n.db'}", now="2026-11-20T00:00:00Z")
+    try:
+        store.set_model('field title: text\nrule r: +5 when title == "vp"\n', "m.score")
+        line = store.put_fields(17, {"title": "VP"})
+        assert json.loads(line)["id"] == "17" and json.loads(line)["score"] == 5.0
+    finally:
+        store.close()

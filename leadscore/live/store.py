@@ -230,8 +230,9 @@ class Store:
         report = self.write([(lead_id, fields, merge)], (), now)
         if report.rejected:
             raise StoreError(report.rejected[0][1])
+        stored_id, _ = read_id(lead_id)       # the id as the write read it (17 is "17")
         return self._read(lambda c: c.execute(select(t.leads.c.result).where(
-            t.leads.c.lead_id == lead_id.strip())).scalar())
+            t.leads.c.lead_id == stored_id)).scalar())
 
     def write(self, leads: Iterable, events: Iterable, now=None, *, id_column: str = "id",
               lead_column: str = "lead_id") -> IngestReport:
