@@ -1,0 +1,170 @@
+"""The printed `--dialect postgres` query run on a real PostgreSQL server (issue 17 point 2).
+
+For every shipped example and a sample of generated models
+(tests/strategies.py), the leads and events files are loaded as text tables
+into the server of tests/pgserver.py, the query `leadscore sql MODEL
+--dialect postgres --now NOW` prints is run, and each lead's row is compared
+with `score --format csv` of the Python runtime on the same files (the
+printed query drops warnings, docs/sql.md). A model the dialect refuses is
+skipped, its refusal checked to be one line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, Phase, given, settings
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+psycopg = pytest.importorskip("psycopg")
+pytest.importorskip("sqlglot")
+
+import strategies as S  # noqa: E402
+
+from leadscore.cli import main  # noqa: E402
+from leadscore.dsl import analyze_file  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+NOW = "2026-11-20T00:00:00Z"
+
+# example → (leads, events, the leads' id column); files without an id get one (their row number)
+SHIPPED = {
+    "b2b.score": ("b2b/leads.csv", "b2b/events.csv", "id"),
+    "saas.score": ("b2b/leads.csv", "b2b/events.csv", "id"),
+    "x-education.score": ("data/x-education-sample.csv", None, "Prospect ID"),
+    "bank-marketing.score": ("data/bank-marketing-sample.csv", None, None),
+}
+
+
+def run(*args) -> tuple:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def pg(postgres_server):
+    with psycopg.connect(postgres_server.new_database("sqltest"), autocommit=True) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        yield con
+
+
+def write_csv(path: Path, header: list, rows: list) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def load(con, name: str, path: Path, needed: list) -> None:
+    """The CSV file as a table of text columns named by its header, plus the `needed` columns it
+    lacks, all NULL (the query reads every column the model declares; docs/sql.md)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    con.execute(f"DROP TABLE IF EXISTS {quoted(name)}")
+    con.execute(f"CREATE TABLE {quoted(name)} (" + ", ".join(f"{quoted(h)} text" for h in header) + ")")
+    with con.cursor().copy(f"COPY {quoted(name)} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+        copy.write(path.read_bytes())
+    for column in dict.fromkeys(c for c in needed if c not in header):
+        con.execute(f"ALTER TABLE {quoted(name)} ADD COLUMN {quoted(column)} text")
+
+
+def assert_postgres_scores_like_python(con, model: Path, leads: Path, events: Path, id_column: str = "id") -> None:
+    code, sql, err = run("sql", model, "--dialect", "postgres", "--now", NOW, "--id-column", id_column)
+    if code != 0:                   # refused for postgres: one line, never a wrong query
+        assert "cannot write this model for postgres" in err and len(err.strip().splitlines()) == 1, err
+        return
+    code, out, err = run("score", model, "--leads", leads, "--events", events, "--now", NOW,
+                         "--id-column", id_column, "--format", "csv")
+    assert code in (0, 1), err                  # 1: some rows rejected; the others are scored
+    expected = list(csv.DictReader(io.StringIO(out)))
+    checked = analyze_file(str(model)).model
+    load(con, "leads", leads, [id_column, *(f.column for f in checked.fields)])
+    load(con, "events", events, ["lead_id", "type", "at", *(a.column for e in checked.events for a in e.attributes)])
+    cursor = con.execute(sql)
+    columns = [d.name for d in cursor.description]
+    rows = {r[0]: dict(zip(columns, r)) for r in cursor.fetchall()}
+    assert sorted(rows) == sorted(want["id"] for want in expected), model.read_text()
+    for want in expected:
+        got = rows[want["id"]]
+        for column, text in want.items():
+            if column == "warnings":
+                continue
+            value = got[column]
+            shown = "" if value is None else (repr(value) if isinstance(value, float) else str(value))
+            assert shown == text, (want["id"], column, shown, text, model.read_text())
+
+
+def copy_with_ids(source: Path, target: Path) -> None:
+    """The leads file with an `id` column (the row's number) in front; `,` as its delimiter."""
+    text = source.read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";" if ";" in text.splitlines()[0] else ","))
+    write_csv(target, ["id", *rows[0]], [[str(n), *row] for n, row in enumerate(rows[1:], start=1)])
+
+
+@pytest.mark.parametrize("example", sorted(SHIPPED))
+def test_postgres_runs_the_printed_query_of_every_example(example, pg, tmp_path):
+    leads, events, id_column = SHIPPED[example]
+    leads = EXAMPLES / leads
+    if id_column is None:
+        copy_with_ids(leads, tmp_path / "leads.csv")
+        leads, id_column = tmp_path / "leads.csv", "id"
+    events = EXAMPLES / events if events else tmp_path / "events.csv"
+    if not events.exists():
+        write_csv(events, ["lead_id", "type", "at"], [])
+    assert_postgres_scores_like_python(pg, EXAMPLES / example, leads, events, id_column)
+
+
+def as_text(value) -> str:
+    """A generated raw value as CSV text (both sides read the same file)."""
+    return "" if value is None else str(value)
+
+
+# Known gap: Postgres has no TRY_CAST, and a date of the right shape but not in the calendar
+# (`2026-13-01`, `2026-02-30`) stops the whole query (DatetimeFieldOverflow) where Python reads it
+# as unknown with a warning. Until the staging checks the calendar, that error is expected.
+@pytest.mark.xfail(raises=psycopg.errors.DataError, strict=False,
+                   reason="an impossible calendar date stops the Postgres query (no TRY_CAST)")
+@settings(max_examples=int(os.environ.get("PG_EXAMPLES", 25)), deadline=None, database=None,
+          phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+@given(S.cases(max_leads=4, max_rules=8, max_events=8))
+def test_postgres_agrees_with_python_on_generated_models(pg, tmp_path_factory, case):
+    gen, pairs = case
+    folder = tmp_path_factory.mktemp("pg")
+    model = Path(S.LIST_DIR) / f"{folder.name}.score"         # beside the list files the model reads
+    model.write_text(gen.text, encoding="utf-8")
+    fields = list(dict.fromkeys(f.column for f in gen.schema.fields))
+    attributes = list(dict.fromkeys(column for e in gen.schema.events for _, _, column in e.attributes
+                                    if column not in ("lead_id", "type", "at")))
+    lead_rows, event_rows = [], []
+    for n, (lead, events) in enumerate(pairs):
+        lead_rows.append([f"L{n}", *[as_text(lead.get(c)) for c in fields]])
+        for event in events:
+            if isinstance(event, dict):
+                event_rows.append([f"L{n}", as_text(event.get("type")), as_text(event.get("at")),
+                                   *[as_text(event.get(c)) for c in attributes]])
+    if any("\x00" in value for row in lead_rows + event_rows for value in row):
+        return                      # PostgreSQL text cannot hold U+0000 (docs/sql.md)
+    write_csv(folder / "leads.csv", ["id", *fields], lead_rows)
+    write_csv(folder / "events.csv", ["lead_id", "type", "at", *attributes], event_rows)
+    assert_postgres_scores_like_python(pg, model, folder / "leads.csv", folder / "events.csv")
+
+
+def test_a_nul_in_a_model_is_refused_for_postgres(tmp_path):
+    model = tmp_path / "nul.score"
+    model.write_text('field x: text\nrule r: +1 when x == "a\\u0000b"\n')
+    code, out, err = run("sql", model, "--dialect", "postgres")
+    assert code == 1 and not out
+    assert err.strip().splitlines() == [f"error: {model}: cannot write this model for postgres: a text with the "
+                                        "character U+0000 cannot be run on postgres: PostgreSQL text cannot hold U+0000"]
