@@ -246,7 +246,6 @@ def test_duckdb_engine_reads_json_lines_events(tmp_path):
     assert_same_run(score_with("duckdb", *paths, tmp_path), score_with("python", *paths, tmp_path))
 
 
-@pytest.mark.skipif(not (SHARED / "uci-bank-marketing").exists(), reason="../shared/data not present")
 @pytest.mark.parametrize("typed_events", [False, True])
 def test_duckdb_engine_reads_parquet_like_python(typed_events, tmp_path):
     """Parquet files with text columns are read by DuckDB itself; one with typed columns (here a
@@ -278,6 +277,7 @@ def test_duckdb_engine_words_unreadable_files_as_python_does(tmp_path):
         assert results[0][2] == results[1][2] and results[0][2].startswith("error: cannot read")
 
 
+@pytest.mark.skipif(not (SHARED / "uci-bank-marketing").exists(), reason="../shared/data not present")
 def test_duckdb_engine_agrees_on_the_real_bank_data(tmp_path):
     paths = (EXAMPLES / "bank-marketing.score", SHARED / "uci-bank-marketing/bank-additional-full.csv", None)
     assert_same_run(score_with("duckdb", *paths, tmp_path, "--line-ids"),
