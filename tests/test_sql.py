@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlrows import assert_rows_match_csv  # tests/ is on sys.path (conftest.py)
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -161,14 +162,7 @@ def test_duckdb_runs_the_printed_query_over_raw_files(model, tmp_path):
     expected = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == len(expected) == 300
     assert set(expected[0]) - set(columns) == {"warnings"}     # the printed query drops them (docs/sql.md)
-    for want in expected:
-        got = rows[want["id"]]
-        for column, text in want.items():
-            if column == "warnings":
-                continue
-            value = got[column]
-            shown = "" if value is None else (repr(value) if isinstance(value, float) else str(value))
-            assert shown == text, (want["id"], column, shown, text)
+    assert_rows_match_csv(rows, expected)
 
 
 # ---- refusals ------------------------------------------------------------------------

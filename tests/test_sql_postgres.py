@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlrows import assert_rows_match_csv  # tests/ is on sys.path (conftest.py)
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 
@@ -96,14 +97,7 @@ def assert_postgres_scores_like_python(con, model: Path, leads: Path, events: Pa
     columns = [d.name for d in cursor.description]
     rows = {r[0]: dict(zip(columns, r)) for r in cursor.fetchall()}
     assert sorted(rows) == sorted(want["id"] for want in expected), model.read_text()
-    for want in expected:
-        got = rows[want["id"]]
-        for column, text in want.items():
-            if column == "warnings":
-                continue
-            value = got[column]
-            shown = "" if value is None else (repr(value) if isinstance(value, float) else str(value))
-            assert shown == text, (want["id"], column, shown, text, model.read_text())
+    assert_rows_match_csv(rows, expected, model.read_text())
 
 
 def copy_with_ids(source: Path, target: Path) -> None:
