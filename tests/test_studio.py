@@ -4,6 +4,8 @@ recomputes, explanations that sum to the score, the atomic save, the command's r
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +20,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from leadscore.batch.io import atomic  # noqa: E402
 from leadscore.dsl.format import format_source  # noqa: E402
 from leadscore.runtime.model import now_us  # noqa: E402
 from leadscore.studio import analysis  # noqa: E402
@@ -117,6 +120,27 @@ def test_save_refused_leaves_the_file(b2b):
     with pytest.raises(SaveRefused):
         b2b.save("model \"x\"\nrule a: +1 when nothing_declared")
     assert Path(b2b.model_path).read_bytes() == before
+
+
+def _disk_full(*_args):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("fail", ["write", "commit"])
+def test_a_failed_save_leaves_the_old_file_and_no_temporary(client, b2b, monkeypatch, fail):
+    """The save is batch/io/atomic.py's: a disk that fills while writing, or a commit stopped
+    (a signal, leadscore/cli/signals.py), leaves the old file as it was and nothing beside it."""
+    path = Path(b2b.model_path)
+    before = path.read_bytes()
+    if fail == "write":
+        monkeypatch.setattr(os, "fsync", _disk_full)
+    else:
+        monkeypatch.setattr(atomic, "commit_guards", [_disk_full])
+    edit = b2b.saved_text().replace("rule demo: +30 when", "rule demo: +31 when")
+    refused = client.post("/api/save", json={"text": edit})
+    assert refused.status_code == 422 and "No space left" in refused.json()["error"]
+    assert path.read_bytes() == before
+    assert not [p.name for p in path.parent.iterdir() if atomic.is_temporary(p.name)]
 
 
 def test_the_backtest_follows_the_outcome_column():

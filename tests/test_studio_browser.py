@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from leadscore.batch.io.atomic import is_temporary
 from leadscore.dsl import analyze
 from leadscore.dsl.format import format_source
 
@@ -231,7 +232,7 @@ def test_edit_explain_compare_save(page, workdir):
     assert on_disk == editor == format_source(on_disk)
     assert "rule demo: +10 when any demo_request" in on_disk
     assert analyze(on_disk, "b2b.score", workdir).model is not None
-    assert not [p for p in workdir.iterdir() if p.name.startswith(".studio-")]
+    assert not [p for p in workdir.iterdir() if is_temporary(p.name)]
 
 
 def test_keystroke_to_histogram(page):

@@ -4,10 +4,10 @@ its `.tests` file, and saving an edit back atomically."""
 from __future__ import annotations
 
 import os
-import tempfile
 
 import attrs
 
+from ..batch.io.atomic import atomic_output
 from ..dsl import Analysis, analyze
 from ..dsl.format import format_source
 from ..testing.check import default_tests_path
@@ -65,28 +65,13 @@ class Workspace:
     def save(self, text: str) -> str:
         """Re-validate `text`, lay it out as `leadscore fmt` does and write it; the text written.
 
-        The file is replaced in one step (a temporary file beside it, then
-        `os.replace`), so a crash leaves the old file or the new one, never half."""
+        The file is replaced whole or not at all, as every file a command writes
+        (leadscore/batch/io/atomic.py): a failed write leaves the old file as it was."""
         analysis = self.analyze(text)
         if analysis.errors:
             raise SaveRefused(analysis)
         formatted = format_source(text, self.model_path)
-        write_atomically(self.model_path, formatted)
+        with atomic_output(self.model_path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(formatted)
         return formatted
 
-
-def write_atomically(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
-    handle, temporary = tempfile.mkstemp(prefix=".studio-", suffix=".score.tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
