@@ -21,6 +21,7 @@ import contextlib
 import gc
 import time
 from array import array
+from functools import partial
 from typing import Iterator
 
 import attrs
@@ -31,7 +32,8 @@ from .eventstore import EventStore, HeldLeads
 from .io import BadRow, ReadError, Row, detect_format, read_rows
 from ..runtime.model import Model
 from ..runtime.resultjson import ResultLines
-from ..runtime.schema import AFTER_NOW, REJECTED, UNDECLARED, EventProblem, Lead, sort_events, strict_rejection
+from ..runtime.schema import (AFTER_NOW, REJECTED, UNDECLARED, USED, EventProblem, Lead, sort_events,
+                              strict_rejection)
 from ..runtime.scoring import Account, AccountPart, account_key, account_part
 from ..runtime.scoring import score as score_lead
 from ..runtime.values import format_time
@@ -367,10 +369,8 @@ class Batch:
 
         `orders` keeps the order of its events for the next build (None: it is built once)."""
         members = held.members(number)
-        if len(members) == 1:
-            return Account(held.keys[number], [lead], lead.events)
-        leads = [lead if member == position else held.lead(member, member=True) for member in members]
-        return Account(held.keys[number], leads, self.account_events(held, number, members, index, orders))
+        return account_for(held.keys[number], members, position, lead, partial(held.lead, member=True),
+                           lambda: self.account_events(held, number, members, index, orders))
 
     def account_events(self, held: HeldLeads, number: int, members: list, index: EventStore | None,
                        orders: dict | None) -> list:
@@ -486,6 +486,104 @@ class Batch:
                     tick(self.summary.leads_scored + counts["leads_scored"])
                     for name, value in counts.items():
                         setattr(self.summary, name, getattr(self.summary, name) + value)
+
+
+def account_for(key, members: list, position: int, lead: Lead, member_lead, events) -> Account:
+    """The account of `key` as its lead at `position` (`lead`, with its events and warnings) is
+    scored with: every lead of it in input order (`members`, positions), the others as
+    `member_lead(position)` gives them (without events or warnings), and `events()`, all their
+    events in canonical order. One decision for the batch and `score_leads`."""
+    if len(members) == 1:
+        return Account(key, [lead], lead.events)
+    return Account(key, [lead if member == position else member_lead(member) for member in members], events())
+
+
+# ---- a few leads held in memory -------------------------------------------------------
+
+
+def score_leads(model: Model, now: int, rows: list, events: list, rejects, keys: dict | None = None) -> dict:
+    """Lead id → ScoreResult of `rows` [(lead id, raw fields or None)], in input order, with
+    `events` [(lead id, raw row)] (every event of those leads, in input order): what `Batch`
+    gives for the same rows as JSON Lines (non-strict), without its file machinery.
+
+    For a few leads (the live store's write re-scores a lead and its account's other leads),
+    building a batch (event store, held leads, readers) costs more than scoring them; this
+    path reads each lead and event with the model's own readers and builds each account as
+    `score_held` does (`account_for`, `AccountPart`). The rows of every account among them
+    must all be given. An event the batch would reject goes to `rejects.reject(file, line,
+    reason, row)` (file `<events>`). `keys`, when given, gets each lead's account key (None:
+    none)."""
+    plan = model.plan
+    owned: dict = {}
+    for line, (lead_id, row) in enumerate(events, start=1):
+        owned.setdefault(lead_id, []).append((line, row))
+    leads = []
+    for line, (lead_id, fields) in enumerate(rows, start=1):
+        lead = model.read_lead(fields or {}, lead_id, line)
+        lead.events = sort_events(_typed_events(model, now, owned.get(lead_id, ()), lead.warnings, rejects))
+        leads.append(lead)
+    if plan.account_key is None:
+        return {lead.id: score_lead(plan, lead, now) for lead in leads}
+    return _score_accounts(plan, now, leads, {} if keys is None else keys)
+
+
+def _typed_events(model: Model, now: int, rows, warnings: list, rejects) -> list:
+    """A lead's used events (typed, input order); their attribute warnings appended to `warnings`."""
+    fate_of, events = model.event_reader.fate, []
+    for line, row in rows:
+        fate, event, reason, found = fate_of(row, now)
+        if fate is USED:
+            warnings.extend(found)
+            events.append(event)
+        elif fate is REJECTED:
+            rejects.reject("<events>", line, f"event: {reason}", row)
+    return events
+
+
+def _score_accounts(plan, now: int, leads: list, found: dict) -> dict:
+    """Score leads of an account model: those with one key form an account, in input order.
+    `found` gets each lead's key."""
+    members: dict = {}
+    keys = []
+    for position, lead in enumerate(leads):
+        key = found[lead.id] = _key_of(plan, lead, now)
+        keys.append(key)
+        if key is not None:
+            members.setdefault(key, []).append(position)
+
+    def member(position: int) -> Lead:
+        lead = leads[position]
+        return Lead(lead.id, lead.values, lead.stripped, None, [], line=lead.line)
+
+    results, parts = {}, {}
+    for position, (lead, key) in enumerate(zip(leads, keys)):
+        if key is None:
+            results[lead.id] = score_lead(plan, lead, now)
+            continue
+        group = members[key]
+        account = None
+        if not plan.account_rules_shared or key not in parts:
+            account = account_for(key, group, position, lead, member,
+                                  lambda: sort_events([e for m in group for e in leads[m].events]))
+        if plan.account_rules_shared:
+            if key not in parts:
+                parts[key] = account_part(plan, lead, now, account)
+            results[lead.id] = score_lead(plan, lead, now, part=parts[key])
+        else:
+            results[lead.id] = score_lead(plan, lead, now, account)
+    return results
+
+
+def _key_of(plan, lead: Lead, now: int):
+    """The lead's account key, as `Batch.hold` finds it (it sees the lead's events only when
+    the key reads them)."""
+    if plan.key_reads_events:
+        return account_key(plan, lead, now)
+    events, lead.events = lead.events, []
+    try:
+        return account_key(plan, lead, now)
+    finally:
+        lead.events = events
 
 
 class _NoRejects:

@@ -2,9 +2,10 @@
 
 The live promise (LIVE.md §1) is that a stored lead scores exactly as the
 same data given to `leadscore score` as JSON Lines. So the store never
-scores by itself: it hands the raw rows it holds to `batch.batch.Batch`
-as in-memory sources, and writes each result as `score` does
-(`ResultLines`, or the explained record through `JsonlWriter`).
+scores by itself: it hands the raw rows it holds to the batch's own path
+for leads held in memory (`batch.batch.score_leads`: the model's readers,
+accounts built as the batch builds them), and writes each result as
+`score` does (`ResultLines`, or the explained record through `JsonlWriter`).
 
 The rows are the comparison files of §1: leads ordered by lead id (a lead
 known only by its events is a row with only its id), events in the order the
@@ -16,14 +17,10 @@ in the whole store.
 from __future__ import annotations
 
 from ..runtime import scoring
-from ..batch.batch import Batch
-from ..batch.io import JsonlWriter, Row
+from ..batch.batch import score_leads
+from ..batch.io import JsonlWriter
 from ..runtime.model import Model
 from ..runtime.resultjson import ResultLines
-
-#: the keys the store's rows name their lead by: no input column can be called this
-LEAD_KEY = "\u0000lead"
-LEADS, EVENTS = "<store leads>", "<store events>"
 
 
 class ScoringProblem(Exception):
@@ -38,18 +35,16 @@ class _Refuse:
         raise ScoringProblem(f"{bad.file}: row {bad.line}: {bad.reason}")
 
 
-def score_rows(model: Model, now: int, leads: list, events: list) -> dict:
+def score_rows(model: Model, now: int, leads: list, events: list, keys: dict | None = None) -> dict:
     """Lead id → ScoreResult for `leads` [(lead id, raw fields dict or None)], with `events`
-    [(lead id, raw row)] (every event of those leads, in store order; each row gets its lead id
-    under LEAD_KEY, so it is copied by no one)."""
-    lead_rows = [Row(line, {**(fields or {}), LEAD_KEY: lead_id})
-                 for line, (lead_id, fields) in enumerate(sorted(leads, key=_first), start=1)]
-    for lead_id, row in events:                     # rows of the store's own, decoded for this call
-        row[LEAD_KEY] = lead_id
-    event_rows = [Row(line, row) for line, (_lead_id, row) in enumerate(events, start=1)]
-    batch = Batch(model, now, _Refuse(), id_column=LEAD_KEY, event_lead_column=LEAD_KEY, keep_raw=False,
-                  sources={LEADS: lead_rows, EVENTS: event_rows})
-    return {result.id: result for result in batch.run(LEADS, EVENTS if event_rows else None)}
+    [(lead id, raw row)] (every event of those leads, in store order), scored as the batch
+    scores them in lead id order (`score_leads`). `keys`, when given, gets each lead's
+    account key as `account_key` gives it (None: none)."""
+    found = {} if keys is not None else None
+    results = score_leads(model, now, sorted(leads, key=_first), events, _Refuse(), found)
+    if keys is not None:
+        keys.update((lead_id, None if key is None else repr(key)) for lead_id, key in found.items())
+    return results
 
 
 def _first(pair):

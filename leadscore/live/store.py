@@ -338,13 +338,14 @@ class Store:
             model = stored.compiled
             scored = None if touched is None else self._scoring_set(c, model, role, touched, at)
             leads = self._leads(c, scored, role.result)
-            results = score_rows(model, at, [(i, f) for i, f, _ in leads], self._event_rows(c, scored))
+            keys: dict = {}
+            results = score_rows(model, at, [(i, f) for i, f, _ in leads], self._event_rows(c, scored), keys)
             line = self.line_writer(stored).line
             updates, entries = [], []
             now_column = (v.format_time(at),) if role.history else ()
-            for lead_id, fields, old in leads:
+            for lead_id, _fields, old in leads:
                 new = line(results[lead_id])
-                updates.append((new, account_key(model, lead_id, fields, at), *now_column, lead_id))
+                updates.append((new, keys.get(lead_id), *now_column, lead_id))
                 if role.history:
                     entry = hist.change(lead_id, old, new, cause or causes.get(lead_id) or _mate_cause(causes))
                     entries += [entry] if entry is not None else []
