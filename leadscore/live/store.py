@@ -60,6 +60,15 @@ class IngestReport:
 
 
 @attrs.frozen
+class Pending:
+    """A write checked by `Store.prepare`, waiting for `Store.commit`."""
+
+    field_writes: list          # [(lead id, fields, merge)]
+    checked: list               # [(lead id, event id, type, raw JSON)], each id once
+    report: IngestReport
+
+
+@attrs.frozen
 class _Role:
     """The active model or the shadow: where its results and account keys are kept."""
 
@@ -238,10 +247,28 @@ class Store:
               lead_column: str = "lead_id") -> IngestReport:
         """One transaction: lead field writes [(lead id, fields, merge)] and event rows, then the
         touched leads re-scored. A lead's `events` list is taken as its events (INTERFACE.md §3)."""
-        at = self.now(now)
+        pending = self.prepare(leads, events, id_column=id_column, lead_column=lead_column)
+        self.commit([pending], now)
+        return pending.report
+
+    def prepare(self, leads: Iterable, events: Iterable, *, id_column: str = "id",
+                lead_column: str = "lead_id") -> "Pending":
+        """A write checked and ready to commit (`commit`): its bad rows already in its report.
+        Raises StoreError for a lead write that cannot be done (the caller's mistake)."""
         report = IngestReport()
         field_writes, inline = _field_writes(list(leads), report)
         checked = _checked_events(list(events) + inline, id_column, lead_column, report)
+        report.leads = len(field_writes)
+        return Pending(field_writes, checked, report)
+
+    def commit(self, pendings: list, now=None) -> None:
+        """Commit these writes in one transaction, in order (a group commit: the service's
+        concurrent requests), and complete each one's report. An event id given by two of them
+        is accepted for the first and a duplicate for the rest, as if written one after the other;
+        a lead touched by several gets one re-score and one history entry with all their causes."""
+        at = self.now(now)
+        field_writes = [write for pending in pendings for write in pending.field_writes]
+        checked = [event for pending in pendings for event in pending.checked]
 
         def work(c):
             touched = sorted({lead_id for lead_id, _f, _m in field_writes} | {e[0] for e in checked})
@@ -254,11 +281,13 @@ class Store:
             for lead_id, event_id in accepted:
                 causes.setdefault(lead_id, {"kind": "events", "ids": []}).setdefault("ids", []).append(event_id)
             self._rescore(c, sorted(causes), causes, None, at)
-            return len(accepted)
-        report.accepted = self._write(work)
-        report.duplicates += len(checked) - report.accepted
-        report.leads = len(field_writes)
-        return report
+            return {event_id for _lead_id, event_id in accepted}
+        new = self._write(work)
+        for pending in pendings:
+            taken = [event_id for _lead_id, event_id, *_rest in pending.checked if event_id in new]
+            new.difference_update(taken)
+            pending.report.accepted = len(taken)
+            pending.report.duplicates += len(pending.checked) - len(taken)
 
     def _ensure_leads(self, c, lead_ids: list) -> None:
         Driver(c).values("INSERT INTO leads (lead_id, has_events) VALUES {} ON CONFLICT (lead_id) DO NOTHING",

@@ -30,7 +30,7 @@ from ..live.models import text_hash
 from ..live.rescoring import LineWriter, ScoringProblem, score_rows
 from ..runtime import values as v
 from ..runtime.model import InputError, now_us
-from . import errors, listing, segment
+from . import commits, errors, listing, segment
 from .auth import Guard, Tokens
 from .errors import Refusal
 from .metrics import CONTENT_TYPE_LATEST, Metrics
@@ -173,9 +173,10 @@ class Routes:
     def __init__(self, store: Store, settings: Settings, metrics: Metrics, deliverer):
         self.store, self.settings, self.metrics, self.deliverer = store, settings, metrics, deliverer
         # SQLite lets one writer in at a time and makes the others poll (sleeping up to 100 ms a try):
-        # queued on a lock in this process instead, the next write starts the moment one ends
+        # queued on a lock in this process instead, and the writes waiting committed together
         sqlite = store.engine.dialect.name == "sqlite"
         self.write_lock = threading.Lock() if sqlite else contextlib.nullcontext()
+        self.commits = commits.Grouped(store, self.write_lock) if sqlite else commits.Single(store)
         self.base_dir = os.path.dirname(os.path.abspath(settings.model_path)) if settings.model_path else os.getcwd()
 
     def mount(self, app: FastAPI) -> None:
@@ -218,8 +219,7 @@ class Routes:
     def post_events(self, events: list[Any] = Body(..., description="event objects: lead_id, type, at, "
                                                                        "attributes, optional id")) -> dict:
         """Store events and re-score their leads before answering (one transaction)."""
-        report = self._write("events", lambda: self.store.ingest_events(events))
-        return report.to_dict()
+        return self._write("events", (), events).to_dict()
 
     def post_segment(self, body: dict[str, Any] = Body(..., description="a Segment call or {\"batch\": [...]}")) -> dict:
         """Segment's `track`, `identify` and `batch` calls (see docs/live.md, "Segment")."""
@@ -227,7 +227,7 @@ class Routes:
             calls = segment.read(body, v.format_time(self.store.now()))
         except segment.SegmentError as problem:
             raise Refusal(422, str(problem)) from None
-        report = self._write("segment", lambda: self.store.write(calls.fields, calls.events))
+        report = self._write("segment", calls.fields, calls.events)
         rejected = sorted(calls.rejected + [(calls.event_index[i], reason) for i, reason in report.rejected])
         return {"accepted": report.accepted, "duplicates": report.duplicates,
                 "rejected": [{"index": i, "reason": r} for i, r in rejected],
@@ -242,19 +242,21 @@ class Routes:
         return self._fields(lead_id, fields, merge=True)
 
     def _fields(self, lead_id: str, fields: dict, merge: bool) -> Response:
-        report = self._write("leads", lambda: self.store.write([(lead_id, fields, merge)], ()))
+        report = self._write("leads", [(lead_id, fields, merge)], ())
         if report.rejected:
             raise Refusal(422, report.rejected[0][1], rejected=report.to_dict()["rejected"])
         return _line(self.store.stored_result(lead_id))
 
-    def _write(self, route: str, work):
-        """A write, timed and counted; the deliverer woken for the transitions it may have made."""
+    def _write(self, route: str, leads, events):
+        """A write (lead field writes, event rows) committed with the writes of concurrent requests
+        (`commits.py`), timed and counted; the deliverer woken for the transitions it may have made."""
         started = time.perf_counter()
         try:
-            with self.write_lock:
-                report = work()
+            pending = self.store.prepare(leads, events)
+            self.commits.commit(pending)
         except StoreError as problem:
             raise Refusal(_status(problem), str(problem)) from None
+        report = pending.report
         self.metrics.scoring.labels(route).observe(time.perf_counter() - started)
         self.metrics.count(report)
         if self.deliverer is not None:
