@@ -225,22 +225,7 @@ def map_points(tree: n.Model, change: Callable[[str, str, "int | None", n.Points
     `account`, `campaign NAME`, `campaign NAME/GROUP`). It returns the new
     value, or None to keep the points as they are.
     """
-    def points(scope, rule, arm, p):
-        value = change(scope, rule.name.id, arm, p)
-        if value is None or (value == p.value and type(value) is type(p.value)):
-            return p
-        return attrs.evolve(p, value=value, text=points_text(value))
-
-    def rule_of(rule: n.Rule, scope: str) -> n.Rule:
-        body = rule.body
-        if isinstance(body, n.TableBody):
-            arms = tuple(attrs.evolve(a, points=points(scope, rule, i, a.points)) for i, a in enumerate(body.arms))
-            body = attrs.evolve(body, arms=arms)
-        else:
-            body = attrs.evolve(body, points=points(scope, rule, None, body.points))
-        return attrs.evolve(rule, body=body)
-
-    return map_rules(tree, rule_of)
+    return PointsEdit(change).apply(tree)
 
 
 def map_caps(tree: n.Model, change: Callable[[str, str, bool, "float | int"], "float | int | None"]) -> n.Model:
@@ -250,16 +235,7 @@ def map_caps(tree: n.Model, change: Callable[[str, str, bool, "float | int"], "f
     False) and `max N per D` (`per` True) of a rule; it returns the new N,
     or None to keep it.
     """
-    def option_of(option, scope: str, rule: n.Rule):
-        if not isinstance(option, n.MaxOption):
-            return option
-        value = change(scope, rule.name.id, option.per is not None, option.limit.value)
-        return option if value is None else attrs.evolve(option, limit=_num(option.limit, value))
-
-    def rule_of(rule: n.Rule, scope: str) -> n.Rule:
-        return attrs.evolve(rule, options=tuple(option_of(o, scope, rule) for o in rule.options))
-
-    return map_rules(tree, rule_of)
+    return CapsEdit(change).apply(tree)
 
 
 def map_thresholds(tree: n.Model, change: Callable[[str, tuple, "float | int"], "float | int | None"]) -> n.Model:
@@ -272,65 +248,104 @@ def map_thresholds(tree: n.Model, change: Callable[[str, tuple, "float | int"], 
     `("qualify", NAME)`; `scope` is `global` or `campaign NAME`. It returns
     the new value, or None to keep it.
     """
-    def tiers_of(node: n.Tiers, scope: str) -> n.Tiers:
+    return ThresholdsEdit(change).apply(tree)
+
+
+class TreeEdit(NodeVisitor):
+    """A copy of a tree with some items replaced, every other node (and span) kept.
+
+    `item_<Node>(node, scope)` gives an item's replacement, `scope` being its
+    scope label as results write it (`global`, a group name, `account`,
+    `campaign NAME`, `campaign NAME/GROUP`). Here the blocks hand their items
+    on with their label and every other item is kept; an edit overrides the
+    handlers of the items it changes (`map_points`, `map_caps`, `map_thresholds`).
+    """
+
+    stage_name = "the tree edit"
+
+    def __init__(self, change: Callable):
+        self.change = change
+
+    def apply(self, tree: n.Model) -> n.Model:
+        return attrs.evolve(tree, items=self.items(tree.items, "global"))
+
+    def items(self, items: tuple, scope: str) -> tuple:
+        return tuple(self.dispatch("item", x, scope) for x in items)
+
+    def item_Group(self, node: n.Group, scope: str) -> n.Group:
+        label = node.name.id if scope == "global" else f"{scope}/{node.name.id}"
+        return attrs.evolve(node, rules=self.items(node.rules, label))
+
+    def item_Account(self, node: n.Account, _scope: str) -> n.Account:
+        return attrs.evolve(node, rules=self.items(node.rules, "account"))
+
+    def item_Campaign(self, node: n.Campaign, _scope: str) -> n.Campaign:
+        return attrs.evolve(node, items=self.items(node.items, f"campaign {node.name.id}"))
+
+    def keep(self, node, *_):
+        return node
+
+    item_ModelHeader = item_FieldDecl = item_EventDecl = item_ListDecl = item_ClampDecl = keep
+    item_Rule = item_Tiers = item_Qualify = item_Disqualify = keep
+
+
+class PointsEdit(TreeEdit):
+    """`map_points`: `points_<Body>(body, scope, rule)` gives a rule's body with its points changed."""
+
+    def item_Rule(self, node: n.Rule, scope: str) -> n.Rule:
+        return attrs.evolve(node, body=self.dispatch("points", node.body, scope, node))
+
+    def points_ConditionBody(self, body, scope: str, rule: n.Rule):
+        return attrs.evolve(body, points=self.points(scope, rule, None, body.points))
+
+    points_EachBody = points_ConditionBody
+
+    def points_TableBody(self, body: n.TableBody, scope: str, rule: n.Rule) -> n.TableBody:
+        arms = tuple(attrs.evolve(a, points=self.points(scope, rule, i, a.points)) for i, a in enumerate(body.arms))
+        return attrs.evolve(body, arms=arms)
+
+    def points(self, scope: str, rule: n.Rule, arm: int | None, old: n.Points) -> n.Points:
+        value = self.change(scope, rule.name.id, arm, old)
+        if value is None or (value == old.value and type(value) is type(old.value)):
+            return old
+        return attrs.evolve(old, value=value, text=points_text(value))
+
+
+class CapsEdit(TreeEdit):
+    """`map_caps`: `cap_<Option>(option, scope, rule)` gives a rule's option with its cap changed."""
+
+    def item_Rule(self, node: n.Rule, scope: str) -> n.Rule:
+        return attrs.evolve(node, options=tuple(self.dispatch("cap", o, scope, node) for o in node.options))
+
+    def cap_MaxOption(self, option: n.MaxOption, scope: str, rule: n.Rule) -> n.MaxOption:
+        value = self.change(scope, rule.name.id, option.per is not None, option.limit.value)
+        return option if value is None else attrs.evolve(option, limit=_num(option.limit, value))
+
+    cap_DistinctOption = cap_DecayOption = cap_TagOption = cap_BecauseOption = TreeEdit.keep
+
+
+class ThresholdsEdit(TreeEdit):
+    """`map_thresholds`: the thresholds of `tiers` lines and of `qualify` lines that compare with a number."""
+
+    def item_Tiers(self, node: n.Tiers, scope: str) -> n.Tiers:
         group = node.group.id if node.group is not None else None
         tiers = list(node.tiers)
         for i, tier in enumerate(tiers[1:]):
             if tier.threshold is not None:
-                value = change(scope, ("tiers", group, i), tier.threshold.value)
+                value = self.change(scope, ("tiers", group, i), tier.threshold.value)
                 if value is not None:
                     tiers[i + 1] = attrs.evolve(tier, threshold=_num(tier.threshold, value))
         return attrs.evolve(node, tiers=tuple(tiers))
 
-    def qualify_of(node: n.Qualify, scope: str) -> n.Qualify:
+    def item_Qualify(self, node: n.Qualify, scope: str) -> n.Qualify:
         cond = node.condition
         if not (isinstance(cond, n.Compare) and cond.op in (">=", ">") and isinstance(cond.right, n.Num)
                 and isinstance(cond.left, (n.ScoreRef, n.Name))):
             return node
-        value = change(scope, ("qualify", node.name.id), cond.right.value)
+        value = self.change(scope, ("qualify", node.name.id), cond.right.value)
         if value is None:
             return node
         return attrs.evolve(node, condition=attrs.evolve(cond, right=_num(cond.right, value)))
-
-    def item_of(item, scope: str):
-        if isinstance(item, n.Tiers):
-            return tiers_of(item, scope)
-        if isinstance(item, n.Qualify):
-            return qualify_of(item, scope)
-        if isinstance(item, n.Campaign):
-            label = f"campaign {item.name.id}"
-            return attrs.evolve(item, items=tuple(item_of(x, label) for x in item.items))
-        return item
-
-    return attrs.evolve(tree, items=tuple(item_of(x, "global") for x in tree.items))
-
-
-def map_rules(tree: n.Model, rule_of: Callable[[n.Rule, str], n.Rule]) -> n.Model:
-    """A copy of `tree` with every rule replaced by `rule_of(rule, scope label)`."""
-    def group_of(group: n.Group, prefix: str) -> n.Group:
-        label = f"{prefix}/{group.name.id}" if prefix else group.name.id
-        return attrs.evolve(group, rules=tuple(rule_of(r, label) for r in group.rules))
-
-    items = []
-    for item in tree.items:
-        if isinstance(item, n.Rule):
-            item = rule_of(item, "global")
-        elif isinstance(item, n.Group):
-            item = group_of(item, "")
-        elif isinstance(item, n.Account):
-            item = attrs.evolve(item, rules=tuple(rule_of(r, "account") for r in item.rules))
-        elif isinstance(item, n.Campaign):
-            label = f"campaign {item.name.id}"
-            inner = []
-            for x in item.items:
-                if isinstance(x, n.Rule):
-                    x = rule_of(x, label)
-                elif isinstance(x, n.Group):
-                    x = group_of(x, label)
-                inner.append(x)
-            item = attrs.evolve(item, items=tuple(inner))
-        items.append(item)
-    return attrs.evolve(tree, items=tuple(items))
 
 
 def _num(node: n.Num, value: float | int) -> n.Num:
@@ -630,7 +645,7 @@ class Formatter(NodeVisitor):
     Handlers (dsl/visitor.py): `item_<Node>` lays out a unit of a block as
     lines; `visit_<Node>` writes an expression, literal or stream as text;
     `option_<Node>`, `decay_<Node>` and `rule_<Body>` write the parts of a
-    rule or group.
+    rule or group; `inside_<Node>` says what units a container holds.
     """
 
     stage_name = "the formatter"
@@ -645,29 +660,44 @@ class Formatter(NodeVisitor):
 
     # ---- comments to units -------------------------------------------------------
     def units(self, node) -> list:
-        if isinstance(node, n.Model):
+        """What a container holds, each unit given its comments and laid out in turn."""
+        if node is self.tree:
             return ([node.header] if node.header is not None else []) + list(node.items)
-        if isinstance(node, (n.Group, n.Account)):
-            return list(node.rules)
-        if isinstance(node, n.Campaign):
-            return list(node.items)
-        if isinstance(node, n.Rule) and isinstance(node.body, n.TableBody):
-            return list(node.body.arms)
-        if isinstance(node, n.ListDecl) and node.values is not None:
-            return list(node.values.values)
-        return []
+        inside = self.dispatch("inside", node)
+        return [] if inside is None else list(inside[0])
 
     def interior(self, node) -> tuple[int, int] | None:
         """The offsets just inside a container's brackets."""
-        if isinstance(node, (n.Group, n.Campaign, n.Account)):
-            found = self.layout.opener(node, "{")
-        elif isinstance(node, n.Rule) and isinstance(node.body, n.TableBody):
-            found = self.layout.opener(node.body, "{")
-        elif isinstance(node, n.ListDecl) and node.values is not None:
-            found = self.layout.opener(node.values, "[")
-        else:
-            return None
+        inside = self.dispatch("inside", node)
+        found = None if inside is None else self.layout.opener(inside[1], inside[2])
         return None if found is None else (found[0] + 1, found[1])
+
+    # `inside_<Node>`: a container's units, the node whose bracket opens them and the bracket;
+    # None for a unit that holds none
+    def inside_Group(self, node: n.Group) -> tuple:
+        return node.rules, node, "{"
+
+    inside_Account = inside_Group
+
+    def inside_Campaign(self, node: n.Campaign) -> tuple:
+        return node.items, node, "{"
+
+    def inside_Rule(self, node: n.Rule) -> tuple | None:
+        return self.dispatch("inside", node.body)
+
+    def inside_TableBody(self, node: n.TableBody) -> tuple:
+        return node.arms, node, "{"
+
+    def inside_ListDecl(self, node: n.ListDecl) -> tuple | None:
+        return None if node.values is None else (node.values.values, node.values, "[")
+
+    def holds_none(self, _node) -> None:
+        return None
+
+    inside_ModelHeader = inside_FieldDecl = inside_EventDecl = inside_ClampDecl = holds_none
+    inside_Tiers = inside_Qualify = inside_Disqualify = holds_none
+    inside_ConditionBody = inside_EachBody = inside_Arm = holds_none
+    inside_Str = inside_Num = inside_Bool = holds_none      # a written list's values
 
     def note(self, node) -> Notes:
         key = id(node)

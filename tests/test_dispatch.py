@@ -34,12 +34,13 @@ AST_EXPRESSIONS = union(n.Expr)
 AST_SCALARS = {n.Str, n.Num, n.Bool}          # what a list, a sentinel or an arm holds
 AST_LITERALS = AST_SCALARS | {n.Range, n.ListLiteral}
 AST_DECAYS = union(n.DecaySpec)
-AST_OPTIONS = {n.MaxOption, n.DistinctOption, n.DecayOption, n.TagOption, n.BecauseOption,
-               n.MinOption, n.GroupMaxOption}
+AST_RULE_OPTIONS = {n.MaxOption, n.DistinctOption, n.DecayOption, n.TagOption, n.BecauseOption}
+AST_OPTIONS = AST_RULE_OPTIONS | {n.MinOption, n.GroupMaxOption}
 AST_BODIES = {n.ConditionBody, n.EachBody, n.TableBody}
 AST_ITEMS = {n.ModelHeader, n.FieldDecl, n.EventDecl, n.ListDecl, n.ClampDecl, n.Rule, n.Group, n.Tiers,
              n.Qualify, n.Disqualify, n.Campaign, n.Account}
-#: Parts read only through the node that holds them (no stage dispatches on them).
+#: Parts read only through the node that holds them (no stage dispatches on them, but for the
+#: formatter's `inside_`, to which a table's arm is a unit that holds none).
 AST_PARTS = {n.Percent, n.Stream, n.AttrDecl, n.Points, n.Arm, n.Tier, n.Model}
 
 IR_EXPRESSIONS = union(ir.Expr)
@@ -71,6 +72,10 @@ def stages():
         ("formatter", format.Formatter, "option", AST_OPTIONS),
         ("formatter", format.Formatter, "decay", AST_DECAYS),
         ("formatter", format.Formatter, "rule", AST_BODIES),
+        ("formatter", format.Formatter, "inside", AST_ITEMS | AST_BODIES | AST_SCALARS | {n.Arm}),
+        ("tree edit", format.TreeEdit, "item", AST_ITEMS),
+        ("map_points", format.PointsEdit, "points", AST_BODIES),
+        ("map_caps", format.CapsEdit, "cap", AST_RULE_OPTIONS),
         ("closures", closures.Compiler, "visit", IR_EXPRESSIONS),
         ("codegen", codegen.Generator, "visit", IR_EXPRESSIONS),
         ("codegen", codegen.Generator, "truth", IR_EXPRESSIONS),
@@ -108,3 +113,13 @@ def test_a_node_without_a_handler_is_a_clear_error():
     compiler = closures.Compiler.__new__(closures.Compiler)
     with pytest.raises(NotImplementedError, match="the closures backend has no handler for .*Unknown"):
         compiler.visit(Unknown())
+
+
+def test_an_edit_meeting_an_item_it_does_not_know_names_it():
+    from leadscore.dsl.format import map_points
+
+    class Unknown:
+        pass
+
+    with pytest.raises(NotImplementedError, match="the tree edit .*has no handler for .*Unknown"):
+        map_points(n.Model(None, (Unknown(),)), lambda *_: None)
