@@ -14,6 +14,7 @@ from lark.lark import PostLex
 
 from . import limits, nodes as n
 from .diagnostics import Reporter
+from .lalr import Driver
 from .source import Source, Span
 from .syntaxerrors import (NUMBER_LIKE, OPENERS, Vocabulary, expected_terminals, report_unclosed,  # noqa: F401
                            report_unexpected_character, scan_brackets, token_position, token_span,
@@ -603,12 +604,36 @@ class TooDeep(Exception):
 
 
 def to_ast(source, reporter: Reporter) -> n.Model:
-    """The AST of a source or an `Excerpt` of one; raises Lark's `UnexpectedInput` or `TooDeep`."""
+    """The AST of a source or an `Excerpt` of one; raises Lark's `UnexpectedInput` or `TooDeep`.
+
+    Valid text is built in one pass by `lalr.Driver`; text it declines is parsed
+    again by Lark into a tree, whose errors are the diagnostics'."""
+    model = quick_ast(source, reporter)
+    if model is not None:
+        return model
     tree = parser().parse(source.text)
     deep = too_deep(tree)
     if deep is not None:
         raise TooDeep(deep)
     return ToAst(source, reporter).transform(tree)
+
+
+@functools.lru_cache(maxsize=1)
+def driver() -> Driver | None:
+    return Driver.of(parser(), ToAst, MAX_NESTING)
+
+
+def quick_ast(source, reporter: Reporter) -> n.Model | None:
+    """The AST by `lalr.Driver`, or None where it declines (what it reported is taken back)."""
+    quick = driver()
+    if quick is None:
+        return None
+    reported = len(reporter.diagnostics)
+    try:
+        return quick.parse(source.text, ToAst(source, reporter))
+    except Exception:       # Declined, or a transformer method that raised: Lark's path decides
+        del reporter.diagnostics[reported:]
+        return None
 
 
 #: The deepest parse tree accepted. The transformer, the checker and the
