@@ -23,7 +23,7 @@ import io
 import json
 import os
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Self, Sequence
 
 from .atomic import AtomicTarget, WholeOrNothing
 from .readers import WriteError, _import_pyarrow_parquet, _os_reason
@@ -79,14 +79,34 @@ class _TextTarget:
             self._owned = None
 
 
-class JsonlWriter:
+class _TextWriter:
+    """What the JSON Lines and CSV writers share: the caller's file object as a `_TextTarget`,
+    flushed (never closed) by `close()`, once; `with writer:` closes it however the block ends,
+    as the file is the caller's to keep or drop."""
+
+    def __init__(self, fileobj, newline: str):
+        self._target = _TextTarget(fileobj, newline)
+        self._closed = False
+        self.count = 0
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._target.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class JsonlWriter(_TextWriter):
     """One JSON object per line (``ensure_ascii=False``, the spec's spacing)."""
 
     def __init__(self, fileobj):
-        self._target = _TextTarget(fileobj, "\n")
+        super().__init__(fileobj, "\n")
         self._write = self._target.stream.write
-        self._closed = False
-        self.count = 0
 
     def write(self, record: Mapping[str, Any]) -> None:
         self._write(self.text(record))
@@ -106,19 +126,8 @@ class JsonlWriter:
         """Records already written as `text` gives them (any number, newlines included)."""
         self._write(text)
 
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._target.close()
 
-    def __enter__(self) -> "JsonlWriter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-class CsvWriter:
+class CsvWriter(_TextWriter):
     """A header of ``columns``, then one line per record with those columns in order.
 
     A column missing from a record is empty; keys not in ``columns`` are not
@@ -126,12 +135,10 @@ class CsvWriter:
     """
 
     def __init__(self, fileobj, columns: Sequence[str]):
+        super().__init__(fileobj, "")
         self.columns = list(columns)
-        self._target = _TextTarget(fileobj, "")
         self._writer = csv.writer(self._target.stream, lineterminator="\n")
         self._writer.writerow(self.columns)
-        self._closed = False
-        self.count = 0
         self._scratch = io.StringIO()
         self._text_writer = csv.writer(self._scratch, lineterminator="\n")
 
@@ -154,17 +161,6 @@ class CsvWriter:
     def write_raw(self, text: str) -> None:
         """Records already written as `text` gives them."""
         self._target.stream.write(text)
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._target.close()
-
-    def __enter__(self) -> "CsvWriter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 #: column type names accepted by ParquetWriter(types=...)
