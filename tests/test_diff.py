@@ -645,3 +645,8 @@ def test_docs_example_is_a_real_run(tmp_path, monkeypatch):
                  "--events", "examples/b2b/events.csv", "--now", NOW, "--top", "5")
     assert result.exit_code == 0, result.output
     assert result.stdout.rstrip("\n") == expected
+
+
+def test_points_without_their_source_text_are_written_as_fmt_writes_them():
+    """The diff spells points by dsl/format.py's points_text, never an exponent the language lacks."""
+    assert [modeldiff._points(x, None) for x in (15.0, -2.5, 0.0, 1e-7)] == ["+15", "-2.5", "0", "+0.0000001"]

@@ -35,6 +35,7 @@ from ..runtime import values as v
 from ..dsl import ir
 from ..dsl import nodes as n
 from ..dsl.diagnostics import Reporter
+from ..dsl.format import points_text
 from ..dsl.recover import parse
 from ..dsl.source import Source
 from ..dsl.visitor import NodeVisitor
@@ -471,13 +472,6 @@ def _literal_text(node) -> str:
 
 def _literal_key(node):
     return _PIECES.dispatch("key", node)
-
-
-def points_text(value: float) -> str:
-    """Points as the language writes them: `+15`, `-2.5`, `0`."""
-    if value == 0:
-        return "0"
-    return ("+" if value > 0 else "-") + v.number_text(abs(value))
 
 
 def _points(value: float, node: n.Points | None) -> str:
