@@ -1,6 +1,7 @@
 """The layout holds: imports point one way (pyproject's import-linter
-contracts), a compiled model loads neither Lark nor sqlglot, and no module
-imports itself round a cycle (docs/architecture.md, "Layers").
+contracts), a compiled model loads neither Lark nor sqlglot, no module
+imports itself round a cycle (docs/architecture.md, "Layers"), and the map's
+"Modules" table names every module.
 """
 
 from __future__ import annotations
@@ -101,6 +102,24 @@ def test_the_checked_model_loads_without_the_parser():
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == ""
+
+
+# ---- the map ------------------------------------------------------------------------------
+
+def named_in_map(path: Path, lines: list) -> bool:
+    """Does a line of docs/architecture.md name the module: its path (`dsl/format.py`), or its
+    file name on a line that names its folder (`leadscore/lsp/hover.py`, `completion.py`)?"""
+    relative = path.relative_to(ROOT).as_posix()
+    folder = relative.rsplit("/", 1)[0] + "/"
+    return any(relative in line or (f"`{path.name}`" in line and folder in line) for line in lines)
+
+
+def test_the_map_names_every_module():
+    """A module added or moved without its line in docs/architecture.md's "Modules" fails here."""
+    lines = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8").splitlines()
+    missing = sorted(p.relative_to(ROOT).as_posix() for p, _ in modules().values()
+                     if p.name != "__init__.py" and not named_in_map(p, lines))
+    assert not missing, f"docs/architecture.md does not say what these modules do: {', '.join(missing)}"
 
 
 # ---- no cycle ------------------------------------------------------------------------------
