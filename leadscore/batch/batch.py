@@ -32,8 +32,7 @@ from .eventstore import EventStore, HeldLeads
 from .io import BadRow, ReadError, Row, detect_format, read_rows
 from ..runtime.model import Model
 from ..runtime.resultjson import ResultLines
-from ..runtime.schema import (AFTER_NOW, REJECTED, UNDECLARED, USED, EventProblem, Lead, sort_events,
-                              strict_rejection)
+from ..runtime.schema import AFTER_NOW, REJECTED, UNDECLARED, EventProblem, Lead, sort_events, strict_rejection
 from ..runtime.scoring import Account, AccountPart, account_key, account_part
 from ..runtime.scoring import score as score_lead
 from ..runtime.values import format_time
@@ -507,37 +506,27 @@ def score_leads(model: Model, now: int, rows: list, events: list, rejects, keys:
     gives for the same rows as JSON Lines (non-strict), without its file machinery.
 
     For a few leads (the live store's write re-scores a lead and its account's other leads),
-    building a batch (event store, held leads, readers) costs more than scoring them; this
-    path reads each lead and event with the model's own readers and builds each account as
-    `score_held` does (`account_for`, `AccountPart`). The rows of every account among them
+    a batch's file machinery (sources, acceptance, held leads) costs more than scoring them;
+    this path reads the events as the batch does (`EventStore`), each lead with the model's
+    reader, and builds each account as `score_held` does (`account_for`, `AccountPart`). The rows of every account among them
     must all be given. An event the batch would reject goes to `rejects.reject(file, line,
     reason, row)` (file `<events>`). `keys`, when given, gets each lead's account key (None:
     none)."""
     plan = model.plan
-    owned: dict = {}
+    held = EventStore(model.events, now)          # the batch's own event reading (`index_events`)
     for line, (lead_id, row) in enumerate(events, start=1):
-        owned.setdefault(lead_id, []).append((line, row))
-    leads = []
+        try:
+            held.add(lead_id, row, line)
+        except EventProblem as error:
+            rejects.reject("<events>", line, f"event: {error}", row)
+    counts, leads = Summary(), []
     for line, (lead_id, fields) in enumerate(rows, start=1):
         lead = model.read_lead(fields or {}, lead_id, line)
-        lead.events = sort_events(_typed_events(model, now, owned.get(lead_id, ()), lead.warnings, rejects))
+        lead.events = sort_events(held.take(lead_id, counts, lead.warnings))
         leads.append(lead)
     if plan.account_key is None:
         return {lead.id: score_lead(plan, lead, now) for lead in leads}
     return _score_accounts(plan, now, leads, {} if keys is None else keys)
-
-
-def _typed_events(model: Model, now: int, rows, warnings: list, rejects) -> list:
-    """A lead's used events (typed, input order); their attribute warnings appended to `warnings`."""
-    fate_of, events = model.event_reader.fate, []
-    for line, row in rows:
-        fate, event, reason, found = fate_of(row, now)
-        if fate is USED:
-            warnings.extend(found)
-            events.append(event)
-        elif fate is REJECTED:
-            rejects.reject("<events>", line, f"event: {reason}", row)
-    return events
 
 
 def _score_accounts(plan, now: int, leads: list, found: dict) -> dict:

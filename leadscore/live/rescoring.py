@@ -78,3 +78,24 @@ def account_key(model: Model, lead_id: str, fields: dict | None, now: int) -> st
 def key_by_fields(model: Model) -> bool:
     """Can a lead's account be found from its fields alone? If not, every lead is scored together."""
     return not model.has_account or not model.plan.key_reads_events
+
+
+def chunked(lead_ids: list, keys: dict, size: int) -> list:
+    """`lead_ids` and their account mates (`keys`: every lead's account key, None for none) as
+    lists of about `size` leads, each holding whole accounts, in the order of `lead_ids`."""
+    members: dict = {}
+    for lead_id, key in keys.items():
+        if key is not None:
+            members.setdefault(key, []).append(lead_id)
+    chunks, chunk, done = [], [], set()
+    for lead_id in lead_ids:
+        key = keys.get(lead_id)
+        if key is None:
+            chunk.append(lead_id)
+        elif key not in done:
+            done.add(key)
+            chunk += members[key]
+        if len(chunk) >= size:
+            chunks.append(sorted(chunk))
+            chunk = []
+    return chunks + ([sorted(chunk)] if chunk else [])

@@ -35,9 +35,12 @@ from . import ids
 from . import schema as t
 from .driver import Driver
 from .models import StoredModel, row_for
-from .rescoring import LineWriter, account_key, key_by_fields, score_rows
+from .rescoring import LineWriter, account_key, chunked, key_by_fields, score_rows
 
 DEFAULT_URL = "sqlite:///leadscore.db"
+#: a sweep of at most SMALL leads scores them (and their accounts) at once; more, and every lead
+#: of a model change, are scored CHUNK leads at a time (`Store._chunks_of`)
+SMALL, CHUNK = 5000, 2000
 ACTIVE, SHADOW = "active_model", "shadow_model"
 
 
@@ -356,34 +359,60 @@ class Store:
     # ---- re-scoring --------------------------------------------------------------------------
 
     def _rescore(self, c, touched: list | None, causes: dict, cause: dict | None, at: int, roles=ROLES,
-                 notify: bool = True) -> int:
+                 notify: bool = True, moved: bool = True) -> int:
         """Score `touched` (and their account mates; None: every lead) with each model; store
-        results, history, outbox."""
+        results, history, outbox. Every lead, or many leads whose fields did not change (`moved`
+        False: no lead left an account), are scored a chunk at a time (`_chunks_of`), so memory
+        holds one chunk's rows, not the store's."""
         changed = 0
         for role in roles:
             stored = self.model(role.meta_key, c)
             if stored is None or touched == []:
                 continue
             model = stored.compiled
-            scored = None if touched is None else self._scoring_set(c, model, role, touched, at)
-            leads = self._leads(c, scored, role.result)
-            keys: dict = {}
-            results = score_rows(model, at, [(i, f) for i, f, _ in leads], self._event_rows(c, scored), keys)
-            line = self.line_writer(stored).line
-            updates, entries = [], []
-            now_column = (v.format_time(at),) if role.history else ()
-            for lead_id, _fields, old in leads:
-                new = line(results[lead_id])
-                updates.append((new, keys.get(lead_id), *now_column, lead_id))
-                if role.history:
-                    entry = hist.change(lead_id, old, new, cause or causes.get(lead_id) or _mate_cause(causes))
-                    entries += [entry] if entry is not None else []
-            result_now = ", result_now = ?" if role.history else ""
-            Driver(c).many(f"UPDATE leads SET {role.result} = ?, {role.key} = ?{result_now} WHERE lead_id = ?",
-                           updates)
-            self._record(c, entries, at, stored, notify)
-            changed += len(entries)
+            if touched is not None and (moved or len(touched) <= SMALL):
+                chunks = [self._scoring_set(c, model, role, touched, at)]
+            else:
+                chunks = self._chunks_of(c, model, touched, at)
+            for scored in chunks:
+                changed += self._rescore_chunk(c, stored, role, scored, causes, cause, at, notify)
         return changed
+
+    def _rescore_chunk(self, c, stored: StoredModel, role: _Role, scored: list | None, causes: dict,
+                       cause: dict | None, at: int, notify: bool) -> int:
+        """Score these leads (each account among them whole; None: every lead) and store what changed."""
+        model = stored.compiled
+        leads = self._leads(c, scored, role.result)
+        keys: dict = {}
+        results = score_rows(model, at, [(i, f) for i, f, _ in leads], self._event_rows(c, scored), keys)
+        line = self.line_writer(stored).line
+        updates, entries = [], []
+        now_column = (v.format_time(at),) if role.history else ()
+        mates = cause or (_mate_cause(causes) if causes else None)      # built once, not once a lead
+        for lead_id, _fields, old in leads:
+            new = line(results[lead_id])
+            updates.append((new, keys.get(lead_id), *now_column, lead_id))
+            if role.history:
+                entry = hist.change(lead_id, old, new, cause or causes.get(lead_id) or mates)
+                entries += [entry] if entry is not None else []
+        result_now = ", result_now = ?" if role.history else ""
+        Driver(c).many(f"UPDATE leads SET {role.result} = ?, {role.key} = ?{result_now} WHERE lead_id = ?",
+                       updates)
+        self._record(c, entries, at, stored, notify)
+        return len(entries)
+
+    def _chunks_of(self, c, model, touched: list | None, at: int) -> list:
+        """`touched` (None: every lead) and their account mates, as chunks of about CHUNK leads,
+        each holding whole accounts, in lead id order of their first lead ([None]: one chunk of
+        every lead, for a model whose account key reads events)."""
+        if not key_by_fields(model):
+            return [None]
+        cursor, keys = Driver(c).cursor, {}
+        cursor.execute("SELECT lead_id, fields FROM leads")
+        while rows := cursor.fetchmany(CHUNK):          # read through once: no statement in between
+            for lead_id, fields in rows:
+                keys[lead_id] = account_key(model, lead_id, _fields(fields), at) if model.has_account else None
+        return chunked(sorted(keys) if touched is None else sorted(touched), keys, CHUNK)
 
     def _scoring_set(self, c, model, role: _Role, touched: list, at: int) -> list | None:
         """The leads to score with `touched`: their accounts' other leads too (None: every lead)."""
@@ -456,7 +485,7 @@ class Store:
             leads = list(c.execute(query).scalars())
             self._lock_accounts_of(c, leads, [], at)
             self._lock(c, leads)
-            return self._rescore(c, leads, {}, {"kind": "time"}, at)
+            return self._rescore(c, leads, {}, {"kind": "time"}, at, moved=False)
         return self._write(work)
 
     # ---- reading ------------------------------------------------------------------------------
