@@ -1,0 +1,42 @@
+"""Re-scoring many leads a chunk at a time (leadscore/live/store.py `_chunks_of`, rescoring.py
+`chunked`): each chunk holds whole accounts, and the stored results are those of scoring every
+lead at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sqlalchemy")
+
+from leadscore.batch.io import read_rows  # noqa: E402
+from leadscore.live import Store, store as store_module  # noqa: E402
+from leadscore.live.rescoring import LineWriter, chunked  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = "2026-11-20T00:00:00Z"
+
+
+def test_chunks_hold_whole_accounts_in_the_order_given():
+    keys = {"a": "x", "b": None, "c": "x", "d": "y", "e": None, "f": "y", "g": "x"}
+    assert chunked(["a", "b", "d", "e"], keys, 3) == [["a", "c", "g"], ["b", "d", "f"], ["e"]]
+    assert chunked(sorted(keys), keys, 100) == [sorted(keys)]
+
+
+@pytest.mark.parametrize("size", [1, 7])
+def test_a_model_change_scored_in_chunks_stores_what_scoring_every_lead_gives(size, tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "CHUNK", size)
+    monkeypatch.setattr(store_module, "SMALL", 0)           # the sweep goes in chunks too
+    leads = [item.data for item in read_rows(str(ROOT / "examples/b2b/leads.csv"))][:60]
+    events = [item.data for item in read_rows(str(ROOT / "examples/b2b/events.csv"))]
+    known = {row["id"] for row in leads}
+    with Store.open(f"sqlite:///{tmp_path / 'live.db'}", now=NOW) as store:
+        store.write([(row["id"], row, False) for row in leads], [e for e in events if e["lead_id"] in known])
+        text = (ROOT / "examples/b2b.score").read_text()
+        store.set_model(text, "b2b.score", str(ROOT / "examples"))
+        store.sweep("2026-12-01T00:00:00Z")
+        writer = LineWriter(store.model().compiled)
+        expected = {r.id: writer.line(r) for r in store.results("2026-12-01T00:00:00Z")}
+        assert len(expected) == 60
+        assert {lead_id: store.stored_result(lead_id) for lead_id in expected} == expected
