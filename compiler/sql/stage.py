@@ -163,7 +163,9 @@ class Stager:
 
 
 #: Time text every engine reads exactly as Python's `datetime.fromisoformat` does (checked by tests).
-STRICT_TIME = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+#: Year 0000 is left out: Python has no year 0, DuckDB reads it as 1 BC.
+YEAR = r"([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
+STRICT_TIME = (YEAR + r"-[0-9]{2}-[0-9]{2}([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
                r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?")
 NON_ASCII = r"[^\x00-\x7F]"
 
@@ -242,7 +244,7 @@ def checked_leads(builder, source: str) -> exp.Select:
         exp.alias_(typed.subquery(), ident("t"), table=True))
 
 
-def checked_events(builder, source: str, exact: bool = False) -> exp.Select:
+def checked_events(builder, source: str, exact: bool = False, strict: bool = False) -> exp.Select:
     """Every raw event row with its fate (`__status`) and, where it is used, its converted values.
 
     `__status` is `used`, `undeclared`, `after_now`, or the rejects-file reason of a
@@ -250,7 +252,10 @@ def checked_events(builder, source: str, exact: bool = False) -> exp.Select:
     type, time, then whether the lead was scored (tables `scored_ids` and
     `rejected_ids`, one `__id` column each), then the reasons to ignore.
     `eb{j}` holds the raw text of an attribute that did not convert. With
-    `exact`, rows `needs_python` picks get the status `python` instead.
+    `exact`, rows `needs_python` picks get the status `python` instead. With `strict`, a row
+    of a declared type, not after now, with an attribute that does not convert is `strict`
+    (rejected, the reason worded by the caller) before its lead is looked at, as the Python batch
+    decides it while it reads the events.
     """
     stager = Stager(builder)
     m = stager.model
@@ -289,12 +294,17 @@ def checked_events(builder, source: str, exact: bool = False) -> exp.Select:
                                         expression=col("__at_text"), safe=True),
                          expression=lit("' as an ISO-8601 time"), safe=True)
     declared = [lit(e.name) for e in m.events] or [lit("")]
+    unconverted = [exp.Not(this=exp.Is(this=col(f"eb{j}"), expression=exp.null()))
+                   for j in builder.names.attributes.values()]
+    strict_test = (and_(exp.LTE(this=col("__at"), expression=builder.now.copy()), _any_of(unconverted))
+                   if strict and unconverted else None)
     status = case(
         (missing("__lead"), lit(f"event: missing lead id (column `{builder.lead_column}`)")),
         *([(col("__python"), lit("python"))] if exact else []),
         (missing("__type"), lit("event: missing event `type`")),
         (missing("__at_text"), lit("event: missing event time `at`")),
         (missing("__at"), bad_time),
+        *([(strict_test, lit("strict"))] if strict_test is not None else []),
         (in_table("rejected_ids"), lead_reason),
         (exp.Not(this=in_table("scored_ids")), no_lead),
         (exp.Not(this=exp.In(this=col("__type"), expressions=declared)), lit("undeclared")),

@@ -53,7 +53,8 @@ class EngineBatch:
                  event_lead_column="lead_id", strict=False, delimiter=None, line_ids=False, stdin=None,
                  progress=None):
         self.model, self.checked, self.engine, self.now = model, checked, engine, now
-        self.rejects, self.strict, self.delimiter, self.stdin = rejects, strict, delimiter, stdin
+        rejects = self.rejects = _InPythonOrder(rejects)
+        self.strict, self.delimiter, self.stdin = strict, delimiter, stdin
         self.lead_column = event_lead_column
         # leads not read by the engine are read, checked and converted by the Python batch; the
         # query builds accounts, so every lead comes with its (inline) events
@@ -137,7 +138,6 @@ class EngineBatch:
                 lead_out.writerow(csv_cells(lead_rows[0]))
                 for row in inline_rows:
                     inline_out.writerow(csv_cells(row))
-                self.summary.events_used += len(inline_rows)
                 kept[lead.id] = lead if keep_leads else lead.warnings
         self.engine.load_typed_csv("prepared_leads", lead_path, lead_cols)
         self.engine.load_typed_csv("inline_events", inline_path, event_cols)
@@ -168,6 +168,7 @@ class EngineBatch:
         if layout is not None and self.batch.id_column not in layout.columns:
             layout = None
         if fmt is None or (fmt == "csv" and layout is None):
+            self.rejects.flush()
             return None
         header = layout.columns if layout is not None else None
         # the delimiter the Python reader found, so that the engine need not open the file to sniff it
@@ -250,7 +251,7 @@ class EngineBatch:
     def load_events(self, path: str, scratch: str) -> dict:
         """Read, check and convert the events file; returns lead id → warnings of its file events."""
         fmt = self.native_format(path)
-        refused = self.engine.load_raw(path, fmt, "raw_events", self.delimiter) if fmt else None
+        refused = self.load_events_natively(path, fmt) if fmt else None
         if refused is not None:
             lines = _LineMap(path, self.delimiter, fmt, refused)
         else:
@@ -258,7 +259,7 @@ class EngineBatch:
         for row in lines.bad_rows():
             self.summary.events_read += 1
             self.summary.events_rejected += 1
-            self.rejects.add(row)
+            self.rejects.event(row)
         return self.check_events(path, lines)
 
     def raw_through_python(self, path: str, scratch: str) -> list:
@@ -266,7 +267,8 @@ class EngineBatch:
 
         A row holding a value that is not text (a JSON number, a Parquet
         timestamp) is kept back for `read_in_python`: its text form could
-        read differently.
+        read differently. An empty text is written quoted, so that it stays
+        empty (in the rejects file too) where a missing value is NULL.
         """
         bad, rows, columns = [], [], {}
         for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
@@ -278,9 +280,10 @@ class EngineBatch:
             else:
                 self.held_back.append((item.line, item.data))
         names = list(columns)
-        table = [[item.line] + [item.data.get(c) for c in names] for item in rows]
         target = os.path.join(scratch, "raw_events.csv")
-        write_prepared_csv(target, table)
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            for item in rows:
+                handle.write(",".join([str(item.line)] + [_text_cell(item.data.get(c)) for c in names]) + "\n")
         self.engine.load_typed_csv("raw_events", target, [("__epos", "BIGINT")] + [(c, "VARCHAR") for c in names])
         return bad
 
@@ -289,7 +292,8 @@ class EngineBatch:
         present = set(self.engine.columns("raw_events"))
         builder = QueryBuilder(self.checked, dialect(self.engine.dialect), self.now, prepared=True,
                                lead_column=self.lead_column, columns_present=present)
-        self.engine.materialize("checked_events", checked_events(builder, "raw_events", exact=True))
+        self.engine.materialize("checked_events", checked_events(builder, "raw_events", exact=True,
+                                                                 strict=self.strict))
         s = self.summary
         counts = dict(self.engine.fetch(
             exp.select(col("__status"), exp.alias_(exp.Count(this=exp.Star()), ident("n")))
@@ -301,17 +305,32 @@ class EngineBatch:
         s.events_used += used
         s.events_read -= counts.pop("python", 0)         # counted again by read_in_python
         raw_columns = [c for c in self.engine.columns("raw_events") if c != "__epos"]
-        fates = [exp.Literal.string(x) for x in ("used", "undeclared", "after_now", "python")]
+        fates = [exp.Literal.string(x) for x in ("used", "undeclared", "after_now", "python", "strict")]
         rejected = self.engine.fetch(_with_raw("checked_events", "raw_events", raw_columns,
                                                lambda status: exp.Not(this=exp.In(this=status, expressions=fates)),
                                                "__status"))
         lines.need(row[0] for row in rejected)
         for row in rejected:
             s.events_rejected += 1
-            self.rejects.reject(path, lines.line(row[0]), row[1], _raw_row(raw_columns, row[2:]))
+            self.rejects.event(BadRow(path, lines.line(row[0]), row[1], _raw_row(raw_columns, row[2:])))
         warnings = self.attribute_warnings(path, lines, raw_columns)
         for lead_id, found in self.read_in_python(path, lines, raw_columns).items():
             warnings.setdefault(lead_id, []).extend(found)
+    def load_events_natively(self, path: str, fmt: str) -> int | None:
+        """The events file read by the engine itself as `raw_events`: how many rows it refused, or
+        None when the Python reader must read it. A CSV file's head is read here first, so that an
+        empty file or a bad header is the Python reader's error, and a header the engine names
+        differently (an empty or repeated name) sends the file to the Python reader."""
+        layout = csv_layout(path, self.delimiter) if fmt == "csv" else None
+        if fmt == "csv" and layout is None:
+            return None                              # no row parses: the Python reader says what there is
+        refused = self.engine.load_raw(path, fmt, "raw_events", layout.delimiter if layout else self.delimiter)
+        if refused is not None and layout is not None and \
+                [c for c in self.engine.columns("raw_events") if c != "__epos"] != layout.columns:
+            self.engine.drop("raw_events")
+            return None
+        return refused
+
         for found in warnings.values():
             found.sort(key=lambda pair: pair[0])
         self.engine.view("events_used", self.used_events_query())
@@ -328,19 +347,19 @@ class EngineBatch:
             if problem:
                 s.events_read += 1
                 s.events_rejected += 1
-                self.rejects.reject(path, lines.line(epos), problem, data)
+                self.rejects.event(BadRow(path, lines.line(epos), problem, data))
                 continue
             s.events_read += 1
             fate, event, reason, found = reader.fate(data, self.now)
             if fate is not REJECTED:
-                # a row of no lead scored is rejected whatever its type, time and values, as
-                # `checked_events` decides for the rows SQL reads (docs/sql.md, "Engines")
-                reason = (f"its lead `{lead_id}` was rejected" if lead_id in self.rejected_ids
-                          else f"no lead with id `{lead_id}`" if lead_id not in self.scored_ids
-                          else strict_rejection(found, self.strict) if fate is USED else None)
+                # `--strict` first, then a row of no lead scored is rejected whatever its type, time
+                # and values, as `checked_events` decides for the rows SQL reads (docs/sql.md, "Engines")
+                reason = ((strict_rejection(found, self.strict) if fate is USED else None)
+                          or (f"its lead `{lead_id}` was rejected" if lead_id in self.rejected_ids
+                              else f"no lead with id `{lead_id}`" if lead_id not in self.scored_ids else None))
             if reason is not None:
                 s.events_rejected += 1
-                self.rejects.reject(path, lines.line(epos), f"event: {reason}", data)
+                self.rejects.event(BadRow(path, lines.line(epos), f"event: {reason}", data))
             elif fate is UNDECLARED:
                 s.events_undeclared += 1
             elif fate is AFTER_NOW:
@@ -357,7 +376,8 @@ class EngineBatch:
         return warnings
 
     def attribute_warnings(self, path: str, lines, raw_columns: list) -> dict:
-        """Warnings of used events whose attributes did not convert; `--strict` rejects those events."""
+        """Warnings of used events whose attributes did not convert; `--strict` rejects those events
+        (`checked_events` gave them the status `strict`)."""
         from ..compiler.sql import Columns
         names = Columns.of(self.checked)
         bad_cols = [(name, type_, j) for (name, type_), j in names.attributes.items()]
@@ -368,7 +388,8 @@ class EngineBatch:
         query = (exp.select(*[col(c) for c in ("__epos", "__lead", "__type", "__at")],
                             *[col(f"eb{j}") for _, _, j in bad_cols])
                  .from_(table("checked_events"))
-                 .where(exp.and_(exp.EQ(this=col("__status"), expression=exp.Literal.string("used")),
+                 .where(exp.and_(exp.In(this=col("__status"), expressions=[exp.Literal.string("used"),
+                                                                          exp.Literal.string("strict")]),
                                  exp.Paren(this=any_bad)))
                  .order_by(col("__epos")))
         by_lead: dict = {}
@@ -390,23 +411,17 @@ class EngineBatch:
     def reject_strict(self, path, lines, rejected: list, raw_columns: list) -> None:
         s = self.summary
         positions = [exp.Literal.number(int(p)) for p, _ in rejected]
-        self.engine.materialize("strict_rejected", exp.select(col("__epos")).from_(table("checked_events"))
-                                .where(exp.In(this=col("__epos"), expressions=positions)))
         rows = {row[0]: row[1:] for row in self.engine.fetch(
             exp.select(col("__epos"), *[col(c) for c in raw_columns]).from_(table("raw_events"))
-            .where(exp.In(this=col("__epos"), expressions=[p.copy() for p in positions])))}
+            .where(exp.In(this=col("__epos"), expressions=positions)))}
         for epos, reason in rejected:
-            s.events_used -= 1
             s.events_rejected += 1
-            self.rejects.reject(path, lines.line(epos), reason, _raw_row(raw_columns, rows[epos]))
+            self.rejects.event(BadRow(path, lines.line(epos), reason, _raw_row(raw_columns, rows[epos])))
 
     def used_events_query(self) -> exp.Expression:
         _, event_cols = prepared_columns(self.checked)
         names = [c for c, _ in event_cols]
         where = exp.EQ(this=col("__status"), expression=exp.Literal.string("used"))
-        if self.strict and "strict_rejected" in self.engine.tables():
-            where = exp.and_(where, exp.Not(this=col("__epos").isin(query=exp.select(col("__epos"))
-                                                         .from_(table("strict_rejected")))))
         used = exp.select(*[col(c) for c in names]).from_(table("checked_events")).where(where)
         for other in ("python_events", "inline_events"):
             used = exp.union(used, exp.select(*[col(c) for c in names]).from_(table(other)), distinct=False)
@@ -482,6 +497,48 @@ class _LineMap:
         self.wanted.update(int(p) for p in positions)
         if self.fmt is not None and self.wanted - set(self.known):
             self.scan()
+class _InPythonOrder:
+    """The rejects file in the order the Python batch writes it (leadscore/batch/batch.py), which
+    reads the events first: the event rows it refuses as it reads them (no lead id, no type, a bad
+    time, `--strict`), then the leads file's rejects (with inline events), then the events whose
+    lead was rejected or never existed; each part in line order. The engine reads the leads first,
+    so it holds the records until `flush`."""
+
+    LATE = ("event: its lead `", "event: no lead with id `")
+
+    def __init__(self, writer):
+        self.writer = writer
+        self.path = getattr(writer, "path", None)
+        self.leads: list = []
+        self.early: list = []
+        self.late: list = []
+
+    def add(self, bad: BadRow) -> None:
+        """A record of the leads file (what the Python batch's lead reading writes)."""
+        self.leads.append(bad)
+
+    def reject(self, file: str, line: int, reason: str, row) -> None:
+        self.add(BadRow(file, line, reason, row))
+
+    def event(self, bad: BadRow) -> None:
+        (self.late if bad.reason.startswith(self.LATE) else self.early).append(bad)
+
+    def flush(self) -> None:
+        for part in (sorted(self.early, key=_line), self.leads, sorted(self.late, key=_line)):
+            for bad in part:
+                self.writer.add(bad)
+        self.leads, self.early, self.late = [], [], []
+
+
+def _text_cell(value: str | None) -> str:
+    """A text as a CSV cell, always quoted (`""` is the empty text); None as an empty cell (NULL)."""
+    return "" if value is None else '"' + value.replace('"', '""') + '"'
+
+
+def _line(bad: BadRow) -> int:
+    return bad.line
+
+
 
     def scan(self) -> None:
         if self.fmt == "parquet":

@@ -20,6 +20,10 @@ FLOAT_SAMPLES = [0.0, -0.0, 1.0, -1.0, 21.0, 0.1, 2.392442435127517, 43.39244243
                  1.7976931348623157e+308, 123456789.125, -9999999999999998.0, 0.30000000000000004]
 
 
+#: The longest line of a CSV file written by us that DuckDB reads (bytes).
+OWN_LINE_LIMIT = 2**30
+
+
 def default_memory_limit() -> str:
     """Half of this machine's memory, at least 2 GB: DuckDB's own default (80%) leaves little for
     the Python side of the batch."""
@@ -59,10 +63,13 @@ class DuckDBEngine(SqlEngine):
     # ---- tables ----------------------------------------------------------------------
 
     def load_typed_csv(self, name: str, path: str, columns: list) -> None:
-        """A headerless CSV written by us (prepared.write_prepared_csv), with declared types."""
+        """A headerless CSV written by us (prepared.write_prepared_csv), with declared types. Its
+        lines may be longer than DuckDB's default limit (2 MB): a JSON value has no size limit, and a
+        text field is written twice (as given and folded). An empty cell is NULL, a quoted one (`""`)
+        the empty text."""
         self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM read_csv($1, header=false, '
-                         "columns=$2, nullstr='', quote='\"', escape='\"', delim=',', auto_detect=false)",
-                         [path, dict(columns)])
+                         "columns=$2, nullstr='', allow_quoted_nulls=false, quote='\"', escape='\"', delim=',', "
+                         "auto_detect=false, max_line_size=$3)", [path, dict(columns), OWN_LINE_LIMIT])
 
     def load_raw(self, path: str, fmt: str, name: str, delimiter: str | None) -> int | None:
         """A user's CSV or Parquet file as text columns plus `__epos`; returns how many rows it

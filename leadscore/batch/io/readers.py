@@ -417,6 +417,13 @@ def csv_layout(path: str | os.PathLike, delimiter: str | None = None) -> CsvLayo
     return None
 
 
+#: The largest CSV field read, in characters (Python's csv module stops at 128 KiB by default); a
+#: larger one rejects its row. It must be at least what an engine reading a file itself reads:
+#: DuckDB refuses a line over 2,000,000 bytes, and then this reader reads the whole file.
+MAX_CSV_FIELD = 16 * 2**20
+csv.field_size_limit(MAX_CSV_FIELD)
+
+
 def _csv_reason(e: csv.Error) -> str:
     msg = str(e)
     if msg == "unexpected end of data":
@@ -771,13 +778,16 @@ def _parquet_rows(name: str, batch_size: int = 65536) -> Iterator[Row]:
             raise ReadError(f"{name}: the file has two columns named {col!r}; column names must be unique")
         seen.add(col)
 
+    naive = [i for i, field in enumerate(pf.schema_arrow)
+             if pa.types.is_timestamp(field.type) and field.type.tz is None]
+
     def body():
         line = 0
         R = Row
         new = _tuple_new
         try:
             for batch in pf.iter_batches(batch_size=batch_size):
-                for data in batch.to_pylist():
+                for data in _utc_timestamps(batch, naive).to_pylist():
                     line += 1
                     yield new(R, (line, data))
         except pa.ArrowException as e:
@@ -786,6 +796,18 @@ def _parquet_rows(name: str, batch_size: int = 65536) -> Iterator[Row]:
             pf.close()
 
     return body()
+
+
+def _utc_timestamps(batch, naive: list):
+    """A record batch whose timestamp columns without a time zone (`naive`: their positions) are
+    UTC: a file's time without an offset is UTC (INTERFACE.md §1), as in a text column."""
+    if not naive:
+        return batch
+    import pyarrow as pa
+    columns = list(batch.columns)
+    for i in naive:
+        columns[i] = columns[i].cast(pa.timestamp(columns[i].type.unit, tz="UTC"))
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
 # ---------------------------------------------------------------------------
