@@ -184,7 +184,6 @@ class Driver:
     def __init__(self, lark: Lark, transformer_class, max_depth: int, start: str = "start"):
         frontend = lark.parser
         table = frontend.parser.parser.parse_table
-        self.states = table.states
         self.start_state = table.start_states[start]
         self.end_state = table.end_states[start]
         self.max_depth = max_depth
@@ -192,8 +191,15 @@ class Driver:
         by_lexer = {}
         self.lexers = {state: by_lexer.setdefault(id(lexer), StateLexer(lexer))
                        for state, lexer in contextual.lexers.items()}
-        self.reductions = {rule: Reduction(rule, transformer_class) for rule in lark.rules}
-        kept = {rule.expansion[i].name for rule, reduction in self.reductions.items()
+        reductions = {rule: Reduction(rule, transformer_class) for rule in lark.rules}
+        # state → symbol → the state shifted to (an int) or the `Reduction`
+        self.table = {state: {symbol: target if action is Shift else reductions[target]
+                              for symbol, (action, target) in actions.items()}
+                      for state, actions in table.states.items()}
+        if not all(type(t) is int for actions in self.table.values() for t in actions.values()
+                   if not isinstance(t, Reduction)):
+            raise Unsupported("states that are not numbers")
+        kept = {rule.expansion[i].name for rule, reduction in reductions.items()
                 for i, _ in reduction.include if rule.expansion[i].is_term}
         self.token_methods = {}
         for name in kept:
@@ -217,7 +223,7 @@ class Driver:
 
     def parse(self, text: str, transformer):
         """The transformer's value for the whole text; raises `Declined`."""
-        states, lexers, reductions = self.states, self.lexers, self.reductions
+        table, lexers, max_depth = self.table, self.lexers, self.max_depth
         kept, token_methods = self.kept_tokens, self.token_methods
         new_token = Token._future_new
         state_stack, stack = [self.start_state], []
@@ -249,27 +255,26 @@ class Driver:
             else:
                 kind = "$END"
             while True:
-                action = states[state_stack[-1]].get(kind)
-                if action is None:
+                target = table[state_stack[-1]].get(kind)
+                if target is None:
                     raise Declined("unexpected token")
-                if action[0] is Shift:
+                if target.__class__ is int:
                     if kind == "$END":
                         raise Declined("$END shifted")
-                    state_stack.append(action[1])
+                    state_stack.append(target)
                     stack.append(entry)
                     break
-                reduction = reductions[action[1]]
-                if reduction.passthrough:
-                    state_stack[-1] = states[state_stack[-2]][reduction.origin][1]
+                if target.passthrough:
+                    state_stack[-1] = table[state_stack[-2]][target.origin]
                 else:
-                    size = reduction.size
+                    size = target.size
                     if size:
                         entries = stack[-size:]
                         del stack[-size:]
                         del state_stack[-size:]
                     else:
                         entries = []
-                    stack.append(reduction.reduce(entries, transformer, self.max_depth))
-                    state_stack.append(states[state_stack[-1]][reduction.origin][1])
+                    stack.append(target.reduce(entries, transformer, max_depth))
+                    state_stack.append(table[state_stack[-1]][target.origin])
                 if kind == "$END" and state_stack[-1] == self.end_state:
                     return stack[-1][0]
