@@ -62,9 +62,13 @@ class Source:
         return index + 1, offset - self._line_starts[index] + 1
 
     def span(self, start: int, end: int) -> Span:
-        line, column = self.position(start)
-        end_line, end_column = self.position(end)
-        return Span(line, column, end_line, end_column, start, end)
+        starts = self._line_starts
+        if not 0 <= start <= end <= len(self.text):
+            return Span(*self.position(start), *self.position(end), start, end)
+        # `position` twice, inlined: the parser asks for a span per node and token
+        line = bisect.bisect_right(starts, start)
+        end_line = line if line == len(starts) or end < starts[line] else bisect.bisect_right(starts, end)
+        return Span(line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1, start, end)
 
     def snippet(self, span: Span) -> str:
         return self.text[span.start:span.end]

@@ -20,6 +20,7 @@ from leadscore.cli import main
 from leadscore.dsl import analyze, analyze_file, limits
 from leadscore.dsl.diagnostics import CODES, render_text
 from leadscore.dsl.parse import parser
+from leadscore.dsl.source import Source
 
 PREAMBLE = """\
 field job_level: text
@@ -545,3 +546,14 @@ def test_docs_example_gives_its_documented_output(code, tmp_path, monkeypatch):
     analysis = analyze(example, "model.score", "models")      # `models/` does not exist
     assert [d.code for d in analysis.diagnostics] == [code]
     assert analysis.render() + "\n" == outputs[0]
+
+
+def test_a_span_is_the_position_of_its_two_ends():
+    """Source.span computes positions itself (the parser asks for one per node): the same as `position`."""
+    source = Source("ab\n\ncd\ne")
+    size = len(source.text)
+    for start in range(-2, size + 3):
+        for end in range(-2, size + 3):
+            span = source.span(start, end)
+            assert (span.line, span.column, span.end_line, span.end_column) == \
+                (*source.position(start), *source.position(end)), (start, end)
