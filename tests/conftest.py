@@ -1,4 +1,4 @@
-"""Fixtures shared by the test files."""
+"""Fixtures and hooks shared by the test files."""
 
 from __future__ import annotations
 
@@ -28,3 +28,7 @@ import sys  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pgserver import postgres_server  # noqa: E402,F401
+
+
+# how the suite is spread over the cores (tests/spread.py): pytest finds these hooks here
+from spread import pytest_collection_modifyitems, pytest_xdist_auto_num_workers  # noqa: E402,F401
