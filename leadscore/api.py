@@ -9,7 +9,7 @@ import attrs
 
 from .compiler import codegen
 from .compiler.closures import compile_model
-from .dsl import Analysis, analyze, analyze_file
+from .dsl import Analysis, analyze, analyze_file, without_gc
 from .runtime.model import Model, Recipe
 
 BACKENDS = ("codegen", "closures")
@@ -45,24 +45,6 @@ def compile_analysis(analysis: Analysis, backend: str = DEFAULT_BACKEND) -> Mode
         return module.MODEL
     return Model(checked.name, checked.version, compile_model(checked), checked.fields,
                  checked.events, source=analysis.source.filename)
-
-
-def without_gc(function):
-    """Loading builds many objects that all live on; the cyclic collector would walk
-    them again and again (superlinear in model size), so it pauses meanwhile."""
-    import functools
-    import gc
-
-    @functools.wraps(function)
-    def paused(*args, **kwargs):
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            if enabled:
-                gc.enable()
-    return paused
 
 
 def load(path: str | os.PathLike, backend: str = DEFAULT_BACKEND) -> Model:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import strategies as S  # noqa: E402
-from leadscore.dsl import limits, parse
+from leadscore.dsl import analyze, limits, parse
 from leadscore.dsl.diagnostics import Reporter
 from leadscore.dsl.source import Excerpt, Source
 from lark.exceptions import UnexpectedInput
@@ -118,3 +118,23 @@ def test_a_diagnostic_of_a_text_that_then_fails_is_taken_back():
     with pytest.raises(UnexpectedInput):
         parse.to_ast(source, reporter)
     assert reporter.diagnostics == []
+
+
+def test_analyze_pauses_the_cyclic_collector(monkeypatch):
+    """The nodes `analyze` makes all live on: the collector is off meanwhile, and as it was after."""
+    import gc
+
+    from leadscore.dsl import check
+
+    seen = []
+    real = check.check
+    monkeypatch.setattr(check, "check", lambda *args: seen.append(gc.isenabled()) or real(*args))
+    assert gc.isenabled()
+    assert analyze("field a: number\nrule r: +1 when a > 1\n").model is not None
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        analyze("rule r: +1 when")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
