@@ -35,8 +35,14 @@ def test_a_model_change_scored_in_chunks_stores_what_scoring_every_lead_gives(si
         store.write([(row["id"], row, False) for row in leads], [e for e in events if e["lead_id"] in known])
         text = (ROOT / "examples/b2b.score").read_text()
         store.set_model(text, "b2b.score", str(ROOT / "examples"))
-        store.sweep("2026-12-01T00:00:00Z")
+        later = "2026-12-01T00:00:00Z"
+        store.sweep(later)
         writer = LineWriter(store.model().compiled)
-        expected = {r.id: writer.line(r) for r in store.results("2026-12-01T00:00:00Z")}
-        assert len(expected) == 60
-        assert {lead_id: store.stored_result(lead_id) for lead_id in expected} == expected
+        at = {when: {r.id: writer.line(r) for r in store.results(when)} for when in (NOW, later)}
+        stored = {lead_id: store.stored_result(lead_id) for lead_id in at[NOW]}
+        # a lead the sweep left (it cannot move with time) keeps its line of NOW
+        swept = {lead_id for lead_id, line in stored.items() if '"now": "2026-12-01' in line}
+        assert len(stored) == 60 and len(swept) > 30
+        assert stored == {lead_id: at[later if lead_id in swept else NOW][lead_id] for lead_id in stored}
+        for lead_id in set(stored) - swept:           # and scoring it later gives the same but its now
+            assert at[later][lead_id] == at[NOW][lead_id].replace('"now": "2026-11-20', '"now": "2026-12-01')

@@ -61,10 +61,11 @@ class Loader:
 
     def run(self, leads_path: str | None, events_path: str | None) -> IngestSummary:
         started = time.perf_counter()
-        if leads_path:
-            self.leads(leads_path)
-        if events_path:
-            self.events(events_path)
+        with self.store.loading():
+            if leads_path:
+                self.leads(leads_path)
+            if events_path:
+                self.events(events_path)
         self.summary.seconds = time.perf_counter() - started
         return self.summary
 

@@ -118,7 +118,24 @@ def upgrade(connection) -> int:
     for version in range(found, SCHEMA_VERSION):
         UPGRADES[version](connection)
         connection.execute(meta.update().where(meta.c.key == "schema_version").values(value=str(version + 1)))
+    build_deferred(connection)         # a bulk load cut short left them out
     return found
+
+
+#: indexes a bulk load into a new store builds after its rows are in (`Store.loading`): events
+#: arrive in any lead order, and inserting each into the index by lead costs more than sorting
+#: them once (the unique index on event ids stays: it finds duplicates)
+DEFERRED = tuple(events.indexes)
+
+
+def drop_deferred(connection) -> None:
+    for index in DEFERRED:
+        index.drop(connection, checkfirst=True)
+
+
+def build_deferred(connection) -> None:
+    for index in DEFERRED:
+        index.create(connection, checkfirst=True)
 
 
 def version_of(connection) -> int:

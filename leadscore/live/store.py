@@ -15,6 +15,7 @@ the same data.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -35,6 +36,7 @@ from . import ids
 from . import schema as t
 from .driver import Driver
 from .models import StoredModel, row_for
+from .sweeping import clock_of
 from .rescoring import LineWriter, account_key, chunked, key_by_fields, score_rows
 
 DEFAULT_URL = "sqlite:///leadscore.db"
@@ -232,6 +234,23 @@ class Store:
 
     # ---- writing leads and events ---------------------------------------------------------
 
+    @contextlib.contextmanager
+    def loading(self):
+        """Around a bulk load: a new store (no model, no leads) builds its index of events by
+        lead after the rows are in (`schema.DEFERRED`); nothing reads it before the model is
+        set. Opening a store builds it too, should a load be cut short."""
+        def new(c):
+            found = Driver(c).rows("SELECT 1 FROM leads LIMIT 1")
+            return not found and self.model(ACTIVE, c) is None
+        deferred = self._read(new)
+        if deferred:
+            self._write(t.drop_deferred)
+        try:
+            yield
+        finally:
+            if deferred:
+                self._write(t.build_deferred)
+
     def ingest_events(self, rows: Iterable, now=None, *, id_column: str = "id",
                       lead_column: str = "lead_id") -> IngestReport:
         """Store events (any order, duplicates counted, bad rows rejected) and re-score their leads."""
@@ -373,7 +392,8 @@ class Store:
             if touched is not None and (moved or len(touched) <= SMALL):
                 chunks = [self._scoring_set(c, model, role, touched, at)]
             else:
-                chunks = self._chunks_of(c, model, touched, at)
+                stored_keys = not moved and not clock_of(stored).key_moves
+                chunks = self._chunks_of(c, model, touched, at, role.key if stored_keys else None)
             for scored in chunks:
                 changed += self._rescore_chunk(c, stored, role, scored, causes, cause, at, notify)
         return changed
@@ -401,17 +421,23 @@ class Store:
         self._record(c, entries, at, stored, notify)
         return len(entries)
 
-    def _chunks_of(self, c, model, touched: list | None, at: int) -> list:
+    def _chunks_of(self, c, model, touched: list | None, at: int, key_column: str | None = None) -> list:
         """`touched` (None: every lead) and their account mates, as chunks of about CHUNK leads,
         each holding whole accounts, in lead id order of their first lead ([None]: one chunk of
-        every lead, for a model whose account key reads events)."""
+        every lead, for a model whose account key reads events). Accounts are found by each
+        lead's fields, or by the keys stored in `key_column` (the fields did not change)."""
         if not key_by_fields(model):
             return [None]
         cursor, keys = Driver(c).cursor, {}
-        cursor.execute("SELECT lead_id, fields FROM leads")
-        while rows := cursor.fetchmany(CHUNK):          # read through once: no statement in between
-            for lead_id, fields in rows:
-                keys[lead_id] = account_key(model, lead_id, _fields(fields), at) if model.has_account else None
+        if key_column is not None or not model.has_account:
+            cursor.execute(f"SELECT lead_id, {key_column or 'NULL'} FROM leads")
+            while rows := cursor.fetchmany(CHUNK):
+                keys.update(rows)
+        else:
+            cursor.execute("SELECT lead_id, fields FROM leads")
+            while rows := cursor.fetchmany(CHUNK):          # read through once: no statement in between
+                for lead_id, fields in rows:
+                    keys[lead_id] = account_key(model, lead_id, _fields(fields), at)
         return chunked(sorted(keys) if touched is None else sorted(touched), keys, CHUNK)
 
     def _scoring_set(self, c, model, role: _Role, touched: list, at: int) -> list | None:
@@ -469,20 +495,22 @@ class Store:
     # ---- time -----------------------------------------------------------------------------
 
     def sweep(self, now=None) -> int:
-        """Re-score, at `now`, the leads whose result can change with time alone; leads changed.
-
-        Those are the leads with any event, or every lead when the model reads
-        the clock outside events (`reads_clock`); history cause `time`."""
+        """Re-score, at `now`, the leads whose result can change with time alone (and their
+        accounts); leads changed. Those are the leads with any event, and those with a value in
+        a field the model's clock reads (`sweeping.py`: `days_since(last_login)`), under the
+        active model or the shadow; history cause `time`."""
         at = self.now(now)
 
         def work(c):
             active = self.model(ACTIVE, c)
             if active is None:
                 return 0
-            query = select(t.leads.c.lead_id).order_by(t.leads.c.lead_id)
-            if not reads_clock(active):
-                query = query.where(t.leads.c.has_events.is_(True))
-            leads = list(c.execute(query).scalars())
+            clocks = [clock_of(stored) for stored in (active, self.model(SHADOW, c)) if stored is not None]
+            cursor, leads = Driver(c).cursor, []
+            cursor.execute("SELECT lead_id, has_events, fields FROM leads ORDER BY lead_id")
+            while rows := cursor.fetchmany(CHUNK):          # read through once: no statement in between
+                leads += [lead_id for lead_id, has_events, fields in rows
+                          if any(clock.moves(bool(has_events), fields) for clock in clocks)]
             self._lock_accounts_of(c, leads, [], at)
             self._lock(c, leads)
             return self._rescore(c, leads, {}, {"kind": "time"}, at, moved=False)
@@ -673,33 +701,6 @@ def _mate_cause(causes: dict) -> dict:
     if names:
         cause["names"] = names
     return cause
-
-
-def reads_clock(stored: StoredModel) -> bool:
-    """Can a lead's result change with time even without events? Yes when the model reads the
-    clock anywhere (`now`, `days_since`); event windows and decay only move a lead with events."""
-    from ..dsl import analyze
-    return clock_in(analyze(stored.text, stored.filename, stored.base_dir).model)
-
-
-def clock_in(node, seen=None) -> bool:
-    """Does this checked model (any IR node) contain `now` or `days_since`?"""
-    from ..dsl import ir
-    seen = set() if seen is None else seen
-    if id(node) in seen or node is None or isinstance(node, (str, int, float, bool)):
-        return False
-    seen.add(id(node))
-    if isinstance(node, (ir.NowRef, ir.DaysSince)):
-        return True
-    if attrs.has(type(node)):
-        parts = [getattr(node, f.name) for f in attrs.fields(type(node))]
-    elif isinstance(node, dict):
-        parts = list(node.values())
-    elif isinstance(node, (list, tuple, set, frozenset)):
-        parts = list(node)
-    else:
-        return False
-    return any(clock_in(part, seen) for part in parts)
 
 
 def _outline(stored: StoredModel):
