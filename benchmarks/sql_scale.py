@@ -89,13 +89,13 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def run(command: list, stdout_path: str, stderr_path: str, timeout: float | None = None) -> dict:
-    """Run `command`; its figures, once it and everything it started have ended."""
+def run(command: list, stdout_path: str, stderr_path: str, timeout: float | None = None, env=None) -> dict:
+    """Run `command` (in `env`, default ours); its figures, once it and everything it started have ended."""
     peak = [0]
     done = threading.Event()
     with open(stdout_path, "w") as out, open(stderr_path, "w") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=err, start_new_session=True)
+        proc = subprocess.Popen(command, stdout=out, stderr=err, start_new_session=True, env=env)
 
         def sample():
             while not done.wait(1.0):

@@ -120,3 +120,22 @@ def result_json(parts: dict, dialect: Dialect) -> exp.Expression:
     # finite when every number is (an overflow to inf is only a row Python builds): any grouping does
     total = balanced([e.copy() for e in numbers], lambda a, b: exp.Add(this=exp.Paren(this=a), expression=exp.Paren(this=b)))
     return exp.Case(ifs=[exp.If(this=exp.Anonymous(this="ISFINITE", expressions=[total]), true=line.expression())])
+
+
+#: An id `json.dumps` writes as it is between quotes: printable ASCII without `"` or `\`
+#: (`engines.rows.json_line`'s fast path, as an RE2 pattern).
+PLAIN_ID = r"[ !#-\[\]-~]+"
+
+
+def result_line(json_text: exp.Expression, lead_id: exp.Expression, position: exp.Expression,
+                warnings: exp.Expression, now_json: str, dialect: Dialect) -> exp.Expression:
+    """A result's whole JSON Lines line (`engines.rows.json_line` in SQL), so that the engine can
+    write the output file itself: `warnings` is the JSON text of the lead's warnings (NULL: none),
+    `now_json` that of `now`. A row Python must write instead (a number not finite, an id
+    `json.dumps` would escape) is `#` and its position."""
+    line = _concat([lit('{"id": "'), lead_id, lit('", '), json_text, lit(', "warnings": '),
+                    exp.Coalesce(this=warnings, expressions=[lit("[]")]), lit(', "now": ' + now_json + "}")])
+    plain = exp.and_(exp.Not(this=exp.Is(this=json_text.copy(), expression=exp.Null())),
+                     dialect.full_match(lead_id.copy(), PLAIN_ID))
+    marker = _concat([lit("#"), exp.Cast(this=position, to=dialect.text_type())])
+    return exp.Case(ifs=[exp.If(this=plain, true=line)], default=marker)

@@ -40,7 +40,7 @@ from ...runtime import values as v
 from .build import (Layers, add, and_, big, cap_expr, case, col, compare, concat_names, div, greatest, holds, ident,
                     limit_expr, lit, mul, not_, num, or_, paren, source_table, sub, table, to_double)
 from .dialects import Dialect, SqlUnsupported, dialect as get_dialect
-from .jsonl import json_name, result_json
+from .jsonl import json_name, result_json, result_line
 from .stage import Stager
 
 @attrs.frozen
@@ -98,9 +98,12 @@ class QueryBuilder(NodeVisitor):
     def __init__(self, model: ir.Model, dialect: Dialect, now: int | None, *, prepared: bool = False,
                  leads: str = "leads", events: str = "events", id_column: str = "id",
                  lead_column: str = "lead_id", position: str | None = None, columns_present=None,
-                 output_form: str = "columns"):
+                 output_form: str = "columns", line_parts: tuple | None = None):
         self.model = model
-        self.output_form = output_form            # "columns", or "json": the id and the JSON text
+        # "columns"; "json": the id and the JSON text; "line": the whole JSON Lines line
+        self.output_form = output_form
+        # for "line": (the table of warnings' JSON text by lead, `__wid` → `__wtext`; `now` as JSON)
+        self.line_parts = line_parts
         self.d = dialect
         self.now = dialect.now_us(now)
         self.prepared = prepared
@@ -694,15 +697,30 @@ class QueryBuilder(NodeVisitor):
         return parts
 
     def output(self) -> exp.Expression:
-        if self.output_form == "json":
+        if self.output_form in ("json", "line"):
             out = [("id", col("__id")), ("json", result_json(self.result_parts(json_name), self.d))]
         else:
             out = self.output_columns(self.result_parts())
         select = exp.select(*[exp.alias_(e, ident(name)) for name, e in out], copy=False)
-        select = select.from_(table(self.layers.last), copy=False).order_by(col("__pos"), copy=False)
+        select = select.from_(table(self.layers.last), copy=False)
+        if self.output_form == "line":
+            select = self.lines(select.select(col("__pos"), copy=False))
+        else:
+            select = select.order_by(col("__pos"), copy=False)
         for name, cte in self.layers.ctes:
             select = select.with_(ident(name), as_=cte, copy=False)
         return select
+
+    def lines(self, results: exp.Select) -> exp.Select:
+        """One column, `line`: each result's JSON Lines line (jsonl.result_line), in input order,
+        with its lead's warnings from the `line_parts` table."""
+        warnings, now_json = self.line_parts
+        line = result_line(col("json"), col("id"), col("__pos"), col("__wtext"), now_json, self.d)
+        return (exp.select(exp.alias_(line, ident("line")), copy=False)
+                .from_(exp.alias_(exp.Subquery(this=results), ident("r"), table=True), copy=False)
+                .join(exp.alias_(table(warnings), ident("w"), table=True), join_type="left",
+                      on=exp.EQ(this=col("id", "r"), expression=col("__wid", "w")), copy=False)
+                .order_by(col("__pos", "r"), copy=False))
 
     def output_columns(self, parts: dict) -> list:
         """(name, expression) of the output columns: INTERFACE.md §5's CSV form, then the rest a

@@ -46,6 +46,9 @@ def score(model, leads_path, events_path, now, fmt, output, explain, decimals, r
                 text = writer.text_of() if jobs > 1 and CAN_FORK and hasattr(batch, "write_forked") else None
                 if text is not None:
                     batch.write_forked(leads_path, events_path, jobs, text, writer.write_raw)
+                elif writer.takes_lines and hasattr(batch, "json_text"):
+                    for chunk in batch.json_text(leads_path, events_path):
+                        writer.write_raw(chunk)
                 elif writer.takes_lines and hasattr(batch, "json_lines"):
                     for line in batch.json_lines(leads_path, events_path):
                         writer.write_line(line)

@@ -99,6 +99,57 @@ class EngineBatch:
                 else:
                     yield json_line(lead_id, text, warnings, now)
 
+    def json_text(self, leads_path: str, events_path: str | None = None):
+        """The results as JSON Lines text, in input order, in chunks of many lines (each line ends
+        with a newline). An engine that can writes the file itself (`copy_lines`, the query's
+        `line` form): no Python per lead; else, the lines of `json_lines`."""
+        if not self.engine.writes_json():
+            yield from (line + "\n" for line in self.json_lines(leads_path, events_path))
+            return
+        with self.loaded(leads_path, events_path, False) as (kept, file_warnings):
+            self.summary.warnings += self.load_warnings(kept, file_warnings)
+            self.summary.leads_scored += len(kept)
+            path = os.path.join(self.scratch, "results.jsonl")
+            now = json.dumps(format_time(self.now))
+            if not self.engine.copy_lines(self.query("line", ("lead_warnings", now)), path):
+                raise AssertionError("writes_json() without copy_lines()")
+            yield from self.copied_lines(path, kept, file_warnings)
+
+    def load_warnings(self, kept: dict, file_warnings: dict) -> int:
+        """The table `lead_warnings`: the JSON text of each lead's warnings (`__wid`, `__wtext`), for
+        the leads that have some; how many warnings in all."""
+        rows, count = [], 0
+        for lead_id, own in kept.items():
+            if own or lead_id in file_warnings:
+                warnings = _merge_warnings(own, file_warnings.get(lead_id, ()))
+                count += len(warnings)
+                rows.append([lead_id, json.dumps(list(warnings), ensure_ascii=False)])
+        path = os.path.join(self.scratch, "lead_warnings.csv")
+        write_prepared_csv(path, rows)
+        self.engine.load_typed_csv("lead_warnings", path, [("__wid", "VARCHAR"), ("__wtext", "VARCHAR")])
+        return count
+
+    def copied_lines(self, path: str, kept: dict, file_warnings: dict):
+        """The file the engine wrote, in chunks; a line `#POSITION` (a result SQL could not write)
+        replaced by the line Python writes for that lead."""
+        odd = None
+        with open(path, encoding="utf-8", newline="") as handle:
+            while chunk := handle.read(1 << 22):
+                if not chunk.endswith("\n"):
+                    chunk += handle.readline()
+                if not chunk.startswith("#") and "\n#" not in chunk:
+                    yield chunk
+                    continue
+                odd = odd or self.odd_lines(kept, file_warnings)
+                yield "".join(odd[int(line[1:])] + "\n" if line.startswith("#") else line + "\n"
+                              for line in chunk[:-1].split("\n"))
+
+    def odd_lines(self, kept: dict, file_warnings: dict) -> dict:
+        """Input position → the JSON line of its result, built by Python from the result columns."""
+        position = dict(self.engine.fetch(exp.select(col("__id"), col("__pos")).from_(table("prepared_leads"))))
+        return {position[lead_id]: json.dumps(result.to_dict(), ensure_ascii=False)
+                for lead_id, result in self.odd_results(kept, file_warnings).items()}
+
     def odd_results(self, kept: dict, file_warnings: dict) -> dict:
         """Lead id → `ScoreResult`, for the rows whose numbers SQL could not write as JSON."""
         return {result.id: result for result in self.score(kept, file_warnings)}
@@ -429,11 +480,11 @@ class EngineBatch:
 
     # ---- scoring ---------------------------------------------------------------------
 
-    def query(self, form: str = "columns") -> str:
+    def query(self, form: str = "columns", line_parts: tuple | None = None) -> str:
         from ..compiler.sql import to_sql
         events = "events_used" if "events_used" in self.engine.tables() else "inline_events"
         return to_sql(self.checked, self.engine.dialect, self.now, prepared=True, pretty=False,
-                      leads="prepared_leads", events=events, output_form=form,
+                      leads="prepared_leads", events=events, output_form=form, line_parts=line_parts,
                       pow_function=self.engine.pow_function)
 
     def score(self, kept: dict, file_warnings: dict):
