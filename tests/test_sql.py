@@ -535,3 +535,45 @@ def test_duckdb_engine_reads_odd_rows_exactly_like_python(tmp_path):
     as_json.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     assert_same_run(score_with("duckdb", model, leads, as_json, tmp_path),
                     score_with("python", model, leads, as_json, tmp_path))
+
+
+# ---- U+0000 in a model's text ----------------------------------------------------------
+
+NUL_MODEL = 'field x: text\nrule r: +1 when x == "a\\u0000b"\nrule s: +2 when x in ["\\u0000", "c"]\n'
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_nul_in_a_model_is_written_as_the_dialect_reads_it_or_refused(dialect, tmp_path):
+    """Never a raw NUL in the query: DuckDB and Spark join the text with CHR(0), Snowflake and BigQuery
+    take sqlglot's `\\x00` escape (read back here as U+0000), Postgres refuses in one line."""
+    model = tmp_path / "nul.score"
+    model.write_text(NUL_MODEL)
+    code, out, err = run("sql", model, "--dialect", dialect, "--now", NOW)
+    if dialect == "postgres":
+        assert code == 1 and err.count("\n") == 1 and "cannot hold U+0000" in err
+        return
+    assert code == 0, err
+    assert "\x00" not in out
+    texts = {lit.this for lit in sqlglot.parse_one(out.rstrip().rstrip(";"), read=dialect).find_all(sqlglot.exp.Literal)
+             if lit.is_string}
+    if dialect in ("duckdb", "spark"):
+        assert "CHR(0)" in out and not any("\x00" in t for t in texts)
+    else:
+        assert {"a\x00b", "\x00"} <= texts
+
+
+def test_duckdb_scores_a_nul_in_a_model_as_python_does(tmp_path):
+    model, leads = tmp_path / "nul.score", tmp_path / "leads.jsonl"
+    model.write_text(NUL_MODEL)
+    leads.write_text("".join(json.dumps({"id": i, "x": x}) + "\n" for i, x in
+                             [("A", "a\x00b"), ("B", "\x00"), ("C", "ab"), ("D", "c")]))
+    code, sql, err = run("sql", model, "--dialect", "duckdb", "--now", NOW)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE leads AS SELECT * FROM (VALUES ('A', 'a' || chr(0) || 'b'), ('B', chr(0)), "
+                "('C', 'ab'), ('D', 'c')) AS t(id, x)")
+    con.execute('CREATE TABLE events ("lead_id" VARCHAR, "type" VARCHAR, "at" VARCHAR)')
+    scores = {row[0]: row[1] for row in con.execute(sql.rstrip().rstrip(";")).fetchall()}
+    assert scores == {"A": 1.0, "B": 2.0, "C": 0.0, "D": 2.0}
+    python = score_with("python", model, leads, None, tmp_path)
+    assert_same_run(score_with("duckdb", model, leads, None, tmp_path), python)
+    assert [json.loads(line)["score"] for line in python["output"].splitlines()] == [1.0, 2.0, 0.0, 2.0]

@@ -3,11 +3,12 @@
 - `build.py`: the small pieces everything here builds with (patterns, quoted
   names, typed literals, operators);
 - `dialects.py`: what differs between engines, one `Dialect` subclass each;
+- `isotime.py`: ISO text → µs by arithmetic, for an engine without TRY_CAST;
 - `stage.py`: raw input relations → converted values, in SQL (staging);
 - `jsonl.py`: a result's JSON Lines text, written by the query;
 - `query.py`: the query itself, `QueryBuilder` (`to_sql`, `build_query`).
 
-Imports point one way: build ← dialects ← stage, jsonl ← query.
+Imports point one way: build ← isotime ← dialects ← stage, jsonl ← query.
 """
 
 from .build import col, ident, lit, source_table, table

@@ -20,7 +20,8 @@ import sys
 
 from sqlglot import exp
 
-from .build import call, case, lit, num
+from . import isotime
+from .build import balanced, call, case, lit, num
 
 #: Python's str.strip() removes exactly these (the characters with str.isspace()).
 WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
@@ -43,8 +44,6 @@ class Dialect:
     #: the type `parse_time` casts ISO text to, an instant. sqlglot prints TIMESTAMPTZ as
     #: BigQuery's TIMESTAMP (an instant); its TIMESTAMP would be DATETIME.
     time_type = "TIMESTAMPTZ"
-    #: why the engine's text cannot hold U+0000 (a model with it is refused), or None when it can
-    nul_refused: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -77,6 +76,12 @@ class Dialect:
     def float_text(self, e: exp.Expression) -> exp.Expression | None:
         """A DOUBLE as the text Python's `repr` gives it, where the engine writes doubles so; else None."""
         return None
+
+    def text_with_nul(self, text: str) -> exp.Expression:
+        """A text literal holding U+0000, never a raw NUL in the query. sqlglot writes it as `\\x00`,
+        the hex escape Snowflake's and BigQuery's literals document; an engine that reads it otherwise
+        overrides this, or refuses the model (`SqlUnsupported`)."""
+        return lit(text)
 
     # ---- text ------------------------------------------------------------------------
 
@@ -137,6 +142,11 @@ class Dialect:
         """
         return self.try_cast(text, exp.DataType.build(self.time_type))
 
+    def time_us(self, text: exp.Expression) -> exp.Expression:
+        """µs since 1970-01-01 UTC of ISO text (already checked by shape), NULL where Python's
+        `fromisoformat` refuses it (`2026-02-30`)."""
+        return self.epoch_us(self.parse_time(text))
+
     def current_time(self) -> exp.Expression:
         return exp.CurrentTimestamp()
 
@@ -184,6 +194,9 @@ class DuckDB(Dialect):
     def regex_search(self, text: exp.Expression, pattern: str) -> exp.Expression:
         return call("regexp_matches", text, lit(pattern), lit("i"))
 
+    def text_with_nul(self, text: str) -> exp.Expression:
+        return joined_with_chr0(text)         # DuckDB's literals have no escapes: sqlglot writes a raw NUL
+
     def full_match(self, text: exp.Expression, pattern: str) -> exp.Expression:
         return call("regexp_full_match", text, lit(pattern))
 
@@ -212,6 +225,9 @@ class Spark(Dialect):
 
     def text_type(self) -> exp.DataType:
         return exp.DataType.build("STRING")
+
+    def text_with_nul(self, text: str) -> exp.Expression:
+        return joined_with_chr0(text)         # sqlglot's `\0` before two octal digits is an octal escape
 
     def regex_search(self, text: exp.Expression, pattern: str) -> exp.Expression:
         # Java's (?i) folds ASCII only unless UNICODE_CASE (u) is on too; RE2's (?i) is Unicode.
@@ -291,12 +307,15 @@ class Postgres(Dialect):
         "inline flag": "Postgres reads inline flags only at the start of a pattern",
         "ungreedy flag": "Postgres regex has no `(?U)`",
     }
-    nul_refused = "PostgreSQL text cannot hold U+0000"
     # PostgreSQL orders any aggregate's input (`SUM(x ORDER BY t)`) and adds float8 one value at a time
     ordered_sum = DuckDB.ordered_sum
 
     def double(self) -> exp.DataType:
         return exp.DataType.build("DOUBLE PRECISION")
+
+    def text_with_nul(self, text: str) -> exp.Expression:
+        raise SqlUnsupported("a text with the character U+0000 cannot be run on postgres: "
+                             "PostgreSQL text cannot hold U+0000")
 
     def regex_search(self, text: exp.Expression, pattern: str) -> exp.Expression:
         return exp.RegexpILike(this=text, expression=lit(pattern))          # ~*
@@ -309,6 +328,11 @@ class Postgres(Dialect):
         """A plain CAST: Postgres has no TRY_CAST (callers check the text first)."""
         return exp.Cast(this=value, to=to)
 
+    def time_us(self, text: exp.Expression) -> exp.Expression:
+        """Without TRY_CAST a CAST of `2026-02-30` stops the query: the text's parts are checked and
+        added up instead, as Python reads them (isotime.py)."""
+        return isotime.time_us(text)
+
     def epoch_us(self, moment: exp.Expression) -> exp.Expression:
         return exp.Cast(this=exp.Mul(this=exp.paren(exp.Extract(this=exp.var("EPOCH"), expression=moment)),
                                      expression=exp.Literal.number(1_000_000)),
@@ -316,6 +340,17 @@ class Postgres(Dialect):
 
 
 DIALECTS = tuple(REGISTRY)
+
+
+def joined_with_chr0(text: str) -> exp.Expression:
+    """`('a' || CHR(0) || 'b')`: a text holding U+0000 written without a NUL or an escape."""
+    pieces = []
+    for n, piece in enumerate(text.split("\x00")):
+        if n:
+            pieces.append(call("CHR", exp.Literal.number(0)))
+        if piece:
+            pieces.append(lit(piece))
+    return exp.Paren(this=balanced(pieces, lambda a, b: exp.DPipe(this=a, expression=b, safe=True)))
 
 
 def dialect(name: str, pow_function: str | None = None) -> Dialect:

@@ -458,15 +458,14 @@ class QueryBuilder(NodeVisitor):
             self.join_account_aggregates(account_each)
         self.score_layers(points)
         query = self.output()
-        self.refuse_nul(query)
+        self.write_nul(query)
         return query
 
-    def refuse_nul(self, query: exp.Expression) -> None:
-        """A text literal holding U+0000 where the engine's text cannot hold it: refused, never written raw."""
-        if self.d.nul_refused and any(literal.is_string and "\x00" in literal.this
-                                      for literal in query.find_all(exp.Literal)):
-            raise SqlUnsupported(f"a text with the character U+0000 cannot be run on {self.d.name}: "
-                                 f"{self.d.nul_refused}")
+    def write_nul(self, query: exp.Expression) -> None:
+        """Each text literal holding U+0000 as the dialect writes one, never a raw NUL; or the model refused."""
+        for literal in list(query.find_all(exp.Literal)):
+            if literal.is_string and "\x00" in literal.this:
+                literal.replace(self.d.text_with_nul(literal.this))
 
     def register_stage_aggregates(self) -> None:
         """Stages read aggregates too; they must be known before the aggregate CTEs are written."""

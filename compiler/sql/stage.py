@@ -51,7 +51,7 @@ class Stager:
             return case((exp.In(this=word, expressions=[lit(w) for w in TRUE_WORDS]), exp.true()),
                         (exp.In(this=word.copy(), expressions=[lit(w) for w in FALSE_WORDS]), exp.false()))
         pattern = DATE_PATTERN if type_ == ir.DATE else TIME_PATTERN
-        return case((self.d.full_match(r, pattern), self.d.epoch_us(self.d.parse_time(r))))
+        return case((self.d.full_match(r, pattern), self.d.time_us(r)))
 
     def sentinel(self, r: exp.Expression, field) -> exp.Expression | None:
         tests = []
