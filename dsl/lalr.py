@@ -157,13 +157,25 @@ def transformer_method(cls, name):
 class StateLexer:
     """One state's terminals, as Lark's contextual lexer matches them there."""
 
-    __slots__ = ("patterns", "ignore", "keywords")
+    __slots__ = ("match", "ignore", "keywords")
 
     def __init__(self, lexer):
         scanner = lexer.scanner     # builds lexer.callback too
-        self.patterns = tuple(scanner._mres)
+        patterns = tuple(scanner._mres)
+        self.match = patterns[0].match if len(patterns) == 1 else first_match(patterns)
         self.ignore = lexer.ignore_types
         self.keywords = {name: fixed_strings(callback) for name, callback in lexer.callback.items()}
+
+
+def first_match(patterns):
+    """`match` over Lark's alternations of one state's terminals, tried in order."""
+    def match(text, pos):
+        for pattern in patterns:
+            found = pattern.match(text, pos)
+            if found:
+                return found
+        return None
+    return match
 
 
 def fixed_strings(callback) -> dict:
@@ -188,9 +200,6 @@ class Driver:
         self.end_state = table.end_states[start]
         self.max_depth = max_depth
         contextual = frontend.lexer.lexer if hasattr(frontend.lexer, "postlexer") else frontend.lexer
-        by_lexer = {}
-        self.lexers = {state: by_lexer.setdefault(id(lexer), StateLexer(lexer))
-                       for state, lexer in contextual.lexers.items()}
         reductions = {rule: Reduction(rule, transformer_class) for rule in lark.rules}
         # state → symbol → the state shifted to (an int) or the `Reduction`
         self.table = {state: {symbol: target if action is Shift else reductions[target]
@@ -199,6 +208,15 @@ class Driver:
         if not all(type(t) is int for actions in self.table.values() for t in actions.values()
                    if not isinstance(t, Reduction)):
             raise Unsupported("states that are not numbers")
+        by_lexer = {}
+        for lexer in contextual.lexers.values():
+            if id(lexer) not in by_lexer:
+                by_lexer[id(lexer)] = StateLexer(lexer)
+        # state → what a step reads there: (its actions, match, ignored terminals, keywords)
+        self.states = {}
+        for state, actions in self.table.items():
+            lexer = by_lexer[id(contextual.lexers[state])]
+            self.states[state] = (actions, lexer.match, lexer.ignore, lexer.keywords)
         kept = {rule.expansion[i].name for rule, reduction in reductions.items()
                 for i, _ in reduction.include if rule.expansion[i].is_term}
         self.token_methods = {}
@@ -223,28 +241,27 @@ class Driver:
 
     def parse(self, text: str, transformer):
         """The transformer's value for the whole text; raises `Declined`."""
-        table, lexers, max_depth = self.table, self.lexers, self.max_depth
+        states, table, max_depth = self.states, self.table, self.max_depth
         kept, token_methods = self.kept_tokens, self.token_methods
         new_token = Token._future_new
         state_stack, stack = [self.start_state], []
         pos, length = 0, len(text)
         while True:
-            if pos < length:
-                lexer = lexers[state_stack[-1]]
-                for pattern in lexer.patterns:
-                    match = pattern.match(text, pos)
-                    if match:
-                        break
-                else:
+            actions, match_at, ignore, keywords = states[state_stack[-1]]
+            while pos < length:                     # the next token, as this state's lexer reads it
+                match = match_at(text, pos)
+                if match is None:
                     raise Declined("no token")
                 kind, end = match.lastgroup, match.end()
-                if kind in lexer.ignore:
-                    pos = end
-                    continue
+                if kind not in ignore:
+                    break
+                pos = end
+            else:
+                kind = "$END"
+            if kind != "$END":
                 value = match.group()
-                keywords = lexer.keywords.get(kind)
-                if keywords:
-                    kind = keywords.get(value, kind)
+                if kind in keywords:
+                    kind = keywords[kind].get(value, kind)
                 if kind in kept:
                     token = new_token(kind, value, pos, None, None, None, None, end)
                     method = token_methods.get(kind)
@@ -252,10 +269,8 @@ class Driver:
                 else:
                     entry = (None, pos, end, 0, TOKEN)
                 pos = end
-            else:
-                kind = "$END"
-            while True:
-                target = table[state_stack[-1]].get(kind)
+            while True:                             # reduce, then shift the token
+                target = actions.get(kind)
                 if target is None:
                     raise Declined("unexpected token")
                 if target.__class__ is int:
@@ -278,3 +293,4 @@ class Driver:
                     state_stack.append(table[state_stack[-1]][target.origin])
                 if kind == "$END" and state_stack[-1] == self.end_state:
                     return stack[-1][0]
+                actions = table[state_stack[-1]]
