@@ -25,6 +25,7 @@ import attrs
 
 from ..dsl import ir
 from ..dsl.visitor import NodeVisitor
+from ..runtime.streams import cap
 from ..runtime.values import US_PER_DAY
 from .inputs import input_nodes
 
@@ -142,8 +143,7 @@ class Generator(NodeVisitor):
         w.line("from leadscore.runtime.model import Model as _Model, now_us as _now_us")
         w.line("from leadscore.runtime.scoring import Plan as _Plan, PlanCampaign as _PlanCampaign, "
                "PlanGroup as _PlanGroup, PlanRule as _PlanRule, Env as _Env")
-        w.line("from leadscore.runtime.schema import field_value as _field_value")
-        w.line("from leadscore.runtime.results import ScoreResult as _ScoreResult")
+        w.line("from leadscore.runtime.results import LazyResult as _LazyResult")
         w.line("from leadscore.runtime.scoring import ordered_tags as _ordered_tags")
         w.line("from leadscore.runtime.streams import distinct_newest as _distinct, "
                "newest_known as _newest_known, sum_known as _sum_known")
@@ -496,14 +496,13 @@ class Generator(NodeVisitor):
             w.line(f"lead_result={lead_result},")
         w.line(")")
 
-    # ---- the fast path: the total alone ----------------------------------------------
+    # ---- the fast paths: a lead without events, fields in locals, rules inlined ---------
 
     def total(self) -> None:
         """`total(lead, events=(), now=None)`: just the score, for callers that need no result.
 
-        A model that reads no events and has no account scope gets a
-        specialized body: fields converted inline into locals, rules
-        inlined. Others score through MODEL and return its score.
+        A model that reads no events and has no account scope gets the
+        inlined body (`inline`); others score through MODEL and return its score.
         """
         w, m = self.w, self.model
         w.line()
@@ -515,84 +514,18 @@ class Generator(NodeVisitor):
                 w.line("return MODEL.score(lead, events, now).score")
                 return
             w.line('"""The lead\'s score alone (the `score` of `score(...)`), computed without building a result."""')
-            body = Writer()
-            body.depth = w.depth
-            self.w, self.field_names = body, {f.name: f"f_{k}" for k, f in enumerate(m.fields)}
-            self.total_body()
-            self.w, self.field_names = w, None
-            words = _words("\n".join(body.lines))
             w.line("if events:")
             with w.indent():
                 w.line("return MODEL.score(lead, events, now).score")
-            if "now" in words:
-                w.line("now = _now_us(now)")
-            w.line("read = lead.get")
-            for k, f in enumerate(m.fields):
-                if f"f_{k}" in words or f"s_{k}" in words:
-                    self.read_field(k, f)
-            w.extend(body)
-
-    def read_field(self, k: int, f: ir.Field) -> None:
-        """Convert one raw field inline, with the meaning of runtime/schema.py's LeadReader."""
-        w = self.w
-        raw = f"r_{k}"
-        declared = self.constant(f"_schema.Field({f.name!r}, {f.type!r}, {f.column!r}, "
-                                 f"{_set(f.sentinel_texts)}, {_set(f.sentinel_numbers)})")
-        w.line(f"{raw} = read({f.column!r})")
-        simple = not f.sentinel_texts and not f.sentinel_numbers
-        if f.type == "text":
-            if simple:
-                w.line(f"s_{k} = ({raw}.strip() or None) if {raw}.__class__ is str else _field_value({raw}, {declared})")
-            else:
-                w.line(f"s_{k} = _field_value({raw}, {declared})")
-            w.line(f"f_{k} = s_{k}.casefold() if s_{k} is not None else None")
-        elif f.type == "number" and simple:
-            w.line(f"f_{k} = float({raw}) if {raw}.__class__ is int else _field_value({raw}, {declared})")
-        else:
-            w.line(f"f_{k} = _field_value({raw}, {declared})")
-
-    def total_body(self) -> None:
-        w, m = self.w, self.model
-        w.line("total = 0.0")
-        for g in m.groups:
-            w.line("group = 0.0")
-            for rule in g.rules:
-                self.inline_rule(rule, "group")
-            w.line(f"total += {_clamp_expr('group', g.min, g.max)}")
-        for rule in m.rules:
-            self.inline_rule(rule, "total")
-        if m.disqualify:
-            tests = " or ".join(f"({self.true(s.condition)})" for s in m.disqualify)
-            w.line(f"if {tests}:")
-            with w.indent():
-                w.line(f"return {m.floor!r}")
-        low, high = m.clamp if m.clamp else (None, None)
-        w.line(f"return {_clamp_expr('total', low, high)}")
-
-    def inline_rule(self, rule: ir.Rule, into: str) -> None:
-        w = self.w
-        if rule.kind == "condition":
-            w.line(f"if {self.true(rule.condition)}:")
-            with w.indent():
-                if rule.max_total is None:
-                    w.line(f"{into} += {rule.points!r}")
-                else:
-                    from ..runtime.streams import cap
-                    w.line(f"{into} += {cap(rule.points, rule.max_total)!r}")
-            return
-        self.table_points(rule)
-        self.cap("points", rule.max_total)
-        w.line(f"{into} += points")
-
-    # ---- the full result of a lead without events ----------------------------------------
+            self.inline(result=False)
 
     def lead_result(self) -> str:
         """`_lead_result(lead, at, lead_id, extra, full)`: the `ScoreResult` of a lead given no
-        events, written out like `total()` (fields into locals, rules inlined) plus what the
-        result needs — conversion warnings, groups, tiers, stages, tags. Its `now` text and its
-        explanation are left to `ScoreResult.lazy` (`full()` is the full assembly of
-        runtime/scoring.py). Returns the function's name, or "None" for a model that reads
-        events, has an account scope or campaigns: those are assembled in full (Model.score)."""
+        events, inlined as `total()` is, plus what the result needs — conversion warnings,
+        groups, tiers, stages, tags. Its `now` text and its explanation are left to
+        `LazyResult` (`full` calls the full assembly of runtime/scoring.py). Returns the
+        function's name, or "None" for a model that reads events, has an account scope or
+        campaigns: those are assembled in full (Model.score)."""
         m = self.model
         if m.streams or m.account is not None or m.campaigns:
             return "None"
@@ -600,59 +533,76 @@ class Generator(NodeVisitor):
         w.line()
         w.line()
         w.line("def _lead_result(lead, at, lead_id, extra, full):")
-        body = Writer()
-        body.depth = w.depth + 1
-        self.w, self.field_names, self.score_local = body, {f.name: f"f_{k}" for k, f in enumerate(m.fields)}, "final"
-        self.lead_result_body()
-        self.w, self.field_names, self.score_local = w, None, None
         with w.indent():
-            if "now" in _words("\n".join(body.lines)):
-                w.line("now = at")
-            w.line("read = lead.get")
+            self.inline(result=True)
+        return "_lead_result"
+
+    def inline(self, result: bool) -> None:
+        """The body both fast paths share: the fields read into locals (all of them, for their
+        warnings, when the `result` is wanted; else those the rules read), then `inline_body`."""
+        w, m = self.w, self.model
+        body = Writer()
+        body.depth = w.depth
+        self.w, self.field_names, self.score_local = body, {f.name: f"f_{k}" for k, f in enumerate(m.fields)}, "final"
+        self.inline_body(result)
+        self.w, self.field_names, self.score_local = w, None, None
+        words = _words("\n".join(body.lines))
+        if "now" in words:
+            w.line("now = at" if result else "now = _now_us(now)")
+        w.line("read = lead.get")
+        if result:
             w.line("warnings = ()")
-            for k, f in enumerate(m.fields):
-                self.read_checked(k, f)
+        for k, f in enumerate(m.fields):
+            if result or f"f_{k}" in words or f"s_{k}" in words:
+                self.read_field(k, f, f"s_{k}" in words, result)
+        if result:
             w.line("if extra:")
             with w.indent():
                 w.line("warnings += tuple(extra)")
         w.extend(body)
-        return "_lead_result"
 
-    def read_checked(self, k: int, f: ir.Field) -> None:
-        """Convert one raw field as runtime/schema.py's LeadReader does, with its warning; text
-        (and a whole number for a number field) without a call, as `read_field` does."""
+    def read_field(self, k: int, f: ir.Field, stripped: bool, warn: bool) -> None:
+        """Convert one raw field as runtime/schema.py's LeadReader does (with its warning when
+        `warn`), into `f_k` (folded text) and, when `stripped` is read, `s_k`; text (and a whole
+        number for a number field) without a call."""
         w = self.w
-        raw = f"r_{k}"
+        raw, text = f"r_{k}", f.type == "text"
+        value = f"s_{k}" if text else f"f_{k}"
         convert = self.constant(f"_schema.converter({f.type!r}, {_set(f.sentinel_texts)}, "
                                 f"{_set(f.sentinel_numbers)})")
-        value = f"s_{k}" if f.type == "text" else f"f_{k}"
-        simple = not f.sentinel_texts and not f.sentinel_numbers
         w.line(f"{raw} = read({f.column!r})")
-        if simple and f.type in ("text", "number"):
-            fast = f"{raw}.strip() or None" if f.type == "text" else f"float({raw})"
-            w.line(f"if {raw}.__class__ is {'str' if f.type == 'text' else 'int'}:")
+        if not f.sentinel_texts and not f.sentinel_numbers and f.type in ("text", "number"):
+            w.line(f"if {raw}.__class__ is {'str' if text else 'int'}:")
             with w.indent():
-                w.line(f"{value} = {fast}")
+                if not text:
+                    w.line(f"f_{k} = float({raw})")
+                elif stripped:
+                    w.line(f"s_{k} = {raw}.strip() or None")
+                    w.line(f"f_{k} = s_{k} and s_{k}.casefold()")
+                else:                      # a text's case-folded form is empty only when it is
+                    w.line(f"f_{k} = {raw}.strip().casefold() or None")
             w.line(f"elif {raw} is None:")
         else:
             w.line(f"if {raw} is None:")
         with w.indent():
-            w.line(f"{value} = None")
+            w.line(f"f_{k} = s_{k} = None" if text and stripped else f"f_{k} = None")
         w.line("else:")
         with w.indent():
             w.line(f"{value} = {convert}({raw})")
             w.line(f"if {value} is {self.constant('_values.BAD')}:")
             with w.indent():
-                w.line(f"warnings += ({'field `' + f.name + '`: cannot read '!r} + "
-                       f"repr(_schema.describe_raw({raw})) + {' as ' + f.type!r},)")
+                if warn:
+                    w.line(f"warnings += ({'field `' + f.name + '`: cannot read '!r} + "
+                           f"repr(_schema.describe_raw({raw})) + {' as ' + f.type!r},)")
                 w.line(f"{value} = None")
-        if f.type == "text":
-            w.line(f"f_{k} = s_{k}.casefold() if s_{k} is not None else None")
+            if text:
+                w.line(f"f_{k} = s_{k} and s_{k}.casefold()")
 
-    def lead_result_body(self) -> None:
-        """The rules, groups, clamp, stages and tiers as runtime/scoring.py's `score` gives them."""
+    def inline_body(self, result: bool) -> None:
+        """The rules, groups and clamp as runtime/scoring.py's `score` gives them; then the score
+        alone (knocked out to the floor), or with the `result`: stages, tiers, tags."""
         w, m = self.w, self.model
-        tagged = any(rule.tag is not None for rule, _group in m.all_rules())
+        tagged = result and any(rule.tag is not None for rule, _group in m.all_rules())
         if tagged:
             w.line("tags = []")
         w.line("total = 0.0")
@@ -660,16 +610,23 @@ class Generator(NodeVisitor):
         for k, g in enumerate(m.groups):
             w.line("group = 0.0")
             for rule in g.rules:
-                self.tagged_rule(rule, "group")
+                self.inline_rule(rule, "group", tagged)
             w.line(f"g_{k} = {_clamp_expr('group', _float(g.min), _float(g.max))}")
             w.line(f"total += g_{k}")
             groups.append(f"{g.name!r}: g_{k}")
         for rule in m.rules:
-            self.tagged_rule(rule, "total")
+            self.inline_rule(rule, "total", tagged)
         low, high = m.clamp if m.clamp else (None, None)
         w.line(f"final = {_clamp_expr('total', _float(low), _float(high))}")
-        w.line("clamped = final != total" if m.clamp else "clamped = False")
+        if not result:                     # (a knock-out reads neither the score nor a group's)
+            if m.disqualify:
+                w.line(f"if {' or '.join(self.true(s.condition) for s in m.disqualify)}:")
+                with w.indent():
+                    w.line(f"return {m.floor!r}")
+            w.line("return final")
+            return
         w.line(f"groups = {{{', '.join(groups)}}}")
+        w.line("clamped = final != total" if m.clamp else "clamped = False")
         for kind, stages in (("disqualified", m.disqualify), ("qualified", m.qualify)):
             w.line(f"{kind} = ()")
             for stage in stages:
@@ -686,29 +643,27 @@ class Generator(NodeVisitor):
                 w.line(f"final = {m.floor!r}")
                 w.line(f"tier = {m.tiers.names[0]!r}" if m.tiers else "tier = None")
                 w.line("qualified = ()")
-        w.line('return _ScoreResult.lazy({"id": lead_id, "score": final, "tier": tier, "groups": groups, '
-               '"group_tiers": group_tiers, "qualified": qualified, "disqualified": disqualified, '
-               f'"tags": {"_ordered_tags(tags)" if tagged else "()"}, "campaigns": {{}}, "clamped": clamped, '
-               '"warnings": warnings}, at, full)')
+        tags = "_ordered_tags(tags)" if tagged else "()"
+        w.line(f"return _LazyResult(lead_id, final, tier, groups, group_tiers, qualified, disqualified, {tags}, "
+               "{}, clamped, warnings, at, full)")
 
-    def tagged_rule(self, rule: ir.Rule, into: str) -> None:
-        """`inline_rule`, and the rule's tag kept when it scores (as `_Tally.run` keeps it)."""
-        if rule.tag is None:
-            self.inline_rule(rule, into)
-            return
+    def inline_rule(self, rule: ir.Rule, into: str, tagged: bool) -> None:
+        """`into += points` when the rule scores; with `tagged`, its tag kept (as `_Tally.run` keeps it)."""
         w = self.w
-        tag = f"tags.append(({rule.index!r}, {rule.tag!r}))"
+        tag = f"tags.append(({rule.index!r}, {rule.tag!r}))" if tagged and rule.tag is not None else None
         if rule.kind == "condition":
-            from ..runtime.streams import cap
             points = rule.points if rule.max_total is None else cap(rule.points, rule.max_total)
             w.line(f"if {self.true(rule.condition)}:")
             with w.indent():
                 w.line(f"{into} += {points!r}")
-                if points:
+                if tag and points:
                     w.line(tag)
             return
         self.table_points(rule)
         self.cap("points", rule.max_total)
+        if tag is None:
+            w.line(f"{into} += points")
+            return
         w.line("if points:")
         with w.indent():
             w.line(f"{into} += points")
@@ -825,26 +780,32 @@ class Generator(NodeVisitor):
     truth_FieldRef = truth_AttrRef = truth_KeyRef = truth_NowRef = truth_ScoreRef = truth_GroupScoreRef = \
         truth_TimeDiff = truth_Domain = truth_DaysSince = standing_alone
 
-    def known(self, node, item) -> tuple[str, str]:
-        """(a guard that holds when the value is known, the value) — with a temporary if needed."""
+    def known(self, node, item, needed: bool = True) -> tuple[str, str]:
+        """(a guard that holds when the value is known, the value) — with a temporary if the
+        value is not a local already. A local's guard may be left out where it is not `needed`."""
         if never_unknown(node):
             return "", self.value(node, item)
+        value = self.value(node, item)
+        if value.isidentifier():
+            return (f"{value} is not None" if needed else ""), value
         t = self.temp()
-        return f"({t} := {self.value(node, item)}) is not None", t
+        return f"({t} := {value}) is not None", t
 
     def truth_Compare(self, node: ir.Compare, item, want: bool) -> str:
         op = node.op if want else NEGATED[node.op]
-        guard_a, a = self.known(node.left, item)
-        guard_b, b = self.known(node.right, item)
+        # unknown equals no constant, so `==` needs no guard on a local beside a constant
+        needed = op != "==" or not (_constant(node.left) or _constant(node.right))
+        guard_a, a = self.known(node.left, item, needed)
+        guard_b, b = self.known(node.right, item, needed)
         parts = [g for g in (guard_a, guard_b) if g] + [f"{a} {op} {b}"]
         return "(" + " and ".join(parts) + ")"
 
     def test(self, node, item, want: bool) -> str:
         """`in`, `not in`, `matches` and the text tests: the operand known, then the test."""
-        guard, a = self.known(node.operand, item)
+        inside = isinstance(node, ir.InSet) and (not node.negated) == want
+        guard, a = self.known(node.operand, item, needed=not inside)     # unknown is in no set
         parts = [guard] if guard else []
         if isinstance(node, ir.InSet):
-            inside = (not node.negated) == want
             parts.append(f"{a} {'in' if inside else 'not in'} {self.constant(_set(node.values))}")
         elif isinstance(node, ir.InRange):
             holds = (not node.negated) == want
@@ -889,6 +850,11 @@ def never_unknown(node) -> bool:
     if isinstance(node, (ir.Const, ir.NowRef, ir.ScoreRef, ir.GroupScoreRef, ir.IsKnown)):
         return True
     return isinstance(node, ir.Aggregate) and node.kind in ("any", "no", "count", "sum")
+
+
+def _constant(node) -> bool:
+    """A constant that is known (never None)."""
+    return isinstance(node, ir.Const) and node.value is not None
 
 
 def _set(values) -> str:

@@ -132,26 +132,23 @@ class Model:
         at = _time.time_ns() // 1000 if now is None else now_us(now)      # now_us, a call saved
         fast = self.plan.lead_result
         if fast is not None and not events and lead.__class__ is dict and "events" not in lead:
-            return self.score_fast(fast, lead, at, lead_id)
+            # A lead without events, by the generated `lead_result` (compiler/codegen.py): the
+            # same result, its explanation worked out by `explained` only when asked for.
+            if lead_id is None and (raw_id := lead.get("id")) is not None:
+                lead_id = str(raw_id).strip() or None
+            extra = () if self.keys.issuperset(lead) else self.undeclared(lead, [])
+            lead = lead.copy()          # the explanation reads this copy, whatever the caller changes
+            return fast(lead, at, lead_id, extra, (self.explained, lead, at, lead_id, extra))
         events = list(events or ())
         prepared = self.prepare(lead, events, at, lead_id)
         prepared.warnings.extend(self.undeclared(lead, events))
         return self.score_prepared([prepared], at)[0]
 
-    def score_fast(self, fast, lead: dict, at: int, lead_id) -> ScoreResult:
-        """A lead without events, by the generated `lead_result` (compiler/codegen.py): the
-        same result, its explanation worked out by the full assembly only when asked for."""
-        if lead_id is None:
-            raw_id = lead.get("id")
-            lead_id = None if raw_id is None else str(raw_id).strip() or None
-        extra = () if self.keys.issuperset(lead) else self.undeclared(lead, [])
-        lead = dict(lead)           # the explanation reads this copy, whatever the caller changes
-
-        def full() -> ScoreResult:
-            prepared = self.prepare(lead, (), at, lead_id)
-            prepared.warnings.extend(extra)
-            return self.score_prepared([prepared], at)[0]
-        return fast(lead, at, lead_id, extra, full)
+    def explained(self, lead: dict, at: int, lead_id, extra) -> ScoreResult:
+        """A lead without events by the full assembly: what a lazy result's explanation is read from."""
+        prepared = self.prepare(lead, (), at, lead_id)
+        prepared.warnings.extend(extra)
+        return self.score_prepared([prepared], at)[0]
 
     def undeclared(self, lead: dict, events: list) -> list:
         """Warnings for a lead's keys and the event types that the model does not declare.

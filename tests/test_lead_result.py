@@ -9,10 +9,15 @@ import json
 import os
 import pickle
 
+import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import leadscore
+from leadscore.compiler import codegen
+from leadscore.dsl import analyze
+from leadscore.runtime.results import LazyResult, ScoreResult
 
 HERE = os.path.dirname(__file__)
 ROOT = os.path.dirname(HERE)
@@ -76,6 +81,7 @@ def both(text: str):
 
 
 FAST, FULL = both(MODEL)
+MODULE = codegen.load_generated(codegen.generate(analyze(MODEL, "lead-only.score").model), "<lead-only>")
 
 
 def test_the_model_has_the_fast_path():
@@ -136,3 +142,25 @@ def test_the_shipped_lead_only_model_and_the_fit_task():
                       "job_level": " Director ", "department": "it", "employees": "750", "country": "us",
                       "email": "a@acme.com"}, {}, {"age": "old", "employees": True}):
             same(fast.score(lead, now=NOW), full.score(lead, now=NOW))
+
+
+@settings(max_examples=60, deadline=None)
+@given(LEADS)
+def test_total_is_the_score_of_the_same_inlined_body(lead):
+    assert MODULE.total(lead, now=NOW) == FULL.score(lead, now=NOW).score
+
+
+def test_a_lazy_result_is_a_frozen_score_result_worked_out_once():
+    calls = []
+
+    def full(lead):
+        calls.append(lead)
+        return FULL.score(lead, now=NOW)
+    lead = {"title": "vp", "employees": 900}
+    result = LazyResult("L1", 1.0, None, {}, {}, (), (), (), {}, False, (), 0, (full, lead))
+    assert type(result) is ScoreResult and calls == []
+    assert result.now == FULL.score({}, now="1970-01-01T00:00:00Z").now
+    assert result.contributions == FULL.score(lead, now=NOW).contributions
+    assert result.inputs and result.thresholds and calls == [lead]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        result.score = 2.0
