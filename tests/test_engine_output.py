@@ -72,3 +72,20 @@ def test_escaped_ids_and_warnings_are_the_same_bytes(tmp_path):
     python = run(tmp_path, "python", leads, events)
     assert b'"warnings": ["' in python
     assert run(tmp_path, "duckdb", leads, events) == python
+
+
+def test_duckdb_is_bounded_by_default_and_spills_to_its_own_folder(monkeypatch):
+    """Issue 17 point 6: by default DuckDB holds at most 1 GB (the process stays under 2 GB at 1M
+    leads and 10M events) and spills to a `leadscore-duckdb-*` folder removed when it closes."""
+    import os
+
+    from leadscore.engines.duckdb import DuckDBEngine
+    monkeypatch.delenv("LEADSCORE_DUCKDB_MEMORY", raising=False)
+    engine = DuckDBEngine()
+    limit, folder = engine.con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+    number, unit = limit.split()
+    assert unit in ("KiB", "MiB") and float(number) <= 1024
+    assert os.path.basename(folder).startswith("leadscore-duckdb-") and os.path.isdir(folder)
+    engine.spill.cleanup()
+    assert not os.path.exists(folder)

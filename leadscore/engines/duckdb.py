@@ -24,11 +24,16 @@ FLOAT_SAMPLES = [0.0, -0.0, 1.0, -1.0, 21.0, 0.1, 2.392442435127517, 43.39244243
 OWN_LINE_LIMIT = 2**30
 
 
+#: What DuckDB may hold by default before it spills (MB). Its buffers are not all of the process:
+#: with 1 GB, 1M leads and 10M events peaked at 1.3 GB of RSS (benchmarks/duckdb_floor.py; the
+#: target is under 2 GB), where half the machine let it reach 6 GB (docs/sql.md, "Engines").
+DEFAULT_MEMORY_MB = 1024
+
+
 def default_memory_limit() -> str:
-    """Half of this machine's memory, at least 2 GB: DuckDB's own default (80%) leaves little for
-    the Python side of the batch."""
+    """DEFAULT_MEMORY_MB, or half this machine's memory where that is less."""
     total = machine_memory_mb()
-    return f"{max(2048, total // 2)}MB" if total else "2GB"
+    return f"{min(DEFAULT_MEMORY_MB, total // 2) if total else DEFAULT_MEMORY_MB}MB"
 
 
 def import_duckdb():
@@ -47,7 +52,7 @@ class DuckDBEngine(SqlEngine):
 
     def __init__(self, threads: int | None = None, memory_limit: str | None = None):
         """`memory_limit`: what DuckDB may hold before it spills to a temporary directory
-        (default: $LEADSCORE_DUCKDB_MEMORY, else half the machine's memory, at least 2 GB)."""
+        (default: $LEADSCORE_DUCKDB_MEMORY, else `default_memory_limit()`)."""
         import tempfile
         memory_limit = memory_limit or os.environ.get("LEADSCORE_DUCKDB_MEMORY") or default_memory_limit()
         duckdb = import_duckdb()
