@@ -6,6 +6,7 @@
     python benchmarks/run.py --json out.json  # also save every figure
     python benchmarks/run.py --only a,c       # some parts only
     python benchmarks/run.py --profile        # also print where leadscore's time goes in (a), (b)
+    python benchmarks/run.py --batch          # also (d): DuckDB at 1M leads against its floor
 
 Parts:
   (a) the fit task of ../shared/bench/peer_task.md: hand-written Python (naive, and with
@@ -15,7 +16,10 @@ Parts:
   (b) benchmarks/engagement.score (about 20 rules over 200 events a lead) against a
       hand-written function with the same semantics, checked equal on every lead first;
   (c) load time (`leadscore.loads`: parse + check + compile) of generated models of
-      100, 1,000 and 10,000 rules, and its growth per 10x.
+      100, 1,000 and 10,000 rules, and its growth per 10x;
+  (d) only with --batch (minutes, several GB of data in benchmarks/data/): `score --engine
+      duckdb` end to end against a hand-written DuckDB query on 1M leads / 10M events, with
+      each one's peak RSS (benchmarks/duckdb_floor.py, each in its own process).
 
 Timing: every candidate of a part is timed with `timeit` in the same process, in rounds:
 each round times every candidate once (the order rotating from round to round), so noise
@@ -1201,6 +1205,26 @@ def profiles(args):
 
 
 # =====================================================================================
+# (d) DuckDB near its floor (--batch)
+# =====================================================================================
+
+def part_d(args, report, targets):
+    """`score --engine duckdb` against a hand-written DuckDB query: benchmarks/duckdb_floor.py."""
+    sys.path.insert(0, HERE)
+    import duckdb_floor
+    leads = 10_000 if args.quick else args.batch_leads
+    print(f"\n## (d) DuckDB against its floor: {leads:,} leads, {10 * leads:,} events\n")
+    figures = duckdb_floor.measure(leads, 10, os.path.join(HERE, "data"))
+    duckdb_floor.report(figures)
+    report["d"] = figures
+    floor, engine = figures["runs"]["floor query"], figures["runs"]["engine, default memory"]
+    ratio, rss = engine["wall_seconds"] / floor["wall_seconds"], engine["peak_tree_rss_mb"]
+    targets.add("d", "`score --engine duckdb` within 2× a hand-written DuckDB query, elapsed (issue 18)",
+                ratio, ratio <= 2.0, f"{ratio:.2f}×")
+    targets.add("d", "`score --engine duckdb` peak RSS under 2 GB (issues 17, 18)", rss, rss < 2048, f"{rss:,} MB")
+
+
+# =====================================================================================
 
 def machine():
     model = "unknown"
@@ -1237,12 +1261,15 @@ def main(argv=None):
     parser.add_argument("--clock", choices=sorted(CLOCK), default="cpu",
                         help="cpu: this process's CPU time (default; time spent waiting for a core that other "
                              "programs hold is not counted); wall: elapsed time")
+    parser.add_argument("--batch", action="store_true",
+                        help="also (d): score --engine duckdb against a hand-written DuckDB query (minutes)")
+    parser.add_argument("--batch-leads", type=int, default=1_000_000, help="leads in (d) (default 1,000,000)")
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (3 if args.quick else 11)
     args.target = args.target or (0.005 if args.quick else 0.2)
     args.leads = 4 if args.quick else 40
     args.sizes = [10, 100] if args.quick else [100, 1_000, 10_000]
-    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    parts = [p.strip() for p in args.only.split(",") if p.strip()] + (["d"] if args.batch else [])
     TIMER[0] = CLOCK[args.clock]
 
     info = machine()
@@ -1260,7 +1287,7 @@ def main(argv=None):
                         ("rule-engine", "zen-engine", "common-expression-language", "business-rules")}}
     targets = Targets()
     status = 0
-    for part, run in (("a", part_a), ("b", part_b), ("c", part_c)):
+    for part, run in (("a", part_a), ("b", part_b), ("c", part_c), ("d", part_d)):
         if part not in parts:
             continue
         try:
