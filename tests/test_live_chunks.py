@@ -46,3 +46,27 @@ def test_a_model_change_scored_in_chunks_stores_what_scoring_every_lead_gives(si
         assert stored == {lead_id: at[later if lead_id in swept else NOW][lead_id] for lead_id in stored}
         for lead_id in set(stored) - swept:           # and scoring it later gives the same but its now
             assert at[later][lead_id] == at[NOW][lead_id].replace('"now": "2026-11-20', '"now": "2026-12-01')
+
+
+def indexes(path) -> set:
+    import sqlite3
+    with sqlite3.connect(path) as connection:
+        return {name for name, in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_a_new_store_builds_its_index_of_events_by_lead_after_a_bulk_load(tmp_path):
+    path = tmp_path / "live.db"
+    with Store.open(f"sqlite:///{path}", now=NOW) as store:
+        with store.loading():
+            assert "events_lead" not in indexes(path)
+            store.ingest_events([{"lead_id": "L1", "type": "page_view", "at": NOW}])
+        assert "events_lead" in indexes(path)
+        with store.loading():                                  # a store with leads keeps it
+            assert "events_lead" in indexes(path)
+        with pytest.raises(RuntimeError), store.loading():
+            raise RuntimeError("cut short")
+    empty = tmp_path / "empty.db"
+    with Store.open(f"sqlite:///{empty}") as store:
+        store._write(lambda c: store_module.t.drop_deferred(c))     # as a load killed midway leaves it
+    with Store.open(f"sqlite:///{empty}"):
+        assert "events_lead" in indexes(empty)
