@@ -18,7 +18,6 @@ identifiers — functions and temporaries are numbered.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 
 import attrs
@@ -63,21 +62,13 @@ class Writer:
         if self.origin is not None:
             self.line_map[len(self.lines)] = self.origin
 
-    @contextlib.contextmanager
-    def indent(self):
-        self.depth += 1
-        try:
-            yield
-        finally:
-            self.depth -= 1
+    def indent(self) -> "_Indented":
+        """`with w.indent():` the lines written inside are one level deeper."""
+        return _Indented(self)
 
-    @contextlib.contextmanager
-    def mapped(self, origin):
-        saved, self.origin = self.origin, origin
-        try:
-            yield
-        finally:
-            self.origin = saved
+    def mapped(self, origin) -> "_Mapped":
+        """`with w.mapped(origin):` the lines written inside map to `origin`."""
+        return _Mapped(self, origin)
 
     def extend(self, other: "Writer") -> None:
         offset = len(self.lines)
@@ -86,6 +77,37 @@ class Writer:
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
+
+
+class _Indented:
+    """Writer.indent's context (a class: a big model enters it tens of thousands of times,
+    and a generator-based context manager costs several times more)."""
+
+    __slots__ = ("writer",)
+
+    def __init__(self, writer: Writer):
+        self.writer = writer
+
+    def __enter__(self) -> None:
+        self.writer.depth += 1
+
+    def __exit__(self, *exc) -> None:
+        self.writer.depth -= 1
+
+
+class _Mapped:
+    """Writer.mapped's context."""
+
+    __slots__ = ("writer", "origin", "saved")
+
+    def __init__(self, writer: Writer, origin):
+        self.writer, self.origin = writer, origin
+
+    def __enter__(self) -> None:
+        self.saved, self.writer.origin = self.writer.origin, self.origin
+
+    def __exit__(self, *exc) -> None:
+        self.writer.origin = self.saved
 
 
 def generate(model: ir.Model) -> Generated:
@@ -102,6 +124,7 @@ class Generator(NodeVisitor):
         self.model = model
         self.w = Writer()
         self.constants: dict = {}          # repr → module-level name
+        self.readers: dict = {}            # node → the name of the function reading its value
         self.temps = itertools.count()
         self.field_names: dict | None = None   # in `total`: field name → local variable
         self.score_local: str | None = None    # in `_lead_result`: the local holding the score
@@ -137,7 +160,8 @@ class Generator(NodeVisitor):
         self.total()
         self.w = w
 
-        w.line(HEADER.format(name=_doc(repr(m.name)), file=_doc(repr(m.filename))).rstrip("\n"))
+        for line in HEADER.format(name=_doc(repr(m.name)), file=_doc(repr(m.filename))).splitlines():
+            w.line(line)                   # one by one, so the line map counts them
         w.line("import re2 as _re2")
         w.line("from leadscore.runtime import plan as _plan, schema as _schema, values as _values")
         w.line("from leadscore.runtime.model import Model as _Model, now_us as _now_us")
@@ -231,10 +255,11 @@ class Generator(NodeVisitor):
         """`def signature:` with the body `build()` writes, preceded by the bindings it reads."""
         w = self.w
         w.line()
-        w.line(f"def {signature}:")
         body = Writer()
         body.depth = w.depth + 1
         body.origin = origin or w.origin
+        with w.mapped(body.origin):
+            w.line(f"def {signature}:")
         self.w = body
         build()
         self.w = w
@@ -378,41 +403,31 @@ class Generator(NodeVisitor):
     # ---- explanations ---------------------------------------------------------------
 
     def inputs(self, rule: ir.Rule) -> str:
-        """Functions for the values a rule read; returns the tuple expression for PlanRule."""
-        readers = input_nodes(rule)
+        """The values a rule read, as the tuple expression for PlanRule."""
+        entries = [f"({label!r}, {self.reader(node)}, None)" for label, node in input_nodes(rule)]
         if rule.kind == "each":
-            readers.append(("events counted", None))
-        entries = []
-        for k, (label, node) in enumerate(readers):
-            name = f"_input_{rule.index}_{k}"
-            value = f"float(len(_stream_{rule.stream.id}(env)))" if node is None else self.value(node)
-            self.function(f"{name}(env, item=None)", lambda: self.w.line(f"return {value}"))
-            entries.append(f"({label!r}, {name}, None)")
+            counted = f"float(len(_stream_{rule.stream.id}(env)))"
+            entries.append(f"('events counted', {self.reader(('counted', rule.stream.id), counted)}, None)")
         return "(" + "".join(e + ", " for e in entries) + ")"
 
+    def reader(self, node, value: str | None = None) -> str:
+        """The function `(env, item=None) → value` of a node (or of `value`, under the key
+        `node`): one for every rule that reads the same, so a big model's many rules over
+        a few fields share a few readers."""
+        name = self.readers.get(node)
+        if name is None:
+            name = self.readers[node] = f"_input_{len(self.readers)}"
+            text = value if value is not None else self.value(node)
+            with self.w.mapped(None):
+                self.function(f"{name}(env, item=None)", lambda: self.w.line(f"return {text}"))
+        return name
+
     def reason(self, rule: ir.Rule) -> str:
+        """A table rule's reason, naming the arm its value took (runtime/plan.py `TableReason`)."""
         if rule.kind != "table" or rule.reason_given:
             return "None"
-        name = f"_reason_{rule.index}"
-        value = self.temp()
-
-        def build():
-            w = self.w
-            w.line(f"{value} = {self.value(rule.by)}")
-            for arm in rule.arms:
-                text = f"{rule.reason}: {arm.text}"
-                if arm.kind == "else":
-                    w.line(f"return {text!r}")
-                    return
-                test = f"{value} is None" if arm.kind == "unknown" else (
-                    f"{value} is not None and ({self.arm_test(arm, value)})")
-                w.line(f"if {test}:")
-                with w.indent():
-                    w.line(f"return {text!r}")
-            w.line(f"return {rule.reason!r}")
-
-        self.function(f"{name}(env)", build)
-        return name
+        arms = tuple((arm.kind, arm.values, arm.ranges, arm.text) for arm in rule.arms)
+        return f"_plan.TableReason({self.reader(rule.by)}, {rule.reason!r}, {self.constant(_arms(arms))})"
 
     # ---- stages and the account scope ---------------------------------------------------
 
@@ -861,6 +876,12 @@ def _set(values) -> str:
     """A frozenset literal with a stable order (repr of each element)."""
     items = sorted(values, key=repr)
     return "frozenset({" + ", ".join(repr(x) for x in items) + "})" if items else "frozenset()"
+
+
+def _arms(arms: tuple) -> str:
+    """A table's arms as a tuple literal, their value sets in a stable order."""
+    return "(" + "".join(f"({kind!r}, {_set(values)}, {ranges!r}, {text!r}), "
+                         for kind, values, ranges, text in arms) + ")"
 
 
 def _range_test(value: str, low, high) -> str:

@@ -63,3 +63,27 @@ class ModelInfo:
         if self.clamp and self.clamp[0] is not None:
             return float(self.clamp[0])
         return 0.0
+
+
+@attrs.frozen
+class TableReason:
+    """A table rule's reason when it was not written (`because`): the reason, then the arm the
+    rule's value took, as `reason: arm` (the closure backend's `arm_reason` says the same)."""
+
+    by: object                       # (env, item) → the rule's value
+    reason: str
+    arms: tuple                      # (kind, values, ranges, text) of each arm, in order
+
+    def __call__(self, env) -> str:
+        value = self.by(env, None)
+        for kind, values, ranges, text in self.arms:
+            if kind == "else" or (kind == "unknown" and value is None) or (
+                    kind == "values" and value is not None and _takes(value, values, ranges)):
+                return f"{self.reason}: {text}"
+        return self.reason
+
+
+def _takes(value, values: frozenset, ranges: tuple) -> bool:
+    """Whether an arm's values or ranges (both ends included, None open) take a known value."""
+    return value in values or any((low is None or low <= value) and (high is None or value <= high)
+                                  for low, high in ranges)

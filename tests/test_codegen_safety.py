@@ -22,7 +22,7 @@ from leadscore.dsl import analyze
 NOW = "2026-11-20T00:00:00Z"
 
 GENERATED_NAME = re.compile(
-    r"_t\d+|_K\d+|_rule_\d+|_input_\d+_\d+|_reason_\d+|_stream_\d+|_qualify_\d+|_disqualify_\d+"
+    r"_t\d+|_K\d+|_rule_\d+|_input_\d+|_stream_\d+|_qualify_\d+|_disqualify_\d+"
     r"|_account_key|_account_where|[frs]_\d+")
 RUNTIME_NAMES = {
     "_re2", "_plan", "_schema", "_values", "_Model", "_now_us", "_Plan", "_PlanCampaign", "_PlanGroup",
@@ -86,7 +86,7 @@ def check_inert(source: str, model_texts: list[str]) -> None:
             modules = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
             assert all(m == "re2" or m.startswith("leadscore.runtime") for m in modules), modules
         elif isinstance(node, ast.Attribute):
-            assert re.fullmatch(r"[a-z_][a-z_0-9]*|MODEL|RuleInfo|GroupInfo|CampaignInfo|ModelInfo|TierSet"
+            assert re.fullmatch(r"[a-z_][a-z_0-9]*|MODEL|RuleInfo|GroupInfo|CampaignInfo|ModelInfo|TierSet|TableReason"
                                 r"|Field|Attribute|EventType", node.attr), node.attr
     # the model's own text shows up only inside string constants
     code_only = _strip_strings_and_comments(source)
