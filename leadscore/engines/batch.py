@@ -169,6 +169,7 @@ class EngineBatch:
             if kept is None:
                 kept = self.load_leads(self.batch.leads(leads_path, None, rejected), rejected, scratch, keep_leads)
             file_warnings = self.load_events(events_path, scratch) if events_path else {}
+            self.rejects.flush()
             self.engine.drop("raw_events", *(() if self.engine.lazy_views else ("checked_events",)))
             yield kept, file_warnings
         self.summary.seconds = time.perf_counter() - started
@@ -219,7 +220,6 @@ class EngineBatch:
         if layout is not None and self.batch.id_column not in layout.columns:
             layout = None
         if fmt is None or (fmt == "csv" and layout is None):
-            self.rejects.flush()
             return None
         header = layout.columns if layout is not None else None
         # the delimiter the Python reader found, so that the engine need not open the file to sniff it
@@ -313,24 +313,43 @@ class EngineBatch:
             self.rejects.event(row)
         return self.check_events(path, lines)
 
+    def load_events_natively(self, path: str, fmt: str) -> int | None:
+        """The events file read by the engine itself as `raw_events`: how many rows it refused, or
+        None when the Python reader must read it. A CSV file's head is read here first, so that an
+        empty file or a bad header is the Python reader's error, and a header the engine names
+        differently (an empty or repeated name) sends the file to the Python reader."""
+        layout = csv_layout(path, self.delimiter) if fmt == "csv" else None
+        if fmt == "csv" and layout is None:
+            return None                              # no row parses: the Python reader says what there is
+        refused = self.engine.load_raw(path, fmt, "raw_events", layout.delimiter if layout else self.delimiter)
+        if refused is not None and layout is not None and \
+                [c for c in self.engine.columns("raw_events") if c != "__epos"] != layout.columns:
+            self.engine.drop("raw_events")
+            return None
+        return refused
+
     def raw_through_python(self, path: str, scratch: str) -> list:
         """Events the engine cannot read itself: parsed by the Python readers, handed over as text.
 
         A row holding a value that is not text (a JSON number, a Parquet
         timestamp) is kept back for `read_in_python`: its text form could
-        read differently. An empty text is written quoted, so that it stays
-        empty (in the rejects file too) where a missing value is NULL.
+        read differently. So is a row whose keys are not those of the first
+        row, in their order: its rejects-file record shows the row as written.
+        An empty text is written quoted, so that it stays empty (in the
+        rejects file too) where a missing value is NULL.
         """
-        bad, rows, columns = [], [], {}
+        bad, rows, names = [], [], None
         for item in read_rows(path, delimiter=self.delimiter, stdin=self.stdin):
             if isinstance(item, BadRow):
                 bad.append(item)
-            elif all(x is None or x.__class__ is str for x in item.data.values()):
-                columns.update(dict.fromkeys(item.data))
+                continue
+            if names is None:
+                names = list(item.data)
+            if list(item.data) == names and all(x is None or x.__class__ is str for x in item.data.values()):
                 rows.append(item)
             else:
                 self.held_back.append((item.line, item.data))
-        names = list(columns)
+        names = names or []
         target = os.path.join(scratch, "raw_events.csv")
         with open(target, "w", encoding="utf-8", newline="") as handle:
             for item in rows:
@@ -367,21 +386,6 @@ class EngineBatch:
         warnings = self.attribute_warnings(path, lines, raw_columns)
         for lead_id, found in self.read_in_python(path, lines, raw_columns).items():
             warnings.setdefault(lead_id, []).extend(found)
-    def load_events_natively(self, path: str, fmt: str) -> int | None:
-        """The events file read by the engine itself as `raw_events`: how many rows it refused, or
-        None when the Python reader must read it. A CSV file's head is read here first, so that an
-        empty file or a bad header is the Python reader's error, and a header the engine names
-        differently (an empty or repeated name) sends the file to the Python reader."""
-        layout = csv_layout(path, self.delimiter) if fmt == "csv" else None
-        if fmt == "csv" and layout is None:
-            return None                              # no row parses: the Python reader says what there is
-        refused = self.engine.load_raw(path, fmt, "raw_events", layout.delimiter if layout else self.delimiter)
-        if refused is not None and layout is not None and \
-                [c for c in self.engine.columns("raw_events") if c != "__epos"] != layout.columns:
-            self.engine.drop("raw_events")
-            return None
-        return refused
-
         for found in warnings.values():
             found.sort(key=lambda pair: pair[0])
         self.engine.view("events_used", self.used_events_query())
@@ -497,6 +501,48 @@ class EngineBatch:
             yield reader.result(row, _merge_warnings(own, file_warnings.get(lead_id, ())))
 
 
+class _InPythonOrder:
+    """The rejects file in the order the Python batch writes it (leadscore/batch/batch.py), which
+    reads the events first: the event rows it refuses as it reads them (no lead id, no type, a bad
+    time, `--strict`), then the leads file's rejects (with inline events), then the events whose
+    lead was rejected or never existed; each part in line order. The engine reads the leads first,
+    so it holds the records until `flush`."""
+
+    LATE = ("event: its lead `", "event: no lead with id `")
+
+    def __init__(self, writer):
+        self.writer = writer
+        self.path = getattr(writer, "path", None)
+        self.leads: list = []
+        self.early: list = []
+        self.late: list = []
+
+    def add(self, bad: BadRow) -> None:
+        """A record of the leads file (what the Python batch's lead reading writes)."""
+        self.leads.append(bad)
+
+    def reject(self, file: str, line: int, reason: str, row) -> None:
+        self.add(BadRow(file, line, reason, row))
+
+    def event(self, bad: BadRow) -> None:
+        (self.late if bad.reason.startswith(self.LATE) else self.early).append(bad)
+
+    def flush(self) -> None:
+        for part in (sorted(self.early, key=_line), self.leads, sorted(self.late, key=_line)):
+            for bad in part:
+                self.writer.add(bad)
+        self.leads, self.early, self.late = [], [], []
+
+
+def _text_cell(value: str | None) -> str:
+    """A text as a CSV cell, always quoted (`""` is the empty text); None as an empty cell (NULL)."""
+    return "" if value is None else '"' + value.replace('"', '""') + '"'
+
+
+def _line(bad: BadRow) -> int:
+    return bad.line
+
+
 class _EventOwner:
     """Just enough of a Lead for `prepared_rows`: an id and events."""
 
@@ -548,48 +594,6 @@ class _LineMap:
         self.wanted.update(int(p) for p in positions)
         if self.fmt is not None and self.wanted - set(self.known):
             self.scan()
-class _InPythonOrder:
-    """The rejects file in the order the Python batch writes it (leadscore/batch/batch.py), which
-    reads the events first: the event rows it refuses as it reads them (no lead id, no type, a bad
-    time, `--strict`), then the leads file's rejects (with inline events), then the events whose
-    lead was rejected or never existed; each part in line order. The engine reads the leads first,
-    so it holds the records until `flush`."""
-
-    LATE = ("event: its lead `", "event: no lead with id `")
-
-    def __init__(self, writer):
-        self.writer = writer
-        self.path = getattr(writer, "path", None)
-        self.leads: list = []
-        self.early: list = []
-        self.late: list = []
-
-    def add(self, bad: BadRow) -> None:
-        """A record of the leads file (what the Python batch's lead reading writes)."""
-        self.leads.append(bad)
-
-    def reject(self, file: str, line: int, reason: str, row) -> None:
-        self.add(BadRow(file, line, reason, row))
-
-    def event(self, bad: BadRow) -> None:
-        (self.late if bad.reason.startswith(self.LATE) else self.early).append(bad)
-
-    def flush(self) -> None:
-        for part in (sorted(self.early, key=_line), self.leads, sorted(self.late, key=_line)):
-            for bad in part:
-                self.writer.add(bad)
-        self.leads, self.early, self.late = [], [], []
-
-
-def _text_cell(value: str | None) -> str:
-    """A text as a CSV cell, always quoted (`""` is the empty text); None as an empty cell (NULL)."""
-    return "" if value is None else '"' + value.replace('"', '""') + '"'
-
-
-def _line(bad: BadRow) -> int:
-    return bad.line
-
-
 
     def scan(self) -> None:
         if self.fmt == "parquet":
