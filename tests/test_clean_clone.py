@@ -100,12 +100,14 @@ def test_sql_paths_without_sqlglot_say_which_extra(tmp_path, args, extra):
 
 
 def test_core_dependencies_are_what_scoring_needs():
-    """The quick start installs these and nothing else; engines, formats and tools are extras,
+    """The quick start installs these (the default engine, DuckDB, among them) and nothing else;
+    Spark, formats and tools are extras,
     all of them in `all`, and `test` is `all` and the test tools."""
     import tomllib
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     name = re.compile(r"[A-Za-z0-9_.-]+")
-    assert {name.match(d).group() for d in project["dependencies"]} == {"lark", "attrs", "click", "google-re2", "tqdm"}
+    assert {name.match(d).group() for d in project["dependencies"]} == {"lark", "attrs", "click", "google-re2", "tqdm",
+                                                                        "sqlglot", "duckdb"}   # the default engine
     extras = project["optional-dependencies"]
     assert extras["sql"] == [d for d in extras["sql"] if d.startswith("sqlglot")]
     every = set(extras) - {"all", "test"}

@@ -50,7 +50,8 @@ def internal_error(error: Exception):
               show_default=True, help="colour diagnostics and test results: auto (on a terminal, "
                                       "unless NO_COLOR is set), always, never")
 @click.option("-q", "--quiet", is_flag=True, help="no summary and no progress bar on standard error")
-def main(color, quiet):
+@click.option("-v", "--verbose", is_flag=True, help="say how a run is done: the engine that scores, and why")
+def main(color, quiet, verbose):
     """leadscore: lead-scoring models as reviewable, testable text.
 
     \b
@@ -62,7 +63,7 @@ def main(color, quiet):
           --events examples/b2b/events.csv --now 2026-11-20T00:00:00Z --lead L7
       leadscore --color never -q score model.score --leads leads.csv -o scores.jsonl
     """
-    console.configure(color, quiet)
+    console.configure(color, quiet, verbose)
 
 
 def entry() -> None:

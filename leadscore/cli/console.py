@@ -4,7 +4,8 @@ One decision, made once per run by the `leadscore` group's options:
 `--color always` colours, `--color never` does not, and `--color auto` (the
 default) colours a stream only when it is a terminal and `NO_COLOR` is not
 set to a non-empty value (no-color.org). `-q/--quiet` silences the summary
-and the progress bar; errors and diagnostics are always printed.
+and the progress bar; `-v/--verbose` adds how a run was done (which engine
+scored, and why); errors and diagnostics are always printed.
 
 Painting is done on finished text (`paint_diagnostics`, `paint_tests`), so
 the library renders plain text and only the CLI knows about colour.
@@ -20,11 +21,11 @@ import click
 
 COLOR_MODES = ("auto", "always", "never")
 
-_settings = {"color": "auto", "quiet": False}
+_settings = {"color": "auto", "quiet": False, "verbose": False}
 
 
-def configure(color: str = "auto", quiet: bool = False) -> None:
-    _settings.update(color=color, quiet=quiet)
+def configure(color: str = "auto", quiet: bool = False, verbose: bool = False) -> None:
+    _settings.update(color=color, quiet=quiet, verbose=verbose)
 
 
 def quiet() -> bool:
@@ -51,6 +52,12 @@ def echo(text: str, err: bool = False, paint=None) -> None:
 def note(text: str) -> None:
     """Information on standard error that `-q` silences (the summary)."""
     if not quiet():
+        click.echo(text, err=True)
+
+
+def detail(text: str) -> None:
+    """Information on standard error only with `-v` (and not `-q`): how the run was done."""
+    if _settings["verbose"] and not quiet():
         click.echo(text, err=True)
 
 

@@ -12,7 +12,7 @@ import click
 
 from .console import note
 from .options import (data_options, emit, evaluation_time, fail, load_model, make_batch, print_summary,
-                      rejects_path, write_file)
+                      rejects_path, resolve_engine, write_file)
 
 
 @click.command()
@@ -63,6 +63,7 @@ def backtest(model, leads_path, events_path, now, outcome_column, fmt, output, r
     loaded, options["checked"] = load_model(model, analyzed=True)
     try:
         with RejectsWriter(rejects_path(rejects)) as rejected:
+            resolve_engine(options, leads_path)
             batch = make_batch(loaded, at, rejected, options)
             result = measure(loaded, batch.run_pairs(leads_path, events_path), outcome_column, leads_path, at,
                              batch.summary)

@@ -48,8 +48,9 @@ def data_options(command):
     ]
     if command.__name__ in ENGINE_COMMANDS:
         options += [
-            click.option("--engine", type=click.Choice(ENGINES), default="python", show_default=True,
-                         help="who scores: the Python runtime, embedded DuckDB, or Spark (same results)"),
+            click.option("--engine", type=click.Choice(ENGINES), default=None,
+                         help="who scores: the Python runtime, embedded DuckDB, or Spark (same results); "
+                              "default: duckdb, or python for standard input and --jobs"),
             click.option("--master", help="Spark master URL (--engine spark; default: local[*])"),
         ]
     for option in reversed(options):
@@ -113,7 +114,16 @@ def evaluation_time(now: str | None) -> int:
         raise click.BadParameter(str(error), param_hint="--now")
 
 
-ENGINE_COMMANDS = ("score", "backtest")
+ENGINE_COMMANDS = ("score", "backtest", "diff")
+
+
+def resolve_engine(options: dict, leads_path: str, jobs: int = 1) -> None:
+    """`options["engine"]`: the engine asked for, else the default for this input
+    (leadscore/engines/choice.py); with -v, one line says which and why."""
+    from ..engines.choice import choose_engine
+    engine, fallback = choose_engine(options.get("engine"), leads_path, jobs)
+    options["engine"] = engine
+    console.detail(f"engine: {engine}" + (f" ({fallback})" if fallback else ""))
 
 
 def make_batch(model, now: int, rejects, options: dict):

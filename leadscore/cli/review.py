@@ -10,7 +10,7 @@ import click
 
 from . import console
 from .options import (EXIT_FAILED, EXIT_OK, data_options, emit, evaluation_time, fail, make_batch,
-                   print_summary, read_model)
+                   print_summary, read_model, resolve_engine)
 from .console import note
 
 
@@ -59,7 +59,7 @@ def diff(old, new, leads_path, events_path, now, fmt, top, exit_code, output, **
         raise click.UsageError("diff reads the data once for each model, so it cannot read standard input; "
                                "save it to a file and give its path")
     if leads_path is None:
-        for given, flag in ((events_path, "--events"), (now, "--now")):
+        for given, flag in ((events_path, "--events"), (now, "--now"), (options.get("engine"), "--engine")):
             if given is not None:
                 raise click.UsageError(f"{flag} needs --leads: the impact is measured on leads")
     at = evaluation_time(now) if leads_path is not None else None
@@ -110,8 +110,11 @@ def _impact(old_analysis, new_analysis, leads_path, events_path, at, top, option
     try:
         with RejectsWriter(None) as old_rejects, RejectsWriter(None) as new_rejects:
             # Both batches read the files; the old run is consumed first, then the new one.
-            old_batch = make_batch(compile_analysis(old_analysis), at, old_rejects, options)
-            new_batch = make_batch(compile_analysis(new_analysis), at, new_rejects, options)
+            resolve_engine(options, leads_path)
+            old_batch = make_batch(compile_analysis(old_analysis), at, old_rejects,
+                                   dict(options, checked=old_analysis.model))
+            new_batch = make_batch(compile_analysis(new_analysis), at, new_rejects,
+                                   dict(options, checked=new_analysis.model))
             impact = compare(old_batch.run(leads_path, events_path), new_batch.run(leads_path, events_path),
                              Outline.of(old_analysis.model), Outline.of(new_analysis.model),
                              top=top, now=format_time(at))

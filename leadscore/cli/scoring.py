@@ -6,7 +6,8 @@ import json
 
 import click
 
-from .options import data_options, emit, evaluation_time, fail, load_model, make_batch, print_summary, rejects_path
+from .options import (data_options, emit, evaluation_time, fail, load_model, make_batch, print_summary, rejects_path,
+                      resolve_engine)
 
 
 @click.command()
@@ -38,6 +39,7 @@ def score(model, leads_path, events_path, now, fmt, output, explain, decimals, r
     from ..batch.workers import CAN_FORK, WorkerError, default_jobs
     at = evaluation_time(now)
     loaded, options["checked"] = load_model(model, analyzed=True)
+    resolve_engine(options, leads_path, jobs)
     try:
         with RejectsWriter(rejects_path(rejects, output)) as rejected:
             batch = make_batch(loaded, at, rejected, options)
