@@ -20,6 +20,10 @@ from .schema import AFTER_NOW, REJECTED, UNDECLARED, EventReader, Lead, LeadRead
 from .suggest import closest, did_you_mean
 
 
+#: How many undeclared names a model keeps the `did you mean` of (`Model.hint`).
+HINTS_KEPT = 1024
+
+
 class InputError(ValueError):
     """An argument to the API that cannot be used (a naive `now`, for one)."""
 
@@ -76,10 +80,12 @@ class Model:
     event_reader: EventReader = attrs.field(init=False, repr=False)
 
     keys: frozenset = attrs.field(init=False, repr=False)
+    hints: dict = attrs.field(init=False, repr=False, eq=False)   # `hint`'s answers
 
     def __attrs_post_init__(self):
         object.__setattr__(self, "lead_reader", LeadReader(self.fields))
         object.__setattr__(self, "event_reader", EventReader(self.events))
+        object.__setattr__(self, "hints", {})
         object.__setattr__(self, "keys", frozenset([f.column for f in self.fields] + ["id", "events"]))
 
     def __reduce__(self):
@@ -103,8 +109,13 @@ class Model:
         counts = counts if counts is not None else EventCounts()
         lead_warnings, warnings = warnings, []
         events = []
-        read = self.event_reader.fate
+        usual, read = self.event_reader.usual, self.event_reader.fate
         for row in rows:
+            event = usual(row, now, warnings)
+            if event is not None:
+                counts.used += 1
+                events.append(event)
+                continue
             try:
                 fate, event, reason, found = read(row, now)
             except NaiveTime as error:
@@ -165,8 +176,20 @@ class Model:
 
     def unknown_keys(self, lead: dict) -> list:
         columns = {f.column for f in self.fields}
-        return [f"unknown field key `{key}`" + (f" ({hint})" if (hint := self.key_hint(str(key))) else "")
+        return [f"unknown field key `{key}`" + (f" ({hint})" if (hint := self.hint(self.key_hint, str(key))) else "")
                 for key in lead if key not in columns and key not in ("id", "events")]
+
+    def hint(self, find, name: str) -> str | None:
+        """`find(name)`, a `did you mean` that compares `name` with every declared one, worked
+        out once per model and name (the same undeclared event type is in every lead's
+        events), for the first HINTS_KEPT names."""
+        key = (find.__name__, name)
+        if key in self.hints:
+            return self.hints[key]
+        found = find(name)
+        if len(self.hints) < HINTS_KEPT:
+            self.hints[key] = found
+        return found
 
     def key_hint(self, key: str) -> str | None:
         """The key meant: a column's, or (a field read `from` another column) the field's name."""
@@ -180,8 +203,11 @@ class Model:
     def unknown_event_types(self, types: set) -> list:
         declared = self.event_reader.types
         return [f"event type `{kind}` is not declared (ignored"
-                + (f"; {hint})" if (hint := did_you_mean(kind, declared)) else ")")
+                + (f"; {hint})" if (hint := self.hint(self.type_hint, kind)) else ")")
                 for kind in sorted(types) if kind not in declared]
+
+    def type_hint(self, kind: str) -> str | None:
+        return did_you_mean(kind, self.event_reader.types)
 
     def prepare(self, lead: dict, events: Iterable, now: int, lead_id=None) -> Lead:
         if not isinstance(lead, dict):

@@ -217,6 +217,21 @@ class EventReader:
             return Fate(REJECTED, None, reason, [])
         return Fate(USED, event, None, warnings)
 
+    def usual(self, row, now: int, warnings: list) -> Event | None:
+        """The event of a row in the usual form — a dict, a declared type as declared, a time
+        `YYYY-MM-DDTHH:MM:SS` (`Z` or no offset) not after `now` — which `fate` calls USED
+        (its attributes' warnings appended to `warnings`); None: any other row, for `fate`.
+        The same answer in a fraction of the calls, for the rows nearly every lead has."""
+        if row.__class__ is not dict:
+            return None
+        kind, at = row.get("type"), row.get("at")
+        if kind.__class__ is not str or at.__class__ is not str or (plan := self.plans.get(kind)) is None:
+            return None
+        at = _plain_utc_time(at)
+        if at is None or at > now:
+            return None
+        return self.typed(kind, at, plan, row, warnings)
+
     @staticmethod
     def typed(kind: str, at: int, plan: tuple, row: dict, warnings: list | None) -> Event:
         values, stripped = {}, {}
