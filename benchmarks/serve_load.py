@@ -5,7 +5,9 @@
 3. throughput: `--batches` POSTs of 100 events from `--clients` connections at once;
 4. latency: single-event POSTs paced at `--rate` per second for `--seconds` (open loop: each
    request leaves at its time whatever the others do), p50 / p99 of its answer;
-5. the service's memory (resident now, and its peak) after it all.
+5. the service's memory (resident now, and its peak) after it all;
+6. the service's own CPU seconds in phases 3 and 4 (/proc): events per CPU second, and CPU per
+   paced request, which a machine shared with other work disturbs far less than wall time.
 
     python benchmarks/serve_load.py --leads 10000                 # a smaller run
     python benchmarks/serve_load.py                               # the issue's size: 1M leads
@@ -135,6 +137,13 @@ def latency(base: str, singles: list, rate: float, workers: int = 32) -> list:
     return took
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (/proc): its work, whatever the machine's load."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def memory_mb(pid: int) -> tuple:
     """(resident, peak resident) MB of a process, from /proc."""
     found = {}
@@ -169,9 +178,12 @@ def main() -> None:
         process, base = start(url, folder)
         try:
             batches = [events(100, args.leads, rng, f"b{k}") for k in range(args.batches)]
+            cpu = cpu_seconds(process.pid)
             rate, took = throughput(base, batches, args.clients)
+            batch_cpu, cpu = cpu_seconds(process.pid) - cpu, cpu_seconds(process.pid)
             singles = events(int(args.rate * args.seconds), args.leads, rng, "single")
             answers = latency(base, singles, args.rate)
+            single_cpu = cpu_seconds(process.pid) - cpu
             rss, peak = memory_mb(process.pid)
         finally:
             process.terminate()
@@ -183,7 +195,10 @@ def main() -> None:
     figures = {
         "store": "postgresql" if args.store else "sqlite", "leads": args.leads, "load_seconds": round(load, 1),
         "batches": args.batches, "clients": args.clients, "events_per_second": round(rate),
-        "throughput_seconds": round(took, 1), "paced_rate": args.rate, "paced_requests": len(answers),
+        "throughput_seconds": round(took, 1),
+        "events_per_service_cpu_second": round(100 * args.batches / batch_cpu) if batch_cpu else None,
+        "paced_rate": args.rate, "paced_requests": len(answers),
+        "service_cpu_ms_per_paced_request": round(1000 * single_cpu / max(1, len(answers)), 2),
         "p50_ms": round(percentile(answers, 0.5) * 1000, 1), "p99_ms": round(percentile(answers, 0.99) * 1000, 1),
         "rss_mb": rss, "peak_rss_mb": peak,
         "cores": os.cpu_count(), "python": sys.version.split()[0], "load_average": round(os.getloadavg()[0], 1),
