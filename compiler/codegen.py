@@ -281,6 +281,10 @@ class Generator(NodeVisitor):
 
     def condition_rule(self, rule: ir.Rule) -> None:
         w = self.w
+        if rule.decay is None or not rule.counted:         # no decay: the points, capped, or nothing
+            points = rule.points if rule.max_total is None else cap(rule.points, rule.max_total)
+            w.line(f"return {points!r} if {self.true(rule.condition)} else 0.0")
+            return
         w.line(f"if {self.true(rule.condition)}:")
         with w.indent():
             w.line(f"points = {rule.points!r}")
