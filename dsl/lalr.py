@@ -25,9 +25,13 @@ from __future__ import annotations
 import inspect
 
 from lark import Lark, Token
-from lark.lexer import PatternStr, UnlessCallback
-from lark.parsers.lalr_analysis import Shift
-from lark.visitors import _vargs_meta, _VArgsWrapper
+
+try:    # Lark's internals the driver mirrors: a Lark without them gets no driver, and parses alone
+    from lark.lexer import PatternStr, UnlessCallback
+    from lark.parsers.lalr_analysis import Shift
+    from lark.visitors import _vargs_meta, _VArgsWrapper
+except ImportError:     # pragma: no cover - another Lark
+    Shift = None
 
 
 class Declined(Exception):
@@ -231,12 +235,12 @@ class Driver:
     @classmethod
     def of(cls, lark: Lark, transformer_class, max_depth: int) -> "Driver | None":
         """The driver, or None when the grammar needs what it does not mirror."""
-        if lark.options.parser != "lalr" or lark.options.lexer != "contextual" \
+        if Shift is None or lark.options.parser != "lalr" or lark.options.lexer != "contextual" \
                 or not lark.options.propagate_positions or lark.options.maybe_placeholders:
             return None
         try:
             return cls(lark, transformer_class, max_depth)
-        except Unsupported:
+        except (Unsupported, AttributeError, TypeError, KeyError):     # another Lark's tables
             return None
 
     def parse(self, text: str, transformer):
