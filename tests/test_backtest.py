@@ -121,9 +121,9 @@ def test_auc_is_not_quadratic():
     n = 300_000
     scores = [float(rng.randint(0, 100)) for _ in range(n)]
     outcomes = [rng.random() < 0.2 for _ in range(n)]
-    started = time.perf_counter()
+    started = time.process_time()                 # CPU time: a loaded machine or a parallel test worker does not count
     result = compute(records(scores, outcomes))
-    assert time.perf_counter() - started < 20     # O(n²) would be hours
+    assert time.process_time() - started < 20     # O(n²) would be hours
     assert abs(result.auc - auc_ranks(scores, outcomes)) <= 1e-12
 
 
