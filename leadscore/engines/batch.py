@@ -103,7 +103,7 @@ class EngineBatch:
         """The results as JSON Lines text, in input order, in chunks of many lines (each line ends
         with a newline). An engine that can writes the file itself (`copy_lines`, the query's
         `line` form): no Python per lead; else, the lines of `json_lines`."""
-        if not self.engine.writes_json():
+        if not (self.engine.writes_files and self.engine.writes_json()):
             yield from (line + "\n" for line in self.json_lines(leads_path, events_path))
             return
         with self.loaded(leads_path, events_path, False) as (kept, file_warnings):
@@ -111,8 +111,7 @@ class EngineBatch:
             self.summary.leads_scored += len(kept)
             path = os.path.join(self.scratch, "results.jsonl")
             now = json.dumps(format_time(self.now))
-            if not self.engine.copy_lines(self.query("line", ("lead_warnings", now)), path):
-                raise AssertionError("writes_json() without copy_lines()")
+            self.engine.copy_lines(self.query("line", ("lead_warnings", now)), path)
             yield from self.copied_lines(path, kept, file_warnings)
 
     def load_warnings(self, kept: dict, file_warnings: dict) -> int:

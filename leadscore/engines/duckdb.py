@@ -145,13 +145,14 @@ class DuckDBEngine(SqlEngine):
     def fetch(self, query) -> list:
         return self.con.execute(self.sql(query)).fetchall()
 
-    def copy_lines(self, query, path: str) -> bool:
+    writes_files = True
+
+    def copy_lines(self, query, path: str) -> None:
         """A one-column query's rows written to `path` by DuckDB, one a line, as they are: no
         quoting (QUOTE ''), a delimiter no line holds (JSON text escapes control characters)."""
         target = path.replace("'", "''")
         self.con.execute(f"COPY ({self.sql(query)}) TO '{target}' "
                          "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01')")
-        return True
 
     def rows(self, query, as_tuples: bool = False):
         """The output rows as dicts (or tuples), in order, fetched in batches."""

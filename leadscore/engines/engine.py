@@ -52,10 +52,12 @@ class SqlEngine:
         out as Python writes them."""
         return False
 
-    def copy_lines(self, query, path: str) -> bool:
-        """Write a one-column query's rows to `path`, one a line, as they are; False if the engine
-        cannot (then its rows come back through Python)."""
-        return False
+    #: Can the engine write a query's rows to a file itself (`copy_lines`)?
+    writes_files = False
+
+    def copy_lines(self, query, path: str) -> None:
+        """Write a one-column query's rows to `path`, one a line, as they are (`writes_files`)."""
+        raise NotImplementedError
 
     def view(self, name: str, query) -> None:
         """A relation read once, by the scoring query: a view where the engine runs it there."""
