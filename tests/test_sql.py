@@ -352,6 +352,29 @@ def test_spark_runs_the_printed_query_over_raw_files(spark_engine):
                                                                 ";".join(want["tags"]))
 
 
+SLOW_REGEX_MODEL = """field x: text
+rule r1: +1 when x matches "(a|aa)+$"
+rule r2: +2 when x matches "^(a+)+b"
+rule r3: +4 when x matches "(?P<word>vp)"
+"""
+
+
+@spark_only
+def test_spark_engine_runs_matches_in_linear_time(spark_engine, tmp_path):
+    """Java's regex backtracks: RLIKE `(a|aa)+$` on 30,000 characters overflowed its stack and
+    `^(a+)+b` on 40 `a`s ran for minutes. `--engine spark` runs `matches` through RE2
+    (`leadscore_matches`), so it takes Python's time and answers, and a pattern RLIKE would read
+    differently (a named group) is not refused there."""
+    model, leads = tmp_path / "slow.score", tmp_path / "leads.csv"
+    model.write_text(SLOW_REGEX_MODEL)
+    leads.write_text(f"id,x\nA,{'a' * 30000}\nB,{'a' * 40}c\nC,{'a' * 40}b\nD,the vp\n")
+    python = score_with("python", model, leads, None, tmp_path)
+    assert_same_run(score_with("spark", model, leads, None, tmp_path), python)
+    assert [json.loads(line)["score"] for line in python["output"].splitlines()] == [1.0, 0.0, 2.0, 4.0]
+    code, sql, err = run("sql", model, "--dialect", "spark")
+    assert code == 1 and "(?P<name>" in err          # the printed query keeps RLIKE, and its refusals
+
+
 # ---- input staging == runtime/schema.py ------------------------------------------------
 
 STAGE_MODEL = """

@@ -8,6 +8,8 @@ the engine; `dialects.py` holds what differs between engines.
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 from sqlglot import exp
 
@@ -17,6 +19,16 @@ NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 TIME_PATTERN = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?)?"
                 r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?")
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed_type(name: str) -> exp.DataType:
+    return exp.DataType.build(name)
+
+
+def data_type(name: str) -> exp.DataType:
+    """`exp.DataType.build(name)`, parsed once: a big model writes thousands of typed literals."""
+    return _parsed_type(name).copy()
 
 
 def lit(value: str) -> exp.Expression:
@@ -35,11 +47,11 @@ def col(name: str, table: str | None = None) -> exp.Column:
 
 def num(value: float) -> exp.Expression:
     """A number literal typed DOUBLE, so no engine reads it as DECIMAL."""
-    return exp.Cast(this=exp.Literal.number(repr(float(value))), to=exp.DataType.build("DOUBLE"))
+    return exp.Cast(this=exp.Literal.number(repr(float(value))), to=data_type("DOUBLE"))
 
 
 def big(value: int) -> exp.Expression:
-    return exp.Cast(this=exp.Literal.number(int(value)), to=exp.DataType.build("BIGINT"))
+    return exp.Cast(this=exp.Literal.number(int(value)), to=data_type("BIGINT"))
 
 
 def paren(e: exp.Expression) -> exp.Expression:
@@ -91,7 +103,7 @@ def div(a, b) -> exp.Expression:
 
 
 def to_double(e) -> exp.Expression:
-    return exp.Cast(this=e, to=exp.DataType.build("DOUBLE"))
+    return exp.Cast(this=e, to=data_type("DOUBLE"))
 
 
 def case(*whens, default=None) -> exp.Expression:
@@ -180,7 +192,9 @@ class Layers:
     def extend(self, name: str, columns: list) -> None:
         if not columns:
             return
-        select = exp.select(exp.Star(), *[exp.alias_(e, exp.to_identifier(n, quoted=True)) for n, e in columns],
+        # no copy: each column is a new expression, made for this layer (a copy costs as much as the model)
+        select = exp.select(exp.Star(), *[exp.alias_(e, exp.to_identifier(n, quoted=True), copy=False)
+                                          for n, e in columns],
                             copy=False).from_(exp.to_table(exp.to_identifier(self.last, quoted=True)), copy=False)
         self.add(name, select)
 

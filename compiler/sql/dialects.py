@@ -21,7 +21,7 @@ import sys
 from sqlglot import exp
 
 from . import isotime
-from .build import balanced, call, case, lit, num
+from .build import balanced, call, case, data_type, lit, num
 
 #: Python's str.strip() removes exactly these (the characters with str.isspace()).
 WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
@@ -49,24 +49,29 @@ class Dialect:
         super().__init_subclass__(**kwargs)
         REGISTRY[cls.name] = cls
 
-    def __init__(self, pow_function: str | None = None):
+    def __init__(self, pow_function: str | None = None, regex_function: str | None = None):
         #: A function the engine provides that computes `x ** y` as Python does (`SparkEngine`
         #: registers one: Spark's POWER is Java's and can differ in the last bit); None: POWER.
         self.pow_function = pow_function
+        #: A function the engine provides for `matches` as the Python runtime runs it, RE2 in linear
+        #: time: `fn(text, pattern)` (`SparkEngine` registers one: Java's regex backtracks); None:
+        #: the engine's own regex search, and its `regex_refused`.
+        self.regex_function = regex_function
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(pow_function={self.pow_function!r})"
+        return (f"{type(self).__name__}(pow_function={self.pow_function!r}, "
+                f"regex_function={self.regex_function!r})")
 
     # ---- types -----------------------------------------------------------------------
 
     def double(self) -> exp.DataType:
-        return exp.DataType.build("DOUBLE")
+        return data_type("DOUBLE")
 
     def bigint(self) -> exp.DataType:
-        return exp.DataType.build("BIGINT")
+        return data_type("BIGINT")
 
     def text_type(self) -> exp.DataType:
-        return exp.DataType.build("VARCHAR")
+        return data_type("VARCHAR")
 
     def power(self, base: exp.Expression, exponent: exp.Expression) -> exp.Expression:
         if self.pow_function:
@@ -117,7 +122,10 @@ class Dialect:
         return "^(?:" + pattern + ")$"
 
     def regex_gaps(self, pattern: str) -> list[str]:
-        """What in an RE2 `pattern` this engine's regex library would read differently."""
+        """What in an RE2 `pattern` this engine's regex library would read differently (nothing when
+        `regex_function` runs RE2 itself)."""
+        if self.regex_function:
+            return []
         gaps: list[str] = []
         for construct in _constructs(pattern):
             why = self.regex_refused.get(construct)
@@ -140,7 +148,7 @@ class Dialect:
 
         The session time zone must be UTC (the engines set it; docs/sql.md says so for warehouses).
         """
-        return self.try_cast(text, exp.DataType.build(self.time_type))
+        return self.try_cast(text, data_type(self.time_type))
 
     def time_us(self, text: exp.Expression) -> exp.Expression:
         """µs since 1970-01-01 UTC of ISO text (already checked by shape), NULL where Python's
@@ -224,13 +232,16 @@ class Spark(Dialect):
     }
 
     def text_type(self) -> exp.DataType:
-        return exp.DataType.build("STRING")
+        return data_type("STRING")
 
     def text_with_nul(self, text: str) -> exp.Expression:
         return joined_with_chr0(text)         # sqlglot's `\0` before two octal digits is an octal escape
 
     def regex_search(self, text: exp.Expression, pattern: str) -> exp.Expression:
+        if self.regex_function:
+            return call(self.regex_function, text, lit(pattern))
         # Java's (?i) folds ASCII only unless UNICODE_CASE (u) is on too; RE2's (?i) is Unicode.
+        # Java's regex backtracks: the printed query can be slow on some patterns (docs/sql.md).
         return exp.RegexpLike(this=text, expression=lit("(?iu)" + pattern))
 
     def ordered_sum(self, value, order, where, zero) -> exp.Expression:
@@ -286,7 +297,7 @@ class BigQuery(Dialect):
     # BigQuery's regex library is RE2: nothing refused
 
     def text_type(self) -> exp.DataType:
-        return exp.DataType.build("STRING")
+        return data_type("STRING")
 
     def regex_search(self, text: exp.Expression, pattern: str) -> exp.Expression:
         return call("REGEXP_CONTAINS", text, lit("(?i)" + pattern))
@@ -311,7 +322,7 @@ class Postgres(Dialect):
     ordered_sum = DuckDB.ordered_sum
 
     def double(self) -> exp.DataType:
-        return exp.DataType.build("DOUBLE PRECISION")
+        return data_type("DOUBLE PRECISION")
 
     def text_with_nul(self, text: str) -> exp.Expression:
         raise SqlUnsupported("a text with the character U+0000 cannot be run on postgres: "
@@ -353,11 +364,11 @@ def joined_with_chr0(text: str) -> exp.Expression:
     return exp.Paren(this=balanced(pieces, lambda a, b: exp.DPipe(this=a, expression=b, safe=True)))
 
 
-def dialect(name: str, pow_function: str | None = None) -> Dialect:
+def dialect(name: str, pow_function: str | None = None, regex_function: str | None = None) -> Dialect:
     """The dialect called `name`; `SqlUnsupported` for a name no subclass has."""
     if name not in REGISTRY:
         raise SqlUnsupported(f"unknown SQL dialect `{name}`; choose one of: {', '.join(DIALECTS)}")
-    return REGISTRY[name](pow_function)
+    return REGISTRY[name](pow_function, regex_function)
 
 
 # ---- regex portability ------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .build import and_, big, call, case, lit, paren
+from .build import and_, big, call, case, data_type, lit, paren
 
 US_PER_SECOND = 1_000_000
 
@@ -46,7 +46,7 @@ def _part(text: exp.Expression, name: str, zero: bool = True) -> exp.Expression:
     found = call("SUBSTRING", text.copy(), lit(shape(name)))
     if name == "fraction":                      # `.5` is 500000 µs
         found = call("RPAD", found, exp.Literal.number(6), lit("0"))
-    value = exp.Cast(this=found, to=exp.DataType.build("INT"))
+    value = exp.Cast(this=found, to=data_type("INT"))
     return exp.Coalesce(this=value, expressions=[big(0)]) if zero else value
 
 
@@ -82,7 +82,7 @@ def time_us(text: exp.Expression) -> exp.Expression:
     Python refuses it. `make_date` is only reached for a valid day, so it never raises."""
     year, month, day = (_part(text, name, zero=False) for name in ("year", "month", "day"))
     days = exp.Sub(this=call("make_date", year, month, day), expression=exp.Cast(
-        this=lit("1970-01-01"), to=exp.DataType.build("DATE")))
+        this=lit("1970-01-01"), to=data_type("DATE")))
     seconds = exp.Add(this=exp.Mul(this=paren(exp.Add(
         this=exp.Mul(this=_part(text, "hour"), expression=big(60)), expression=_part(text, "minute"))),
         expression=big(60)), expression=_part(text, "second"))

@@ -458,14 +458,16 @@ class QueryBuilder(NodeVisitor):
             self.join_account_aggregates(account_each)
         self.score_layers(points)
         query = self.output()
-        self.write_nul(query)
-        return query
+        return self.write_nul(query)
 
-    def write_nul(self, query: exp.Expression) -> None:
-        """Each text literal holding U+0000 as the dialect writes one, never a raw NUL; or the model refused."""
-        for literal in list(query.find_all(exp.Literal)):
-            if literal.is_string and "\x00" in literal.this:
-                literal.replace(self.d.text_with_nul(literal.this))
+    def write_nul(self, query: exp.Expression) -> exp.Expression:
+        """Each text literal holding U+0000 as the dialect writes one, never a raw NUL; or the model
+        refused. `transform` copies the tree first, so a node shared by two columns is rewritten in both."""
+        def holds_nul(node):
+            return isinstance(node, exp.Literal) and node.is_string and "\x00" in node.this
+        if not any(holds_nul(node) for node in query.find_all(exp.Literal)):
+            return query
+        return query.transform(lambda node: self.d.text_with_nul(node.this) if holds_nul(node) else node)
 
     def register_stage_aggregates(self) -> None:
         """Stages read aggregates too; they must be known before the aggregate CTEs are written."""
@@ -700,7 +702,7 @@ class QueryBuilder(NodeVisitor):
             out = [("id", col("__id")), ("json", result_json(self.result_parts(json_name), self.d))]
         else:
             out = self.output_columns(self.result_parts())
-        select = exp.select(*[exp.alias_(e, ident(name)) for name, e in out], copy=False)
+        select = exp.select(*[exp.alias_(e, ident(name), copy=False) for name, e in out], copy=False)
         select = select.from_(table(self.layers.last), copy=False)
         if self.output_form == "line":
             select = self.lines(select.select(col("__pos"), copy=False))
@@ -768,9 +770,10 @@ def rule_column(rule: ir.Rule) -> str:
 
 
 def build_query(model: ir.Model, dialect: str = "duckdb", now: int | None = None, pow_function: str | None = None,
-                **options) -> exp.Expression:
-    """The model's scoring query as a sqlglot tree. Raises SqlUnsupported."""
-    return QueryBuilder(model, get_dialect(dialect, pow_function), now, **options).build()
+                regex_function: str | None = None, **options) -> exp.Expression:
+    """The model's scoring query as a sqlglot tree. Raises SqlUnsupported. `pow_function` and
+    `regex_function`: functions the engine provides (`Dialect`)."""
+    return QueryBuilder(model, get_dialect(dialect, pow_function, regex_function), now, **options).build()
 
 
 def to_sql(model: ir.Model, dialect: str = "duckdb", now: int | None = None, pretty: bool = True,

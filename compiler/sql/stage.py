@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from ...dsl import ir
 from .build import (DATE_PATTERN, FALSE_WORDS, NUMBER_PATTERN, TIME_PATTERN, TRUE_WORDS, and_, case, col,
-                    ident, lit, num, source_table, table)
+                    data_type, ident, lit, num, source_table, table)
 
 
 class Stager:
@@ -120,7 +120,7 @@ class Stager:
         if type_ == ir.NUMBER:
             return self.d.double()
         if type_ == ir.BOOL:
-            return exp.DataType.build("BOOLEAN")
+            return data_type("BOOLEAN")
         return self.d.bigint()
 
     def event_columns(self) -> list:

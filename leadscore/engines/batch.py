@@ -488,7 +488,7 @@ class EngineBatch:
         events = "events_used" if "events_used" in self.engine.tables() else "inline_events"
         return to_sql(self.checked, self.engine.dialect, self.now, prepared=True, pretty=False,
                       leads="prepared_leads", events=events, output_form=form, line_parts=line_parts,
-                      pow_function=self.engine.pow_function)
+                      pow_function=self.engine.pow_function, regex_function=self.engine.regex_function)
 
     def score(self, kept: dict, file_warnings: dict):
         """The model's query over what was loaded; one `ScoreResult` per row, as the engine returns them."""

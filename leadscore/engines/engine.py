@@ -46,6 +46,8 @@ class SqlEngine:
     lazy_views = False
     #: The engine's function for `x ** y` as Python computes it, if its POWER differs
     pow_function: str | None = None
+    #: The engine's function for `matches` as Python runs it (RE2), if its regex search differs
+    regex_function: str | None = None
 
     def writes_json(self) -> bool:
         """Can the query write result lines itself (compiler/sql/jsonl.py)? Only where doubles come

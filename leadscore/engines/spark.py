@@ -13,6 +13,7 @@ query with `leadscore sql --dialect spark` instead (docs/sql.md).
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import sys
@@ -44,6 +45,24 @@ def python_pow(base, exponent):
         return base ** exponent
     except OverflowError:
         return float("inf")
+
+
+#: The name `python_matches` is registered under in each session.
+REGEX_FUNCTION = "leadscore_matches"
+
+
+@functools.lru_cache(maxsize=1024)
+def _search(pattern: str):
+    import re2
+    return re2.compile("(?i)" + pattern).search
+
+
+def python_matches(text, pattern):
+    """`text matches pattern` as the Python runtime runs it: RE2, in time linear in the text. Spark's
+    RLIKE is Java's regex, which backtracks: `(a|aa)+$` on 30,000 characters overflowed its stack."""
+    if text is None or pattern is None:
+        return None
+    return _search(pattern)(text) is not None
 
 
 def scratch_warehouse() -> str:
@@ -94,9 +113,10 @@ class SparkEngine(SqlEngine):
         except Exception as error:       # Java missing, master unreachable: one clear line
             raise EngineError(f"cannot start Spark: {str(error).splitlines()[0] if str(error) else error}") from None
         self.spark.sparkContext.setLogLevel("ERROR")
-        from pyspark.sql.types import DoubleType
+        from pyspark.sql.types import BooleanType, DoubleType
         self.spark.udf.register(POW_FUNCTION, python_pow, DoubleType())
-        self.pow_function = POW_FUNCTION
+        self.spark.udf.register(REGEX_FUNCTION, python_matches, BooleanType())
+        self.pow_function, self.regex_function = POW_FUNCTION, REGEX_FUNCTION
         self.cached: list = []
 
     def load_typed_csv(self, name: str, path: str, columns: list) -> None:
