@@ -67,7 +67,10 @@ def to_number(raw: object):
     if isinstance(raw, bool):
         return BAD
     if isinstance(raw, (int, float)):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:       # an integer beyond a double, as `1e400` is
+            return BAD
         return None if math.isnan(value) else (value if math.isfinite(value) else BAD)
     if isinstance(raw, str):
         return text_number(raw.strip())

@@ -30,8 +30,10 @@ rule long: +5 each visit[seconds > 100]
 rule unknown_length: +2 each visit[seconds is unknown]
 """
 HUGE = "9" * 5000
+#: beyond a double, yet within the digits Python turns into an int (float() of it overflows)
+BIG = "1" + "0" * 400
 #: written in a CSV field, and the same value as a JSON Lines row writes it
-NON_FINITE = [("1e400", "1e400"), ("-1e400", "-1e400"), (HUGE, HUGE), ("inf", '"inf"'), ("nan", '"nan"'),
+NON_FINITE = [("1e400", "1e400"), ("-1e400", "-1e400"), (HUGE, HUGE), (BIG, BIG), ("-" + BIG, "-" + BIG), ("inf", '"inf"'), ("nan", '"nan"'),
               ("-Infinity", "-Infinity"), ("NaN", "NaN"), ("Infinity", "Infinity")]
 ENGINES = ["python"] + (["duckdb"] if importlib.util.find_spec("duckdb") else [])
 
