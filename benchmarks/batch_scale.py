@@ -101,12 +101,17 @@ def run(command: list) -> tuple[float, float, int, str]:
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, err
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """The data and model options every batch benchmark over these files takes."""
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--events-per-lead", type=int, default=10)
     parser.add_argument("--data", default=os.path.join(HERE, "data"))
     parser.add_argument("--model", default=MODEL, help="the model to score (default: examples/b2b.score)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_options(parser)
     parser.add_argument("--jobs", type=int, default=1, help="`leadscore score --jobs N` (default 1)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()

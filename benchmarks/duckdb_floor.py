@@ -31,7 +31,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from batch_scale import MODEL, NOW, _cpu, generate  # noqa: E402  (the data of [batch], not a copy)
+from batch_scale import MODEL, NOW, _cpu, add_data_options, generate  # noqa: E402  (the data of [batch], not a copy)
 from sql_scale import run  # noqa: E402  (a child's wall, CPU and peak RSS, process tree included)
 
 #: The hand-written floor: 12 per-lead aggregates of the b2b model's kind, joined to the leads.
@@ -73,10 +73,7 @@ COPY (
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--leads", type=int, default=1_000_000)
-    parser.add_argument("--events-per-lead", type=int, default=10)
-    parser.add_argument("--data", default=os.path.join(HERE, "data"))
-    parser.add_argument("--model", default=MODEL, help="the model to score (default: examples/b2b.score)")
+    add_data_options(parser)
     parser.add_argument("--unbounded", action="store_true",
                         help="also run the engine with DuckDB allowed 80%% of the machine's memory")
     parser.add_argument("--json", help="also write the figures to this file")
