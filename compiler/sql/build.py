@@ -159,7 +159,8 @@ def concat_names(pairs: list) -> exp.Expression:
     if not pairs:
         return lit("")
     parts = [case((cond, lit(name + ";")), default=lit("")) for cond, name in pairs]
-    joined = balanced(parts, lambda a, b: exp.DPipe(this=a, expression=b, safe=True))
+    # parenthesized, or the printed `a || b || c …` is one chain as deep as the names (DuckDB refused 3,333)
+    joined = balanced(parts, lambda a, b: exp.Paren(this=exp.DPipe(this=a, expression=b, safe=True)))
     return exp.Trim(this=joined, expression=lit(";"), position="TRAILING")
 
 
