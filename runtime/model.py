@@ -170,14 +170,17 @@ class Model:
         """
         inline = lead.get("events")
         rows = (inline if isinstance(inline, list) else []) + events
+        if not rows:
+            return self.unknown_keys(lead)
         types = {row.get("type") for row in rows if isinstance(row, dict)}
         return self.unknown_keys(lead) + self.unknown_event_types(
             {t.strip() for t in types if isinstance(t, str) and t.strip()})
 
     def unknown_keys(self, lead: dict) -> list:
-        columns = {f.column for f in self.fields}
+        if self.keys.issuperset(lead):      # the usual lead: every key declared (`keys` has id and events)
+            return []
         return [f"unknown field key `{key}`" + (f" ({hint})" if (hint := self.hint(self.key_hint, str(key))) else "")
-                for key in lead if key not in columns and key not in ("id", "events")]
+                for key in lead if key not in self.keys]
 
     def hint(self, find, name: str) -> str | None:
         """`find(name)`, a `did you mean` that compares `name` with every declared one, worked
