@@ -2046,16 +2046,22 @@ SELECT
     ELSE 'cold'
   END AS "tier",
   RTRIM(
-    CASE WHEN (
-      NOT "dq0"
-    ) AND "q0" THEN 'mql;' ELSE '' END || CASE WHEN (
-      NOT "dq0"
-    ) AND "q1" THEN 'sql;' ELSE '' END,
+    (
+      CASE WHEN (
+        NOT "dq0"
+      ) AND "q0" THEN 'mql;' ELSE '' END || CASE WHEN (
+        NOT "dq0"
+      ) AND "q1" THEN 'sql;' ELSE '' END
+    ),
     ';'
   ) AS "qualified",
   RTRIM(CASE WHEN "dq0" THEN 'competitor;' ELSE '' END, ';') AS "disqualified",
   RTRIM(
-    CASE WHEN "tg0" = 15 THEN 'priority;' ELSE '' END || CASE WHEN "tg0" = 20 THEN 'priority;' ELSE '' END || CASE WHEN "tg0" = 30 THEN 'priority;' ELSE '' END,
+    (
+      (
+        CASE WHEN "tg0" = 15 THEN 'priority;' ELSE '' END || CASE WHEN "tg0" = 20 THEN 'priority;' ELSE '' END
+      ) || CASE WHEN "tg0" = 30 THEN 'priority;' ELSE '' END
+    ),
     ';'
   ) AS "tags",
   "grp0" AS "group.fit",
