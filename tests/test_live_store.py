@@ -341,3 +341,55 @@ def test_put_fields_with_a_whole_number_id_answers_its_result(tmp_path):
         assert json.loads(line)["id"] == "17" and json.loads(line)["score"] == 5.0
     finally:
         store.close()
+
+
+ACCOUNTS = """
+model "accounts" version 1
+field email: text
+field title: text
+event page_view(url: text)
+event email_open
+rule exec: +20 when title == "CEO"
+rule opens: +1 each email_open
+account by domain(email) {
+    rule busy: +30 when count(page_view) >= 3, because "the company viewed 3+ pages"
+    rule team: +5 when count(leads) >= 2
+}
+tiers: cold, hot >= 50
+"""
+
+
+def test_an_event_reaches_an_accounts_other_leads_only_when_it_changes_the_account(tmp_path):
+    """A write of events alone re-scores the other leads of an account only when the account's
+    shared part changes (batch.Change): an untouched lead's stored result keeps the `now` it was
+    computed at, history shows the account's change, and every stored result equals a store
+    built from the same data in one write."""
+    store = open_store(tmp_path)
+    store.set_model(ACCOUNTS)
+    people = [("A", "a@acme.com", "CEO"), ("B", "b@acme.com", "Analyst"), ("C", "c@acme.com", "Analyst"),
+              ("D", "d@other.com", "CEO")]
+    store.write([(i, {"email": e, "title": t}, False) for i, e, t in people], [])
+    written = []
+
+    def ingest(event_id, lead_id, kind, hour):
+        written.append({"id": event_id, "lead_id": lead_id, "type": kind, "at": "2026-11-19T10:00:00Z"})
+        store.ingest_events([written[-1]], now=f"2026-11-20T{hour:02d}:00:00Z")
+
+    def computed_at():
+        return {i: json.loads(store.stored_result(i))["now"][11:13] for i in "ABCD"}
+
+    ingest("e1", "A", "email_open", 1)                   # A's own score moves; the account does not
+    ingest("e2", "B", "page_view", 2)
+    ingest("e3", "C", "page_view", 3)
+    assert computed_at() == {"A": "01", "B": "02", "C": "03", "D": "00"}
+    assert [len(store.history(i)) for i in "BC"] == [1, 1]
+    ingest("e4", "A", "page_view", 4)                    # the third view: `busy` fires for all of acme
+    assert computed_at() == {"A": "04", "B": "04", "C": "04", "D": "00"}
+    cause = store.history("B")[-1]["cause"]
+    assert cause["kind"] == "events" and cause["account"] == ["A"] and cause["ids"] == ["e4"]
+    ingest("e5", "E", "page_view", 4)                    # a lead known by its events only: no account
+    fresh = open_store(tmp_path, now="2026-11-20T04:00:00Z", name="fresh.db")
+    fresh.set_model(ACCOUNTS)
+    fresh.write([(i, {"email": e, "title": t}, False) for i, e, t in people], written)
+    for lead_id in "ABCDE":                               # equal but for D's older `now`
+        assert store.stored_result(lead_id).replace("T00:", "T04:") == fresh.stored_result(lead_id), lead_id

@@ -500,7 +500,24 @@ def account_for(key, members: list, position: int, lead: Lead, member_lead, even
 # ---- a few leads held in memory -------------------------------------------------------
 
 
-def score_leads(model: Model, now: int, rows: list, events: list, rejects, keys: dict | None = None) -> dict:
+@attrs.frozen
+class Change:
+    """What one write added to a few leads scored by `score_leads`: the leads whose results it
+    needs (`wanted`, those it touched), its new events (`new_events`: their positions, from 1,
+    in the events given) and the leads it created (`new_leads`).
+
+    The other leads of an account in an account model are then left out of the results when
+    the write does not change what the account gives them: when the account's shared part
+    (`AccountPart`) is the same with and without the write's events and leads. Their own
+    data did not change either, so their results are what they were before the write."""
+
+    wanted: frozenset
+    new_events: frozenset
+    new_leads: frozenset
+
+
+def score_leads(model: Model, now: int, rows: list, events: list, rejects, keys: dict | None = None,
+                change: Change | None = None) -> dict:
     """Lead id → ScoreResult of `rows` [(lead id, raw fields or None)], in input order, with
     `events` [(lead id, raw row)] (every event of those leads, in input order): what `Batch`
     gives for the same rows as JSON Lines (non-strict), without its file machinery.
@@ -511,7 +528,7 @@ def score_leads(model: Model, now: int, rows: list, events: list, rejects, keys:
     reader, and builds each account as `score_held` does (`account_for`, `AccountPart`). The rows of every account among them
     must all be given. An event the batch would reject goes to `rejects.reject(file, line,
     reason, row)` (file `<events>`). `keys`, when given, gets each lead's account key (None:
-    none)."""
+    none). With a `change`, leads it does not need may be left out (`Change`)."""
     plan = model.plan
     held = EventStore(model.events, now)          # the batch's own event reading (`index_events`)
     for line, (lead_id, row) in enumerate(events, start=1):
@@ -519,19 +536,24 @@ def score_leads(model: Model, now: int, rows: list, events: list, rejects, keys:
             held.add(lead_id, row, line)
         except EventProblem as error:
             rejects.reject("<events>", line, f"event: {error}", row)
-    counts, leads = Summary(), []
+    counts, leads, fresh = Summary(), [], set()
     for line, (lead_id, fields) in enumerate(rows, start=1):
         lead = model.read_lead(fields or {}, lead_id, line)
-        lead.events = sort_events(held.take(lead_id, counts, lead.warnings))
+        lines = held.usable_lines(lead_id) if change is not None and lead_id in change.wanted else ()
+        taken = held.take(lead_id, counts, lead.warnings)
+        fresh.update(id(event) for number, event in zip(lines, taken) if number in change.new_events)
+        lead.events = sort_events(taken)
         leads.append(lead)
     if plan.account_key is None:
         return {lead.id: score_lead(plan, lead, now) for lead in leads}
-    return _score_accounts(plan, now, leads, {} if keys is None else keys)
+    return _score_accounts(plan, now, leads, {} if keys is None else keys, change, fresh)
 
 
-def _score_accounts(plan, now: int, leads: list, found: dict) -> dict:
+def _score_accounts(plan, now: int, leads: list, found: dict, change: Change | None = None,
+                    fresh: set = frozenset()) -> dict:
     """Score leads of an account model: those with one key form an account, in input order.
-    `found` gets each lead's key."""
+    `found` gets each lead's key. With a `change` (`fresh`: the ids of its new Event objects),
+    the leads it does not want of an account it does not change are left out."""
     members: dict = {}
     keys = []
     for position, lead in enumerate(leads):
@@ -544,10 +566,13 @@ def _score_accounts(plan, now: int, leads: list, found: dict) -> dict:
         lead = leads[position]
         return Lead(lead.id, lead.values, lead.stripped, None, [], line=lead.line)
 
-    results, parts = {}, {}
+    results, parts, kept = {}, {}, set()
+    wanted = change.wanted if change is not None else None
     for position, (lead, key) in enumerate(zip(leads, keys)):
         if key is None:
             results[lead.id] = score_lead(plan, lead, now)
+            continue
+        if key in kept and lead.id not in wanted:
             continue
         group = members[key]
         account = None
@@ -557,10 +582,28 @@ def _score_accounts(plan, now: int, leads: list, found: dict) -> dict:
         if plan.account_rules_shared:
             if key not in parts:
                 parts[key] = account_part(plan, lead, now, account)
+                if wanted is not None and any(leads[m].id not in wanted for m in group) \
+                        and _part_kept(plan, lead, now, account, parts[key], change, fresh):
+                    kept.add(key)
+                    if lead.id not in wanted:
+                        continue
             results[lead.id] = score_lead(plan, lead, now, part=parts[key])
         else:
             results[lead.id] = score_lead(plan, lead, now, account)
     return results
+
+
+def _part_kept(plan, lead: Lead, now: int, account: Account, part: AccountPart, change: Change,
+               fresh: set) -> bool:
+    """Does `account` give its leads the same `part` as before `change`, that is without the
+    write's new events (`fresh`) and new leads? (The part of a shared-rules plan does not read
+    the lead it is built for, so `lead` may be any of the account's.)"""
+    before = Account(account.key, [m for m in account.leads if m.id not in change.new_leads],
+                     [event for event in account.events if id(event) not in fresh])
+    if not before.leads:
+        return False
+    old = account_part(plan, lead, now, before)
+    return old.points == part.points and old.contributions == part.contributions and old.tags == part.tags
 
 
 def _key_of(plan, lead: Lead, now: int):

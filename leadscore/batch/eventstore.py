@@ -151,6 +151,11 @@ class EventStore:
         """A lead's usable events, leaving them held: nothing is counted or removed."""
         return self.read(self.heads.get(lead_id, -1))
 
+    def usable_lines(self, lead_id: str) -> list:
+        """The lines of a lead's usable events, in file order: those `take` gives, line for event."""
+        kinds, lines = self.kind, self.line
+        return [lines[index] for index in self.chain(self.heads.get(lead_id, -1)) if kinds[index] >= 0]
+
     def take(self, lead_id: str, counts, warnings: list) -> list:
         """A lead's usable events (typed, file order), claimed and counted (`use`)."""
         return self.use(self.claim(lead_id), counts, warnings)

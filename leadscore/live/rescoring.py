@@ -17,7 +17,7 @@ in the whole store.
 from __future__ import annotations
 
 from ..runtime import scoring
-from ..batch.batch import score_leads
+from ..batch.batch import Change, score_leads
 from ..batch.io import JsonlWriter
 from ..runtime.model import Model
 from ..runtime.resultjson import ResultLines
@@ -35,13 +35,15 @@ class _Refuse:
         raise ScoringProblem(f"{bad.file}: row {bad.line}: {bad.reason}")
 
 
-def score_rows(model: Model, now: int, leads: list, events: list, keys: dict | None = None) -> dict:
+def score_rows(model: Model, now: int, leads: list, events: list, keys: dict | None = None,
+               change: Change | None = None) -> dict:
     """Lead id → ScoreResult for `leads` [(lead id, raw fields dict or None)], with `events`
     [(lead id, raw row)] (every event of those leads, in store order), scored as the batch
     scores them in lead id order (`score_leads`). `keys`, when given, gets each lead's
-    account key as `account_key` gives it (None: none)."""
+    account key as `account_key` gives it (None: none). With a `change`, leads it leaves as
+    they were may be missing from the results."""
     found = {} if keys is not None else None
-    results = score_leads(model, now, sorted(leads, key=_first), events, _Refuse(), found)
+    results = score_leads(model, now, sorted(leads, key=_first), events, _Refuse(), found, change)
     if keys is not None:
         keys.update((lead_id, None if key is None else repr(key)) for lead_id, key in found.items())
     return results

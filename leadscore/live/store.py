@@ -37,6 +37,7 @@ from . import schema as t
 from .driver import Driver
 from .models import StoredModel, row_for
 from .sweeping import clock_of
+from ..batch.batch import Change
 from .rescoring import LineWriter, account_key, chunked, key_by_fields, score_rows
 
 DEFAULT_URL = "sqlite:///leadscore.db"
@@ -71,6 +72,20 @@ class Pending:
     field_writes: list          # [(lead id, fields, merge)]
     checked: list               # [(lead id, event id, type, raw JSON)], each id once
     report: IngestReport
+
+
+@attrs.frozen
+class _Added:
+    """A write of events alone: their seqs, the leads it created, the leads it touched."""
+
+    seqs: frozenset
+    created: frozenset
+    touched: frozenset = frozenset()
+
+    def change(self, events: list) -> Change:
+        """The `Change` for `score_rows`, with `events` [(seq, lead id, row)] as it gets them."""
+        return Change(self.touched, frozenset(n for n, (seq, *_r) in enumerate(events, 1) if seq in self.seqs),
+                      self.created)
 
 
 @attrs.frozen
@@ -295,15 +310,17 @@ class Store:
         def work(c):
             touched = sorted({lead_id for lead_id, _f, _m in field_writes} | {e[0] for e in checked})
             self._lock_accounts_of(c, touched, field_writes, at)
-            self._ensure_leads(c, touched)
+            created = self._ensure_leads(c, touched)
             self._lock(c, touched)
             causes: dict = {}
             self._apply_fields(c, field_writes, causes)
             accepted = self._insert_events(c, checked, at)
-            for lead_id, event_id in accepted:
+            for _seq, lead_id, event_id in accepted:
                 causes.setdefault(lead_id, {"kind": "events", "ids": []}).setdefault("ids", []).append(event_id)
-            self._rescore(c, sorted(causes), causes, None, at)
-            return {event_id for _lead_id, event_id in accepted}
+            # events alone: an account's other leads change only if its shared part does (`Change`)
+            added = None if field_writes else _Added(frozenset(s for s, *_ in accepted), frozenset(created))
+            self._rescore(c, sorted(causes), causes, None, at, added=added)
+            return {event_id for _seq, _lead_id, event_id in accepted}
         new = self._write(work)
         for pending in pendings:
             taken = [event_id for _lead_id, event_id, *_rest in pending.checked if event_id in new]
@@ -311,9 +328,11 @@ class Store:
             pending.report.accepted = len(taken)
             pending.report.duplicates += len(pending.checked) - len(taken)
 
-    def _ensure_leads(self, c, lead_ids: list) -> None:
-        Driver(c).values("INSERT INTO leads (lead_id, has_events) VALUES {} ON CONFLICT (lead_id) DO NOTHING",
-                         [(lead_id, False) for lead_id in lead_ids], 2)
+    def _ensure_leads(self, c, lead_ids: list) -> list:
+        """Create the leads not stored yet; their ids."""
+        return [lead_id for lead_id, in Driver(c).values(
+            "INSERT INTO leads (lead_id, has_events) VALUES {} ON CONFLICT (lead_id) DO NOTHING RETURNING lead_id",
+            [(lead_id, False) for lead_id in lead_ids], 2)]
 
     def _lock(self, c, lead_ids: list) -> None:
         """PostgreSQL: hold the touched leads' rows until commit (in id order, so no deadlock)."""
@@ -363,26 +382,28 @@ class Store:
                        [(_json(fields), lead_id) for lead_id, fields in current.items()])
 
     def _insert_events(self, c, checked: list, at: int) -> list:
-        """Insert the new events (in order); [(lead id, event id)] of those not already stored."""
+        """Insert the new events (in order); [(seq, lead id, event id)] of those not already stored."""
         accepted_at = v.format_time(at)
         d = Driver(c)
         inserted = d.values("INSERT INTO events (event_id, lead_id, type, data, accepted_at) VALUES {} "
                             "ON CONFLICT (event_id) DO NOTHING RETURNING seq, lead_id, event_id",
                             [(event_id, lead_id, kind, data, accepted_at) for lead_id, event_id, kind, data in checked],
                             5)
-        accepted = [(lead_id, event_id) for _seq, lead_id, event_id in sorted(inserted)]   # in the order given
+        accepted = sorted(inserted)                                   # in the order given
         d.where_in("UPDATE leads SET has_events = ? WHERE has_events = ? AND lead_id IN ({})",
-                   sorted({i for i, _ in accepted}), extra=(True, False))
+                   sorted({i for _s, i, _e in accepted}), extra=(True, False))
         return accepted
 
     # ---- re-scoring --------------------------------------------------------------------------
 
     def _rescore(self, c, touched: list | None, causes: dict, cause: dict | None, at: int, roles=ROLES,
-                 notify: bool = True, moved: bool = True) -> int:
+                 notify: bool = True, moved: bool = True, added: "_Added | None" = None) -> int:
         """Score `touched` (and their account mates; None: every lead) with each model; store
         results, history, outbox. Every lead, or many leads whose fields did not change (`moved`
         False: no lead left an account), are scored a chunk at a time (`_chunks_of`), so memory
-        holds one chunk's rows, not the store's."""
+        holds one chunk's rows, not the store's. `added`: the write was only these new events
+        (and the leads they created), so mates of an account they leave as it was keep their
+        results."""
         changed = 0
         for role in roles:
             stored = self.model(role.meta_key, c)
@@ -391,25 +412,36 @@ class Store:
             model = stored.compiled
             if touched is not None and (moved or len(touched) <= SMALL):
                 chunks = [self._scoring_set(c, model, role, touched, at)]
+                if added is not None and chunks[0] is not None:
+                    added = attrs.evolve(added, touched=frozenset(touched))
+                else:
+                    added = None
             else:
+                added = None
                 stored_keys = not moved and not clock_of(stored).key_moves
                 chunks = self._chunks_of(c, model, touched, at, role.key if stored_keys else None)
             for scored in chunks:
-                changed += self._rescore_chunk(c, stored, role, scored, causes, cause, at, notify)
+                changed += self._rescore_chunk(c, stored, role, scored, causes, cause, at, notify, added)
         return changed
 
     def _rescore_chunk(self, c, stored: StoredModel, role: _Role, scored: list | None, causes: dict,
-                       cause: dict | None, at: int, notify: bool) -> int:
-        """Score these leads (each account among them whole; None: every lead) and store what changed."""
+                       cause: dict | None, at: int, notify: bool, added: "_Added | None" = None) -> int:
+        """Score these leads (each account among them whole; None: every lead) and store what
+        changed. A lead left out of the results (`added`, `Change`) keeps its stored result."""
         model = stored.compiled
         leads = self._leads(c, scored, role.result)
         keys: dict = {}
-        results = score_rows(model, at, [(i, f) for i, f, _ in leads], self._event_rows(c, scored), keys)
+        events = self._events(c, scored)
+        change = None if added is None else added.change(events)
+        results = score_rows(model, at, [(i, f) for i, f, _ in leads],
+                             [(lead_id, row) for _seq, lead_id, row in events], keys, change)
         line = self.line_writer(stored).line
         updates, entries = [], []
         now_column = (v.format_time(at),) if role.history else ()
         mates = cause or (_mate_cause(causes) if causes else None)      # built once, not once a lead
         for lead_id, _fields, old in leads:
+            if lead_id not in results:
+                continue
             new = line(results[lead_id])
             updates.append((new, keys.get(lead_id), *now_column, lead_id))
             if role.history:
@@ -484,13 +516,17 @@ class Store:
 
     def _event_rows(self, c, lead_ids: list | None) -> list:
         """[(lead id, raw row)] of these leads' events (None: all), in the order they were accepted."""
+        return [(lead_id, row) for _seq, lead_id, row in self._events(c, lead_ids)]
+
+    def _events(self, c, lead_ids: list | None) -> list:
+        """[(seq, lead id, raw row)] of these leads' events (None: all), in the order they were accepted."""
         query, d = "SELECT seq, lead_id, data FROM events", Driver(c)
         if lead_ids is None:
             rows = d.rows(query + " ORDER BY seq")
         else:
             rows = d.where_in(query + " WHERE lead_id IN ({})", lead_ids)
             rows.sort()
-        return [(lead_id, decode_json(data)) for _seq, lead_id, data in rows]
+        return [(seq, lead_id, decode_json(data)) for seq, lead_id, data in rows]
 
     # ---- time -----------------------------------------------------------------------------
 
