@@ -58,6 +58,7 @@ message is one line meant for the user.
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import io
 import itertools
@@ -451,7 +452,11 @@ def _csv_rows(name: str, text: io.TextIOBase, delimiter: str | None, tsv: bool) 
     if not head or not head[-1].strip():
         raise ReadError(f"{name}: the file is empty; a CSV file needs a header row")
     delim = _delimiter_of(head[-1], delimiter, tsv)
-    reader = csv.reader(itertools.chain(head, text), delimiter=delim, quotechar='"', doublequote=True, strict=True)
+    # the line the reader is on, kept as it passes (C speed: deque.append returns None, so
+    # filterfalse lets every line through): an oversized field's record is skipped from there
+    last: collections.deque = collections.deque(maxlen=1)
+    lines = itertools.filterfalse(last.append, itertools.chain(head, text))
+    reader = csv.reader(lines, delimiter=delim, quotechar='"', doublequote=True, strict=True)
     try:
         header = None
         for cells in reader:
@@ -475,23 +480,92 @@ def _csv_rows(name: str, text: io.TextIOBase, delimiter: str | None, tsv: bool) 
             raise ReadError(f"{name}: the header names column {col!r} twice (columns {seen[col]} and {i}); column names must be unique")
         seen[col] = i
         names.append(col)
-    return _csv_body(name, reader, names, header_line, errors_before)
+    return _csv_body(name, reader, names, header_line, errors_before, _Oversized(lines, last, delim))
 
 
-def _csv_body(name: str, reader, header: list[str], header_line: int, errors_seen: int) -> Iterator[Row | BadRow]:
+#: The start of the csv module's error for a field over `csv.field_size_limit()`.
+_FIELD_LIMIT = "field larger than field limit"
+
+
+class _Oversized:
+    """Where the record of a field over MAX_CSV_FIELD ends, read past by the line.
+
+    The csv module stops at such a field and drops the rest of the line it
+    is on; its next row would begin on the next line, inside the field when
+    the field is quoted across lines, so that the field's tail would be read
+    as rows of its own. Instead the record's rest is scanned here as the csv
+    module parses it (a quoted field ends at a `"` not followed by `"`; a
+    record, at a line end outside quotes), one line at a time, so memory
+    holds one line, never the field; the lines it takes from the reader's
+    source are counted in `skipped`, for the line numbers of the rows after.
+
+    The line the error came on is parsed from its start: there, a record
+    that began on an earlier line is inside a quoted field (only a newline
+    in quotes carries a record over), and one that began on it is at its
+    start.
+    """
+
+    def __init__(self, lines: Iterator[str], last, delimiter: str):
+        self.lines, self.last, self.delimiter = lines, last, delimiter
+        self.skipped = 0
+
+    def skip(self, first_line: bool) -> None:
+        """Read to the end of the record the error came in (`first_line`: it began on that line)."""
+        line = self.last[0] if self.last else ""
+        quoted = not first_line
+        while True:
+            quoted = self._still_quoted(line, quoted)
+            if not quoted:
+                return
+            line = next(self.lines, None)
+            if line is None:            # the file ends in the quoted field: so does the record
+                return
+            self.skipped += 1
+
+    def _still_quoted(self, line: str, quoted: bool) -> bool:
+        """Is the record inside a quoted field at the end of `line`, parsed from the start of a field
+        (or inside a quoted one, `quoted`)? Text the csv module refuses ends the record on its line."""
+        delimiter, at, end = self.delimiter, 0, len(line)
+        while True:
+            if quoted:
+                at = line.find('"', at)
+                if at < 0:
+                    return True
+                if line.startswith('"', at + 1):        # `""`: a quote in the field
+                    at += 2
+                    continue
+                at += 1                                 # the closing quote: a delimiter must follow
+                if at < end and line[at] == delimiter:
+                    at, quoted = at + 1, False
+                    continue
+                return False                            # a line end, the file's end, or refused text
+            if at >= end or line[at] in "\r\n":
+                return False
+            if line[at] == '"':
+                at, quoted = at + 1, True
+                continue
+            found = line.find(delimiter, at)           # an unquoted field: to the next delimiter
+            if found < 0 or any(c in line[at:found] for c in "\r\n"):
+                return False
+            at = found + 1
+
+
+def _csv_body(name: str, reader, header: list[str], header_line: int, errors_seen: int,
+              oversized: _Oversized) -> Iterator[Row | BadRow]:
     # errors_seen: the decode-error counter before the file was first read, so
     # bad bytes decoded along with the header (same chunk) are noticed too.
     n = len(header)
     errors = _decode_errors
     check_utf8 = False
     prev = header_line
+    skipped = 0             # lines read past by `oversized`, which the reader's line_num does not count
     R = Row
     new = _tuple_new
     while True:
         try:
             for row in reader:
                 start = prev + 1
-                prev = reader.line_num
+                prev = reader.line_num + skipped
                 if errors[0] != errors_seen:
                     check_utf8 = True
                     errors_seen = errors[0]
@@ -512,7 +586,10 @@ def _csv_body(name: str, reader, header: list[str], header_line: int, errors_see
             return
         except csv.Error as e:
             start = prev + 1
-            prev = reader.line_num
+            if str(e).startswith(_FIELD_LIMIT):
+                oversized.skip(first_line=reader.line_num + oversized.skipped == start)
+                skipped = oversized.skipped
+            prev = reader.line_num + skipped
             yield BadRow(name, start, _csv_reason(e), None)
 
 
