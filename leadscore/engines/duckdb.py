@@ -4,12 +4,19 @@ it writes doubles as Python does, the result lines too (`writes_json`).
 
 Optional: DuckDB is in the `duckdb` extra; without it, a one-line error
 names the extra.
+
+A stop (SIGINT, SIGTERM) interrupts the statement running: the connection's
+`interrupt` is registered for the engine's life (leadscore/batch/interrupts.py),
+so a long query ends within a moment rather than when it is done. On an idle
+connection it does nothing; the next statement starts afresh.
 """
 
 from __future__ import annotations
 
 import os
+import weakref
 
+from ..batch import interrupts
 from ..dsl import ir
 from .engine import EngineError, SqlEngine, machine_memory_mb
 from .rows import RowReader
@@ -58,6 +65,7 @@ class DuckDBEngine(SqlEngine):
         duckdb = import_duckdb()
         self.error = duckdb.Error
         self.con = duckdb.connect(":memory:")
+        weakref.finalize(self, interrupts.on_interrupt(self.con.interrupt).cancel)
         self.con.execute("SET TimeZone = 'UTC'")
         self.spill = tempfile.TemporaryDirectory(prefix="leadscore-duckdb-")
         self.con.execute("SET temp_directory = ?", [self.spill.name])
