@@ -412,16 +412,13 @@ class Store:
             model = stored.compiled
             if touched is not None and (moved or len(touched) <= SMALL):
                 chunks = [self._scoring_set(c, model, role, touched, at)]
-                if added is not None and chunks[0] is not None:
-                    added = attrs.evolve(added, touched=frozenset(touched))
-                else:
-                    added = None
+                only = attrs.evolve(added, touched=frozenset(touched)) if added and chunks[0] is not None else None
             else:
-                added = None
                 stored_keys = not moved and not clock_of(stored).key_moves
                 chunks = self._chunks_of(c, model, touched, at, role.key if stored_keys else None)
+                only = None
             for scored in chunks:
-                changed += self._rescore_chunk(c, stored, role, scored, causes, cause, at, notify, added)
+                changed += self._rescore_chunk(c, stored, role, scored, causes, cause, at, notify, only)
         return changed
 
     def _rescore_chunk(self, c, stored: StoredModel, role: _Role, scored: list | None, causes: dict,
