@@ -20,7 +20,7 @@ import sys
 
 from sqlglot import exp
 
-from . import isotime
+from . import isotime, pgnumber
 from .build import balanced, call, case, data_type, lit, num
 
 #: Python's str.strip() removes exactly these (the characters with str.isspace()).
@@ -338,6 +338,11 @@ class Postgres(Dialect):
     def try_cast(self, value: exp.Expression, to: exp.DataType) -> exp.Expression:
         """A plain CAST: Postgres has no TRY_CAST (callers check the text first)."""
         return exp.Cast(this=value, to=to)
+
+    def to_double(self, text: exp.Expression) -> exp.Expression:
+        """Without TRY_CAST a CAST of `1e999` or `1e-400` stops the query: the text's exponent is
+        looked at first, and the boundaries compared as NUMERIC (pgnumber.py)."""
+        return pgnumber.to_double(text)
 
     def time_us(self, text: exp.Expression) -> exp.Expression:
         """Without TRY_CAST a CAST of `2026-02-30` stops the query: the text's parts are checked and
