@@ -19,6 +19,7 @@ identifiers — functions and temporaries are numbered.
 from __future__ import annotations
 
 import itertools
+import json
 
 import attrs
 
@@ -42,10 +43,22 @@ It needs only leadscore's runtime (no parser, no checker):
 '''
 
 
+#: A model of more rules than this, with the fast path for a lead without events, gets no
+#: `total()` body of its own: `total()` calls `_lead_result` and takes its score, so the
+#: rules are written out, and compiled, once instead of twice (docs/architecture.md "What a
+#: big model's load compiles"). At or below it, `total()` keeps its own body, which reads no
+#: warnings and builds no result: about 10 µs a lead less, a third of a 100-rule model's
+#: `total()`, a twentieth at 300 rules (benchmarks/README.md, part c).
+TOTAL_INLINE_MAX_RULES = 500
+
+
 @attrs.frozen
 class Generated:
     source: str
     line_map: dict                   # generated line → (file, line, column, what)
+    # (name, first line, last line) of each top-level function that only explanations and
+    # the full assembly call: `load_generated` compiles them on the first call of one.
+    deferred: tuple = ()
 
 
 class Writer:
@@ -54,6 +67,7 @@ class Writer:
     def __init__(self):
         self.lines: list[str] = []
         self.line_map: dict[int, tuple] = {}
+        self.deferred: list[tuple] = []     # (function name, first line, last line)
         self.depth = 0
         self.origin = None
 
@@ -74,6 +88,7 @@ class Writer:
         offset = len(self.lines)
         self.lines.extend(other.lines)
         self.line_map.update({offset + k: origin for k, origin in other.line_map.items()})
+        self.deferred.extend((name, offset + first, offset + last) for name, first, last in other.deferred)
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
@@ -128,6 +143,12 @@ class Generator(NodeVisitor):
         self.temps = itertools.count()
         self.field_names: dict | None = None   # in `total`: field name → local variable
         self.score_local: str | None = None    # in `_lead_result`: the local holding the score
+        # a lead without events is scored by `_lead_result`, which has the rules and stages
+        # inlined: their own functions serve only explanations and the full assembly
+        self.fast = not (model.streams or model.account is not None or model.campaigns)
+        self.field_locals = {f.name: f"f_{k}" for k, f in enumerate(model.fields)}
+        self.shared_texts: dict = {}       # rule index → `shared`'s text
+        self.shared_fields: dict = {}      # rule index → the (field, stripped) pairs the text reads
 
     # ---- small helpers -------------------------------------------------------------
 
@@ -166,7 +187,7 @@ class Generator(NodeVisitor):
         w.line("from leadscore.runtime import plan as _plan, schema as _schema, values as _values")
         w.line("from leadscore.runtime.model import Model as _Model, now_us as _now_us")
         w.line("from leadscore.runtime.scoring import Plan as _Plan, PlanCampaign as _PlanCampaign, "
-               "PlanGroup as _PlanGroup, PlanRule as _PlanRule, Env as _Env")
+               "PlanGroup as _PlanGroup, Env as _Env")
         w.line("from leadscore.runtime.results import LazyResult as _LazyResult")
         w.line("from leadscore.runtime.scoring import ordered_tags as _ordered_tags")
         w.line("from leadscore.runtime.streams import distinct_newest as _distinct, "
@@ -180,7 +201,8 @@ class Generator(NodeVisitor):
         w.line()
         w.extend(body)
         w.line("MODEL = _Model(NAME, VERSION, PLAN, FIELDS, EVENTS)")
-        w.line("LINE_MAP = " + repr(line_ranges(w.line_map)))
+        ranges = json.dumps(line_ranges(w.line_map), separators=(",", ":"))
+        w.line(f"LINE_MAP = _plan.ranges_from_json({ranges!r})")     # a string: next to nothing to compile
         w.line()
         w.line()
         w.line("def score(lead, events=(), now=None):")
@@ -193,7 +215,7 @@ class Generator(NodeVisitor):
         with w.indent():
             w.line('"""Score many leads, grouped into accounts; results in input order."""')
             w.line("return MODEL.score_many(leads, events, now, **options)")
-        return Generated(w.text(), dict(w.line_map))
+        return Generated(w.text(), dict(w.line_map), tuple(w.deferred))
 
     # ---- declarations --------------------------------------------------------------
 
@@ -251,10 +273,12 @@ class Generator(NodeVisitor):
 
     # ---- rules ---------------------------------------------------------------------
 
-    def function(self, signature: str, build, origin=None) -> None:
-        """`def signature:` with the body `build()` writes, preceded by the bindings it reads."""
+    def function(self, signature: str, build, origin=None, deferred: bool = False) -> None:
+        """`def signature:` with the body `build()` writes, preceded by the bindings it reads;
+        `deferred`: a function only explanations and the full assembly call (`load_generated`)."""
         w = self.w
         w.line()
+        first = len(w.lines) + 1
         body = Writer()
         body.depth = w.depth + 1
         body.origin = origin or w.origin
@@ -269,15 +293,68 @@ class Generator(NodeVisitor):
                 if name in words:
                     w.line(f"{name} = {binding}")
         w.extend(body)
+        if deferred:
+            w.deferred.append((signature.split("(", 1)[0], first, len(w.lines)))
 
     def rule(self, rule: ir.Rule) -> dict:
         """Write a rule's functions; return their names."""
         build = {"condition": self.condition_rule, "each": self.each_rule, "table": self.table_rule}[rule.kind]
         origin = self.origin(rule.span, f"rule {rule.name}")
-        self.w.line()
-        self.function(f"_rule_{rule.index}(env)", lambda: build(rule), origin)
+        if self.shared(rule) is not None:
+            self.shared_rule(rule, origin)
+        else:
+            self.w.line()
+            self.function(f"_rule_{rule.index}(env)", lambda: build(rule), origin, deferred=self.fast)
         with self.w.mapped(origin):
             return {"points": f"_rule_{rule.index}", "inputs": self.inputs(rule), "reason": self.reason(rule)}
+
+    def shared(self, rule: ir.Rule) -> str | None:
+        """In a model with `_lead_result`: a condition rule's test, or a table rule's capped points,
+        as one expression over the field locals (`f_k`, `s_k`) and `now`, written once for its
+        `_rule_N` and the inlined bodies. None for a rule that is written apart."""
+        if not self.fast or rule.kind not in ("condition", "table"):
+            return None
+        if rule.index not in self.shared_texts:
+            nodes = list(ir.walk(rule.condition if rule.kind == "condition" else rule.by))
+            text = None
+            if not any(isinstance(n, (ir.ScoreRef, ir.GroupScoreRef)) for n in nodes):
+                self.shared_fields[rule.index] = sorted({(n.name, n.stripped) for n in nodes
+                                                         if isinstance(n, ir.FieldRef)})
+                saved, self.field_names = self.field_names, self.field_locals
+                try:
+                    text = self.true(rule.condition) if rule.kind == "condition" else self.table_expression(rule)
+                finally:
+                    self.field_names = saved
+            self.shared_texts[rule.index] = text
+        return self.shared_texts[rule.index]
+
+    def shared_rule(self, rule: ir.Rule, origin) -> None:
+        """`_rule_N` of a rule with a `shared` text (written as `function` would write it, in
+        fewer steps): the fields it reads bound as the inlined bodies bind them, then the text."""
+        w, text, fields = self.w, self.shared(rule), self.shared_fields[rule.index]
+        w.line()
+        w.line()
+        first = len(w.lines) + 1
+        saved, w.origin = w.origin, origin
+        w.line(f"def _rule_{rule.index}(env):")
+        w.depth += 1
+        if "now" in _words(text):
+            w.line("now = env.now")
+        if any(not stripped for _, stripped in fields):
+            w.line("lead = env.lead.values")
+        if any(stripped for _, stripped in fields):
+            w.line("stripped = env.lead.stripped")
+        for name, stripped in fields:
+            local = self.field_locals[name]
+            w.line(f"s{local[1:]} = stripped.get({name!r})" if stripped else f"{local} = lead.get({name!r})")
+        if rule.kind == "condition":
+            points = rule.points if rule.max_total is None else cap(rule.points, rule.max_total)
+            w.line(f"return {points!r} if {text} else 0.0")
+        else:
+            w.line(f"return {text}")
+        w.depth -= 1
+        w.origin = saved
+        w.deferred.append((f"_rule_{rule.index}", first, len(w.lines)))
 
     def condition_rule(self, rule: ir.Rule) -> None:
         w = self.w
@@ -406,13 +483,13 @@ class Generator(NodeVisitor):
 
     # ---- explanations ---------------------------------------------------------------
 
-    def inputs(self, rule: ir.Rule) -> str:
-        """The values a rule read, as the tuple expression for PlanRule."""
-        entries = [f"({label!r}, {self.reader(node)}, None)" for label, node in input_nodes(rule)]
+    def inputs(self, rule: ir.Rule) -> list:
+        """The values a rule read, as `[label, reader]` pairs (runtime/plan.py `rules_from_json`)."""
+        entries = [[label, self.reader(node)] for label, node in input_nodes(rule)]
         if rule.kind == "each":
             counted = f"float(len(_stream_{rule.stream.id}(env)))"
-            entries.append(f"('events counted', {self.reader(('counted', rule.stream.id), counted)}, None)")
-        return "(" + "".join(e + ", " for e in entries) + ")"
+            entries.append(["events counted", self.reader(("counted", rule.stream.id), counted)])
+        return entries
 
     def reader(self, node, value: str | None = None) -> str:
         """The function `(env, item=None) → value` of a node (or of `value`, under the key
@@ -423,15 +500,17 @@ class Generator(NodeVisitor):
             name = self.readers[node] = f"_input_{len(self.readers)}"
             text = value if value is not None else self.value(node)
             with self.w.mapped(None):
-                self.function(f"{name}(env, item=None)", lambda: self.w.line(f"return {text}"))
+                self.function(f"{name}(env, item=None)", lambda: self.w.line(f"return {text}"), deferred=True)
         return name
 
-    def reason(self, rule: ir.Rule) -> str:
-        """A table rule's reason, naming the arm its value took (runtime/plan.py `TableReason`)."""
+    def reason(self, rule: ir.Rule) -> list | None:
+        """A table rule's reason, naming the arm its value took (runtime/plan.py `TableReason`):
+        `[reader, reason, arms]`, each arm `[kind, values, ranges, text]`."""
         if rule.kind != "table" or rule.reason_given:
-            return "None"
-        arms = tuple((arm.kind, arm.values, arm.ranges, arm.text) for arm in rule.arms)
-        return f"_plan.TableReason({self.reader(rule.by)}, {rule.reason!r}, {self.constant(_arms(arms))})"
+            return None
+        arms = [[arm.kind, sorted(arm.values, key=repr), [list(r) for r in arm.ranges], arm.text]
+                for arm in rule.arms]
+        return [self.reader(rule.by), rule.reason, arms]
 
     # ---- stages and the account scope ---------------------------------------------------
 
@@ -444,7 +523,7 @@ class Generator(NodeVisitor):
         def write(stage, kind) -> str:
             name = f"_{kind}_{next(numbers)}"
             with self.w.mapped(self.origin(stage.span, f"{kind} {stage.name}")):
-                self.predicate(name, stage.condition)
+                self.predicate(name, stage.condition, deferred=self.fast)
             return f"({stage.name!r}, {name}, {stage.text!r})"
 
         for stage in self.model.qualify:
@@ -455,8 +534,9 @@ class Generator(NodeVisitor):
             out["campaigns"][campaign.name] = [write(stage, "qualify") for stage in campaign.qualify]
         return out
 
-    def predicate(self, name: str, condition) -> None:
-        self.function(f"{name}(env, item=None)", lambda: self.w.line(f"return {self.true(condition)}"))
+    def predicate(self, name: str, condition, deferred: bool = False) -> None:
+        self.function(f"{name}(env, item=None)", lambda: self.w.line(f"return {self.true(condition)}"),
+                      deferred=deferred)
 
     def account_functions(self) -> tuple:
         account = self.model.account
@@ -476,14 +556,20 @@ class Generator(NodeVisitor):
         w.line()
         self.declarations()
 
-        def planned(rule: ir.Rule) -> str:
-            names = rules[rule.index]
-            info = f"_plan.RuleInfo({rule.name!r}, {rule.index!r}, {rule.reason!r}, {rule.tag!r})"
-            return f"_PlanRule({info}, {names['points']}, {names['inputs']}, {names['reason']})"
+        specs: list = []              # every rule's PlanRule as data (runtime/plan.py `rules_from_json`)
+
+        def planned(scope) -> str:
+            """A scope's rules: a slice of `_RULES`, which is built from one JSON text."""
+            first = len(specs)
+            for rule in scope:
+                names = rules[rule.index]
+                specs.append([rule.name, rule.index, rule.reason, rule.tag, names["points"], names["inputs"],
+                              names["reason"]])
+            return f"_RULES[{first}:{len(specs)}]" if len(specs) > first else "()"
 
         def group(g: ir.Group) -> str:
             info = f"_plan.GroupInfo({g.name!r}, {g.label!r}, {g.min!r}, {g.max!r})"
-            return f"_PlanGroup({info}, ({''.join(planned(r) + ', ' for r in g.rules)}))"
+            return f"_PlanGroup({info}, {planned(g.rules)})"
 
         def tiers(t) -> str:
             return "None" if t is None else f"_plan.TierSet({t.group!r}, {t.names!r}, {t.thresholds!r})"
@@ -495,14 +581,18 @@ class Generator(NodeVisitor):
         for c in m.campaigns:
             info = f"_plan.CampaignInfo({c.name!r}, {tiers(c.tiers)}, {tuple_of(tiers(t) for t in c.group_tiers)})"
             campaigns.append(f"_PlanCampaign({info}, {tuple_of(group(g) for g in c.groups)}, "
-                             f"{tuple_of(planned(r) for r in c.rules)}, {tuple_of(stages['campaigns'][c.name])})")
+                             f"{planned(c.rules)}, {tuple_of(stages['campaigns'][c.name])})")
         info = f"_plan.ModelInfo({m.clamp!r}, {tiers(m.tiers)}, {tuple_of(tiers(t) for t in m.group_tiers)})"
+        groups = tuple_of(group(g) for g in m.groups)
+        global_rules = planned(m.rules)
+        account_rules = planned(m.account.rules) if m.account else "()"
+        data = json.dumps(specs, separators=(",", ":"))
+        w.line(f"_RULES = _plan.rules_from_json(globals(), {data!r})")
         w.line("PLAN = _Plan(")
         with w.indent():
             w.line(f"model={info},")
-            w.line(f"groups={tuple_of(group(g) for g in m.groups)},")
-            w.line(f"rules={tuple_of(planned(r) for r in m.rules)},")
-            account_rules = tuple_of(planned(r) for r in m.account.rules) if m.account else "()"
+            w.line(f"groups={groups},")
+            w.line(f"rules={global_rules},")
             w.line(f"account_rules={account_rules},")
             w.line(f"account_key={account[0]},")
             w.line(f"account_where={account[1]},")
@@ -532,6 +622,14 @@ class Generator(NodeVisitor):
                 w.line('"""The lead\'s score alone (the `score` of `score(...)`); this model reads events, so it is scored in full."""')
                 w.line("return MODEL.score(lead, events, now).score")
                 return
+            if self.fast and sum(1 for _ in m.all_rules()) > TOTAL_INLINE_MAX_RULES:
+                w.line('"""The lead\'s score alone (the `score` of `score(...)`): a big model\'s rules are written '
+                       'once, in `_lead_result`."""')
+                w.line("if events:")
+                with w.indent():
+                    w.line("return MODEL.score(lead, events, now).score")
+                w.line("return _lead_result(lead, _now_us(now), None, (), None).score")
+                return
             w.line('"""The lead\'s score alone (the `score` of `score(...)`), computed without building a result."""')
             w.line("if events:")
             with w.indent():
@@ -545,8 +643,7 @@ class Generator(NodeVisitor):
         `LazyResult` (`full` calls the full assembly of runtime/scoring.py). Returns the
         function's name, or "None" for a model that reads events, has an account scope or
         campaigns: those are assembled in full (Model.score)."""
-        m = self.model
-        if m.streams or m.account is not None or m.campaigns:
+        if not self.fast:
             return "None"
         w = self.w
         w.line()
@@ -672,21 +769,46 @@ class Generator(NodeVisitor):
         tag = f"tags.append(({rule.index!r}, {rule.tag!r}))" if tagged and rule.tag is not None else None
         if rule.kind == "condition":
             points = rule.points if rule.max_total is None else cap(rule.points, rule.max_total)
-            w.line(f"if {self.true(rule.condition)}:")
+            w.line(f"if {self.shared(rule) or self.true(rule.condition)}:")
             with w.indent():
                 w.line(f"{into} += {points!r}")
                 if tag and points:
                     w.line(tag)
             return
+        if tag is None:
+            w.line(f"{into} += {self.shared(rule) or self.table_expression(rule)}")
+            return
         self.table_points(rule)
         self.cap("points", rule.max_total)
-        if tag is None:
-            w.line(f"{into} += points")
-            return
         w.line("if points:")
         with w.indent():
             w.line(f"{into} += points")
             w.line(tag)
+
+    def table_expression(self, rule: ir.Rule) -> str:
+        """A table rule's points, capped, as one conditional expression: what `table_points` and
+        the cap give, in about half the tokens (so a big model's `_lead_result` compiles faster)."""
+        limit = rule.max_total
+
+        def points(value) -> str:
+            return repr(value if limit is None else cap(value, limit))
+
+        value = self.value(rule.by)
+        if value.isidentifier():
+            first = value
+        else:
+            first = f"({(t := self.temp())} := {value})"
+            value = t
+        unknown = next((a.points for a in rule.arms if a.kind in ("unknown", "else")), 0.0)
+        parts = [f"{points(unknown)} if {first} is None else"]
+        fallback = 0.0
+        for arm in rule.arms:
+            if arm.kind == "else":
+                fallback = arm.points
+                break
+            if arm.kind == "values":
+                parts.append(f"{points(arm.points)} if {self.arm_test(arm, value)} else")
+        return f"({' '.join(parts)} {points(fallback)})"
 
     # ---- expressions -------------------------------------------------------------------
 
@@ -882,12 +1004,6 @@ def _set(values) -> str:
     return "frozenset({" + ", ".join(repr(x) for x in items) + "})" if items else "frozenset()"
 
 
-def _arms(arms: tuple) -> str:
-    """A table's arms as a tuple literal, their value sets in a stable order."""
-    return "(" + "".join(f"({kind!r}, {_set(values)}, {ranges!r}, {text!r}), "
-                         for kind, values, ranges, text in arms) + ")"
-
-
 def _range_test(value: str, low, high) -> str:
     if low is None:
         return f"{value} <= {high!r}"
@@ -925,13 +1041,60 @@ def load_generated(generated: Generated, filename: str):
 
     The source is registered with `linecache` under `filename`, so a
     traceback shows the generated lines, whose LINE_MAP names the `.score`
-    line each came from.
+    line each came from. The functions in `generated.deferred` (those only
+    explanations and the full assembly call) are not compiled now: each
+    name holds a stand-in, and the first call of any of them compiles them
+    all and gives every stand-in its real code (`_Deferred`).
     """
     import linecache
     import types
-    code = compile(generated.source, filename, "exec")
-    linecache.cache[filename] = (len(generated.source), None, generated.source.splitlines(True), filename)
+    source = generated.source
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     module = types.ModuleType("leadscore_generated")
     module.__file__ = filename
-    exec(code, module.__dict__)
+    if generated.deferred:
+        lines = source.split("\n")
+        later = [""] * len(lines)
+        for name, first, last in generated.deferred:
+            later[first - 1:last] = lines[first - 1:last]
+            lines[first - 1:last] = [""] * (last - first + 1)      # blank: every line keeps its number
+        _Deferred(module.__dict__, "\n".join(later), filename, [name for name, _, _ in generated.deferred])
+        source = "\n".join(lines)
+    exec(compile(source, filename, "exec"), module.__dict__)
     return module
+
+
+def _stand_in(*args, _load=None, _name=None, **kwargs):
+    """The code of a deferred function until its first call (`_Deferred`)."""
+    return _load(_name, args, kwargs)
+
+
+class _Deferred:
+    """The deferred functions of one generated module: a stand-in function under each name,
+    and the text that defines them all (every other line blank, so line numbers are the
+    module's). The first call of a stand-in compiles the text once and sets each stand-in's
+    `__code__` and defaults to its function's, so the stand-ins, which the plan holds, are
+    from then on the functions themselves, at no cost per call."""
+
+    def __init__(self, namespace: dict, text: str, filename: str, names: list):
+        import threading
+        import types
+        self.namespace, self.text, self.filename = namespace, text, filename
+        self.lock = threading.Lock()
+        self.stand_ins = {}
+        for name in names:
+            function = types.FunctionType(_stand_in.__code__, namespace, name)
+            function.__kwdefaults__ = {"_load": self.load, "_name": name}
+            namespace[name] = self.stand_ins[name] = function
+
+    def load(self, name: str, args: tuple, kwargs: dict):
+        with self.lock:
+            if self.text is not None:
+                defined: dict = {}
+                exec(compile(self.text, self.filename, "exec"), self.namespace, defined)
+                for each, function in self.stand_ins.items():
+                    real = defined[each]
+                    function.__code__ = real.__code__
+                    function.__defaults__, function.__kwdefaults__ = real.__defaults__, real.__kwdefaults__
+                self.text = None
+        return self.stand_ins[name](*args, **kwargs)

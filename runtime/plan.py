@@ -8,6 +8,8 @@ needs neither the front end nor its IR.
 
 from __future__ import annotations
 
+import json
+
 import attrs
 
 
@@ -87,3 +89,26 @@ def _takes(value, values: frozenset, ranges: tuple) -> bool:
     """Whether an arm's values or ranges (both ends included, None open) take a known value."""
     return value in values or any((low is None or low <= value) and (high is None or value <= high)
                                   for low, high in ranges)
+
+
+def rules_from_json(namespace: dict, text: str) -> tuple:
+    """The `PlanRule`s of a module written by compiler/codegen.py, from JSON text: for each rule
+    `[name, index, reason, tag, points, [[label, reader], ...], table]`, where `points` and the
+    readers name functions in `namespace` and `table` is null or `[reader, reason, arms]` (a
+    `TableReason`, each arm `[kind, values, ranges, text]`). Data, not code, so that a big
+    model's module has little to compile: Python compiles a string constant at almost no cost
+    per character, and code at a cost per token."""
+    from .scoring import PlanRule
+    return tuple(
+        PlanRule(RuleInfo(name, index, reason, tag), namespace[points],
+                 tuple((label, namespace[reader], None) for label, reader in inputs),
+                 None if table is None else TableReason(
+                     namespace[table[0]], table[1],
+                     tuple((kind, frozenset(values), tuple(map(tuple, ranges)), arm)
+                           for kind, values, ranges, arm in table[2])))
+        for name, index, reason, tag, points, inputs, table in json.loads(text))
+
+
+def ranges_from_json(text: str) -> tuple:
+    """A generated module's LINE_MAP (compiler/codegen.py `line_ranges`) from its JSON text."""
+    return tuple(map(tuple, json.loads(text)))

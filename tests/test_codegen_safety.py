@@ -27,7 +27,7 @@ GENERATED_NAME = re.compile(
 RUNTIME_NAMES = {
     "_re2", "_plan", "_schema", "_values", "_Model", "_now_us", "_Plan", "_PlanCampaign", "_PlanGroup",
     "_PlanRule", "_Env", "_field_value", "_distinct", "_newest_known", "_sum_known", "_domain",
-    "NAME", "VERSION", "FIELDS", "EVENTS", "PLAN", "MODEL", "LINE_MAP",
+    "NAME", "VERSION", "FIELDS", "EVENTS", "PLAN", "MODEL", "LINE_MAP", "_RULES",
     "score", "score_many", "total", "env", "item", "lead", "stripped", "now", "cache", "found",
     "cutoff", "e", "points", "weight", "weights", "k", "x", "at", "times", "t", "read", "events",
     "leads", "options", "group",
