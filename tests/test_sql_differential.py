@@ -99,6 +99,22 @@ def test_duckdb_accounts_agree_with_reference(batch):
     check(gen.text, checked, prepared_batch(checked, leads, events), leads)
 
 
+@settings(max_examples=int(os.environ.get("SQL_EXAMPLES", 50)), **SETTINGS)
+@given(S.batches(max_leads=6, max_rules=7))
+def test_duckdb_big_model_form_agrees_with_reference(batch):
+    """The query DuckDB gets for a model of more than LIST_RULES rules (points, arms and disqualify
+    flags as LIST items, tags and names by list functions) and for a sum of more than CHUNK terms
+    (one LIST_REDUCE), forced here on small generated models: every construct, accounts included."""
+    from unittest import mock
+
+    from leadscore.compiler.sql import build, query
+    gen, leads, events = batch
+    checked = S.checked(gen.text).model
+    with mock.patch.object(query, "LIST_RULES", 0), mock.patch.object(build, "CHUNK", 1):
+        assert "LIST_VALUE" in to_sql(checked, "duckdb", S.NOW_US, prepared=True) or not list(checked.all_rules())
+        check(gen.text, checked, prepared_batch(checked, leads, events), leads)
+
+
 # ---- Spark: a smaller sample (its session takes ~15 s to start and each query seconds) ----------
 
 def spark_available() -> bool:

@@ -154,8 +154,26 @@ def greatest(items: list) -> exp.Expression:
     return balanced(items, larger)
 
 
-def concat_names(pairs: list) -> exp.Expression:
+@attrs.frozen
+class NameList:
+    """The names whose condition holds, in order, as a LIST a DuckDB query computes from a few
+    columns (`items(render)`: that LIST, each name as `render` writes it); it stands for the
+    (condition, name) pairs of a big model, whose thousands of CASEs DuckDB plans slowly
+    (docs/sql.md, "Big models")."""
+
+    items: object
+
+
+def lambda_(names: list, body) -> exp.Lambda:
+    """`LAMBDA a, b : body(a, b)` (DuckDB), the parameters quoted identifiers `names`."""
+    params = [exp.to_identifier(n, quoted=True) for n in names]
+    return exp.Lambda(this=body(*[exp.column(p.copy()) for p in params]), expressions=params)
+
+
+def concat_names(pairs) -> exp.Expression:
     """`a;b;c` of the names whose condition holds, in order ('' when none)."""
+    if isinstance(pairs, NameList):
+        return call("ARRAY_TO_STRING", pairs.items(str), lit(";"))
     if not pairs:
         return lit("")
     parts = [case((cond, lit(name + ";")), default=lit("")) for cond, name in pairs]
@@ -199,7 +217,7 @@ class Layers:
                             copy=False).from_(exp.to_table(exp.to_identifier(self.last, quoted=True)), copy=False)
         self.add(name, select)
 
-    def sums(self, name: str, sums: list) -> None:
+    def sums(self, name: str, sums: list, fold=None) -> None:
         """Columns that are sums added left to right from 0.0, the language's order (LANGUAGE.md §9):
         each `(column, terms, finish)` gives `column = finish(((0.0 + t0) + t1) + …)`.
 
@@ -209,6 +227,13 @@ class Layers:
         order stays left to right, no expression is deeper than CHUNK, and no
         column is read in the SELECT that makes it (PostgreSQL and BigQuery
         have no lateral column aliases).
+
+        `fold(items)`, where the engine has one (`list_fold_sum`), writes
+        `((items[0] + items[1]) + …)` as one flat expression: a sum of more
+        than CHUNK terms is then one column of the first layer (its `finish`,
+        which reads the sum more than once, in the next), since every layer
+        is a `SELECT *` of all the columns before it and an engine's planning
+        grows with layers × columns (docs/sql.md, "Big models").
         """
         partial = {column: num(0.0) for column, _, _ in sums}
         pending, step = list(sums), 0
@@ -216,6 +241,13 @@ class Layers:
             columns, later = [], []
             for column, terms, finish in pending:
                 value = partial[column]
+                if fold is not None and len(terms) > CHUNK:
+                    value, terms = fold([value] + list(terms)), []
+                    if finish:                  # the whole sum now, `finish` in the next layer
+                        partial[column] = col(f"{column}_p{step + 1}")
+                        columns.append((f"{column}_p{step + 1}", value))
+                        later.append((column, [], finish))
+                        continue
                 for term in terms[:CHUNK]:
                     value = add(value, term)
                 if len(terms) > CHUNK:
@@ -226,3 +258,11 @@ class Layers:
                     columns.append((column, finish(value) if finish else value))
             self.extend(name if step == 0 else f"{name}_{step}", columns)
             pending, step = later, step + 1
+
+
+def list_fold_sum(items: list) -> exp.Expression:
+    """DuckDB: `LIST_REDUCE(LIST_VALUE(i0, i1, …), LAMBDA s, t : s + t)`, `((i0 + i1) + i2) + …` left
+    to right (a left fold, as the Python runtime adds), in an expression whose depth does not grow
+    with the items (`Layers.sums`)."""
+    return call("LIST_REDUCE", call("LIST_VALUE", *items),
+                lambda_(["__s", "__t"], lambda s, t: exp.Add(this=s, expression=t)))

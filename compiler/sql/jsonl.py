@@ -21,7 +21,7 @@ import json
 
 from sqlglot import exp
 
-from .build import balanced, call, lit
+from .build import NameList, balanced, call, lit
 from .dialects import Dialect, SqlUnsupported
 
 
@@ -57,6 +57,8 @@ def _concat(parts: list) -> exp.Expression:
 
 def _names(pairs: list) -> exp.Expression:
     """`["a", "b"]` of the names whose condition holds, in order."""
+    if isinstance(pairs, NameList):
+        return _concat([lit("["), call("ARRAY_TO_STRING", pairs.items(json_name), lit(", ")), lit("]")])
     if not pairs:
         return lit("[]")
     items = [exp.Case(ifs=[exp.If(this=cond, true=lit(json_name(name) + ", "))], default=lit(""))

@@ -34,14 +34,21 @@ from __future__ import annotations
 import attrs
 from sqlglot import exp
 
-from ...dsl import ir
+from ...dsl import ir, without_gc
 from ...dsl.visitor import NodeVisitor
 from ...runtime import values as v
-from .build import (Layers, add, and_, big, cap_expr, case, col, compare, concat_names, div, greatest, holds, ident,
-                    limit_expr, lit, mul, not_, num, or_, paren, source_table, sub, table, to_double)
+from .build import (Layers, NameList, add, and_, big, call, cap_expr, case, col, compare, concat_names, div,
+                    greatest, holds, ident, lambda_, limit_expr, list_fold_sum, lit, mul, not_, num, or_, paren,
+                    source_table, sub, table, to_double)
 from .dialects import Dialect, SqlUnsupported, dialect as get_dialect
 from .jsonl import json_name, result_json, result_line
 from .stage import Stager
+
+
+#: More rules than this, and a DuckDB query holds the rules' points (and the disqualify lines' flags)
+#: as items of one LIST column, not a column each: DuckDB's planning grows with the columns a layer
+#: carries times the layers (docs/sql.md, "Big models").
+LIST_RULES = 256
 
 @attrs.frozen
 class Columns:
@@ -116,10 +123,11 @@ class QueryBuilder(NodeVisitor):
         self.member_aggs = Aggregates("m")            # over the account's leads
         self.each_rules: list = []                    # (rule, column, owner)
         self.layers = Layers()
-        self.rule_columns: dict = {}                  # id(rule) -> points column
+        self.rule_columns: dict = {}                  # id(rule) -> points column (or its item of `__r`)
         self.lead_values: dict = {}                   # column -> expression, computed once per lead
         self.lead_values_written = False
         self.arm_columns: dict = {}                   # id(rule) -> arm index column
+        self.lists = False                            # points and flags in LIST columns (score_layers)
 
     # ---- expressions -------------------------------------------------------------------
 
@@ -569,16 +577,21 @@ class QueryBuilder(NodeVisitor):
     def score_layers(self, points: dict) -> None:
         m = self.model
         rule_cols, arm_cols = [], []
+        # a big model on DuckDB: each rule's points an item of one LIST column, not a column of its own
+        self.lists = self.d.name == "duckdb" and len(points) > LIST_RULES
         for n, (rule, _) in enumerate(m.all_rules()):
             expr, arm = points[id(rule)]
             if rule.scope.kind == "account":
                 expr = case((exp.Not(this=exp.Is(this=col("__key"), expression=exp.null())), expr),
                             default=num(0.0))
-            self.rule_columns[id(rule)] = f"r{n}"
+            self.rule_columns[id(rule)] = f"r{n}" if not self.lists else len(rule_cols) + 1
             rule_cols.append((f"r{n}", expr))
             if arm is not None:
-                self.arm_columns[id(rule)] = f"arm{n}"
+                self.arm_columns[id(rule)] = f"arm{n}" if not self.lists else len(arm_cols) + 1
                 arm_cols.append((f"arm{n}", arm))
+        if self.lists:
+            rule_cols = [("__r", call("LIST_VALUE", *[e for _, e in rule_cols]))]
+            arm_cols = [("__arm", call("LIST_VALUE", *[e for _, e in arm_cols]))] if arm_cols else []
         self.layers.extend("rule_points", rule_cols + arm_cols)
         self.first_tags()
 
@@ -594,15 +607,18 @@ class QueryBuilder(NodeVisitor):
             for g_index, group in enumerate(campaign.groups):
                 groups[(campaign.name, group.name)] = col(f"c{c_index}g{g_index}")
                 group_sums.append((f"c{c_index}g{g_index}", self._points(group.rules), self._limit(group)))
-        self.layers.sums("group_scores", group_sums)
+        fold = list_fold_sum if self.d.name == "duckdb" else None     # docs/sql.md, "Big models"
+        self.layers.sums("group_scores", group_sums, fold)
         total = [col(f"grp{i}") for i in range(len(m.groups))] + self._points(m.rules)
         total += self._points(m.account.rules if m.account else ())
         parts = [(f"c{c_index}part", list(groups.values()) + self._points(campaign.rules), None)
                  for c_index, (campaign, groups) in enumerate(zip(m.campaigns, self.campaign_columns.values()))]
-        self.layers.sums("total_scores", [("__total", total, None)] + parts)
+        self.layers.sums("total_scores", [("__total", total, None)] + parts, fold)
 
         low, high = m.clamp if m.clamp is not None else (None, None)
         disq = [(f"dq{i}", holds(self.visit(s.condition, Scope(self)))) for i, s in enumerate(m.disqualify)]
+        if self.lists and disq:
+            disq = [("__dq", call("LIST_VALUE", *[e for _, e in disq]))]
         self.layers.extend("totals", [("__final", limit_expr(col("__total"), low, high))] + disq)
 
         scope = Scope(self, score=col("__final"), groups=dict(self.group_columns))
@@ -625,15 +641,41 @@ class QueryBuilder(NodeVisitor):
 
     def _points(self, rules) -> list:
         """The rules' points columns, in their order."""
-        return [col(self.rule_columns[id(rule)]) for rule in rules]
+        return [self.rule_value(rule) for rule in rules]
+
+    def rule_value(self, rule: ir.Rule) -> exp.Expression:
+        """A rule's points, as the rule_points layer holds them (a column, or an item of `__r`)."""
+        return self._item("__r", self.rule_columns[id(rule)])
+
+    def dq_value(self, i: int) -> exp.Expression:
+        """Whether the i-th disqualify line holds (a column, or an item of `__dq`)."""
+        return self._item("__dq", i + 1) if self.lists else col(f"dq{i}")
+
+    @staticmethod
+    def _item(items: str, ref) -> exp.Expression:
+        """A column (`ref` its name), or the `ref`th item (1-based) of the LIST column `items`."""
+        if isinstance(ref, str):
+            return col(ref)
+        return call("LIST_EXTRACT", col(items), exp.Literal.number(ref))
 
     @staticmethod
     def _limit(group):
         return lambda value: limit_expr(value, group.min, group.max)
 
     def disqualified(self) -> exp.Expression:
-        flags = [col(f"dq{i}") for i in range(len(self.model.disqualify))]
+        if self.lists and self.model.disqualify:
+            return call("LIST_CONTAINS", col("__dq"), exp.true())
+        flags = [self.dq_value(i) for i in range(len(self.model.disqualify))]
         return or_(*flags) if flags else exp.false()
+
+    def disqualified_names(self):
+        """(condition, name) of each disqualify line; in list mode a `NameList` masked by `__dq`."""
+        m = self.model
+        if self.lists and m.disqualify:
+            def names(render):
+                return call("LIST_WHERE", call("LIST_VALUE", *[lit(render(s.name)) for s in m.disqualify]), col("__dq"))
+            return NameList(names)
+        return [(self.dq_value(i), s.name) for i, s in enumerate(m.disqualify)]
 
     def tier_expr(self, tiers, score, disqualified=None, render=str) -> exp.Expression:
         """The tier's name (as `render` writes it) for a score."""
@@ -651,15 +693,40 @@ class QueryBuilder(NodeVisitor):
         for scope, prefix in scopes:
             rules = self._scope_rules(scope)
             for k, tag in enumerate(dict.fromkeys(r.tag for r in rules if r.tag is not None)):
-                fired = [(exp.NEQ(this=col(self.rule_columns[id(r)]), expression=num(0.0)), exp.Literal.number(i))
+                if self.lists:
+                    columns.append((f"{prefix}{k}", self._first_fired([(i, r) for i, r in enumerate(rules)
+                                                                       if r.tag == tag])))
+                    self.tag_firsts[(scope, tag)] = f"{prefix}{k}"
+                    continue
+                fired = [(exp.NEQ(this=self.rule_value(r), expression=num(0.0)), exp.Literal.number(i))
                          for i, r in enumerate(rules) if r.tag == tag]
                 columns.append((f"{prefix}{k}", case(*fired)))
                 self.tag_firsts[(scope, tag)] = f"{prefix}{k}"
         self.layers.extend("first_tags", columns)
 
-    def tag_pairs(self, scope: str | None) -> list:
+    def _first_fired(self, rules: list) -> exp.Expression:
+        """Of `(i, rule)`, the first i whose rule's points are not 0 (NULL: none), read from `__r`
+        by list functions: one CASE of thousands of WHENs is slow to plan on DuckDB."""
+        numbers = lambda values: call("LIST_VALUE", *[exp.Literal.number(x) for x in values])  # noqa: E731
+        points = call("LIST_SELECT", col("__r"), numbers([self.rule_columns[id(r)] for _, r in rules]))
+        fired = call("LIST_TRANSFORM", points, lambda_(["__v"], lambda v: exp.NEQ(this=v, expression=num(0.0))))
+        return call("LIST_EXTRACT", numbers([i for i, _ in rules]), call("LIST_POSITION", fired, exp.true()))
+
+    def tag_pairs(self, scope: str | None):
         """(condition, tag) for the tags of the scope's rules that contributed, in the order of the
-        first rule giving each."""
+        first rule giving each; in list mode a `NameList`: the tags sorted by their first rule."""
+        if self.lists:
+            tags = [tag for (s, tag) in self.tag_firsts if s == scope]
+            if not tags:
+                return []
+            firsts = call("LIST_VALUE", *[call("LIST_VALUE", col(self.tag_firsts[(scope, tag)]),
+                                               exp.Literal.number(k + 1)) for k, tag in enumerate(tags)])
+            given = call("LIST_FILTER", firsts, lambda_(["__p"], lambda p: exp.Not(this=exp.Is(
+                this=call("LIST_EXTRACT", p, exp.Literal.number(1)), expression=exp.null()))))
+            order = call("LIST_TRANSFORM", call("LIST_SORT", given),
+                         lambda_(["__p"], lambda p: call("LIST_EXTRACT", p, exp.Literal.number(2))))
+            return NameList(lambda render: call("LIST_SELECT", call("LIST_VALUE", *[lit(render(t)) for t in tags]),
+                                                order.copy()))
         return [(exp.EQ(this=col(self.tag_firsts[(scope, r.tag)]), expression=exp.Literal.number(i)), r.tag)
                 for i, r in enumerate(self._scope_rules(scope)) if r.tag is not None]
 
@@ -677,7 +744,7 @@ class QueryBuilder(NodeVisitor):
             "group_tiers": {t.group: self.tier_expr(t, self.group_columns[(None, t.group)], render=render)
                             for t in m.group_tiers},
             "qualified": [(and_(not_dq, col(f"q{i}")), s.name) for i, s in enumerate(m.qualify)],
-            "disqualified": [(col(f"dq{i}"), s.name) for i, s in enumerate(m.disqualify)],
+            "disqualified": self.disqualified_names(),
             "tags": self.tag_pairs(None),
             "campaigns": {},
             "clamped": exp.NEQ(this=col("__final"), expression=col("__total")),
@@ -748,9 +815,10 @@ class QueryBuilder(NodeVisitor):
             for group, e in c["group_tiers"].items():
                 out.append((f"{prefix}.group_tier.{group}", e))
         for rule, _ in m.all_rules():
-            out.append((rule_column(rule), col(self.rule_columns[id(rule)])))
+            out.append((rule_column(rule), self.rule_value(rule)))
             if id(rule) in self.arm_columns:
-                out.append(("arm." + rule_column(rule)[len("rule."):], col(self.arm_columns[id(rule)])))
+                arm = self._item("__arm", self.arm_columns[id(rule)])
+                out.append(("arm." + rule_column(rule)[len("rule."):], arm))
         return out
 
     def _scope_rules(self, campaign: str | None) -> list:
@@ -776,9 +844,13 @@ def build_query(model: ir.Model, dialect: str = "duckdb", now: int | None = None
     return QueryBuilder(model, get_dialect(dialect, pow_function, regex_function), now, **options).build()
 
 
+@without_gc
 def to_sql(model: ir.Model, dialect: str = "duckdb", now: int | None = None, pretty: bool = True,
            **options) -> str:
-    """The model's scoring query as SQL text for one dialect."""
+    """The model's scoring query as SQL text for one dialect. The tree is new and printed once, so
+    sqlglot need not copy it first, and the cyclic collector pauses meanwhile (`without_gc`: every
+    node lives until printed). At 4,000 rules (py-spy) the copy was half of this function and the
+    collector a quarter of `score --engine duckdb`."""
     from sqlglot.errors import ErrorLevel
     tree = build_query(model, dialect, now, **options)
-    return tree.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+    return tree.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE, copy=False)
