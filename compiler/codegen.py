@@ -149,6 +149,7 @@ class Generator(NodeVisitor):
         self.field_locals = {f.name: f"f_{k}" for k, f in enumerate(model.fields)}
         self.shared_texts: dict = {}       # rule index → `shared`'s text
         self.shared_fields: dict = {}      # rule index → the (field, stripped) pairs the text reads
+        self.shared_refs: dict = {}        # rule index → its field references, in reading order
 
     # ---- small helpers -------------------------------------------------------------
 
@@ -318,8 +319,8 @@ class Generator(NodeVisitor):
             nodes = list(ir.walk(rule.condition if rule.kind == "condition" else rule.by))
             text = None
             if not any(isinstance(n, (ir.ScoreRef, ir.GroupScoreRef)) for n in nodes):
-                self.shared_fields[rule.index] = sorted({(n.name, n.stripped) for n in nodes
-                                                         if isinstance(n, ir.FieldRef)})
+                refs = self.shared_refs[rule.index] = [n for n in nodes if isinstance(n, ir.FieldRef)]
+                self.shared_fields[rule.index] = sorted({(n.name, n.stripped) for n in refs})
                 saved, self.field_names = self.field_names, self.field_locals
                 try:
                     text = self.true(rule.condition) if rule.kind == "condition" else self.table_expression(rule)
@@ -338,7 +339,7 @@ class Generator(NodeVisitor):
         saved, w.origin = w.origin, origin
         w.line(f"def _rule_{rule.index}(env):")
         w.depth += 1
-        if "now" in _words(text):
+        if "now" in text and "now" in _words(text):
             w.line("now = env.now")
         if any(not stripped for _, stripped in fields):
             w.line("lead = env.lead.values")
@@ -485,11 +486,25 @@ class Generator(NodeVisitor):
 
     def inputs(self, rule: ir.Rule) -> list:
         """The values a rule read, as `[label, reader]` pairs (runtime/plan.py `rules_from_json`)."""
-        entries = [[label, self.reader(node)] for label, node in input_nodes(rule)]
+        refs = self.shared_refs.get(rule.index)
+        if refs is not None:      # fields only: `input_nodes`' answer from the walk `shared` made
+            entries, seen = [], set()
+            for n in refs:
+                if n.name not in seen:
+                    seen.add(n.name)
+                    stripped = n.type == "text" or n.stripped      # text is shown as written
+                    entries.append([n.name, self.field_reader(n.name, stripped)])
+            return entries
+        entries = [[label, self.field_reader(node.name, node.stripped) if isinstance(node, ir.FieldRef)
+                    else self.reader(node)] for label, node in input_nodes(rule)]
         if rule.kind == "each":
             counted = f"float(len(_stream_{rule.stream.id}(env)))"
             entries.append(["events counted", self.reader(("counted", rule.stream.id), counted)])
         return entries
+
+    def field_reader(self, name: str, stripped: bool) -> str:
+        """`reader` of a field, under one key whatever the FieldRef node that reads it."""
+        return self.reader(("field", name, stripped), f"{'stripped' if stripped else 'lead'}.get({name!r})")
 
     def reader(self, node, value: str | None = None) -> str:
         """The function `(env, item=None) → value` of a node (or of `value`, under the key
@@ -510,7 +525,9 @@ class Generator(NodeVisitor):
             return None
         arms = [[arm.kind, sorted(arm.values, key=repr), [list(r) for r in arm.ranges], arm.text]
                 for arm in rule.arms]
-        return [self.reader(rule.by), rule.reason, arms]
+        by = rule.by
+        reader = self.field_reader(by.name, by.stripped) if isinstance(by, ir.FieldRef) else self.reader(by)
+        return [reader, rule.reason, arms]
 
     # ---- stages and the account scope ---------------------------------------------------
 
@@ -769,7 +786,7 @@ class Generator(NodeVisitor):
         tag = f"tags.append(({rule.index!r}, {rule.tag!r}))" if tagged and rule.tag is not None else None
         if rule.kind == "condition":
             points = rule.points if rule.max_total is None else cap(rule.points, rule.max_total)
-            w.line(f"if {self.shared(rule) or self.true(rule.condition)}:")
+            w.line(f"if {_unwrapped(self.shared(rule) or self.true(rule.condition))}:")
             with w.indent():
                 w.line(f"{into} += {points!r}")
                 if tag and points:
@@ -1002,6 +1019,12 @@ def _set(values) -> str:
     """A frozenset literal with a stable order (repr of each element)."""
     items = sorted(values, key=repr)
     return "frozenset({" + ", ".join(repr(x) for x in items) + "})" if items else "frozenset()"
+
+
+def _unwrapped(test: str) -> str:
+    """A `truth` text without its outer parentheses: every `truth_*` handler that writes "(" first
+    wraps its whole text in that one pair."""
+    return test[1:-1] if test.startswith("(") else test
 
 
 def _range_test(value: str, low, high) -> str:
