@@ -47,8 +47,8 @@ It needs only leadscore's runtime (no parser, no checker):
 #: `total()` body of its own: `total()` calls `_lead_result` and takes its score, so the
 #: rules are written out, and compiled, once instead of twice (docs/architecture.md "What a
 #: big model's load compiles"). At or below it, `total()` keeps its own body, which reads no
-#: warnings and builds no result: about 10 µs a lead less, a third of a 100-rule model's
-#: `total()`, a twentieth at 300 rules (benchmarks/README.md, part c).
+#: warnings and builds no result: about 10 µs a lead less (34 against 45 µs at 101 rules; no
+#: difference measurable at 1,000; benchmarks/README.md, part c).
 TOTAL_INLINE_MAX_RULES = 500
 
 
