@@ -195,3 +195,50 @@ def test_postgres_reads_times_as_python_does(pg, type_):
     got = dict(pg.execute(f'SELECT "n", {value} FROM (VALUES {rows}) AS v("n", "t")').fetchall())
     want = {n: None if read(t) is BAD else read(t) for n, t in enumerate(texts)}
     assert {texts[n]: v for n, v in got.items()} == {texts[n]: v for n, v in want.items()}
+
+
+def widest_fitting(limit: int) -> int:
+    """The most rules `big_model` can have with its Postgres query printed (binary search)."""
+    from test_sql_big_models import big_model
+    from leadscore.compiler.sql import to_sql
+    from leadscore.compiler.sql.dialects import SqlUnsupported
+    from leadscore.dsl import analyze
+    low, high = 100, limit                   # printed at `low`, refused at `high`
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            to_sql(analyze(big_model(middle)).model, "postgres", now=0)
+            low = middle
+        except SqlUnsupported:
+            high = middle
+    return low
+
+
+def test_a_query_wider_than_postgres_allows_is_refused_and_the_widest_printed_runs(pg, tmp_path, monkeypatch):
+    """PostgreSQL takes at most 1,664 columns in a SELECT, and every rule is a column of the
+    layers: a model just under that prints and scores as Python does on the real server; one
+    rule more is refused in one line, and its query, printed anyway, is refused by the server."""
+    from test_sql_big_models import big_model
+    from leadscore.compiler.sql import to_sql
+    from leadscore.compiler.sql.dialects import Postgres
+    from leadscore.dsl import analyze
+    fits = widest_fitting(1664)
+    assert 1000 <= fits < 1664
+    rows = ["id,x,y"] + [f"L{i},v{i % 95},{i % 17}" for i in range(40)] + ["J,junk7,3", "E,,"]
+    (tmp_path / "leads.csv").write_text("\n".join(rows) + "\n")
+    visits = ["lead_id,type,at,page"] + [f"L{i % 9},visit,2026-{1 + i % 11:02d}-0{1 + i % 9}T10:00:00Z,/p{i}"
+                                         for i in range(30)]
+    (tmp_path / "events.csv").write_text("\n".join(visits) + "\n")
+    model = tmp_path / "fits.score"
+    model.write_text(big_model(fits))
+    code, _sql, err = run("sql", model, "--dialect", "postgres", "--now", NOW)
+    assert code == 0, err
+    assert_postgres_scores_like_python(pg, model, tmp_path / "leads.csv", tmp_path / "events.csv")
+
+    (tmp_path / "wide.score").write_text(big_model(fits + 1))
+    code, _sql, err = run("sql", tmp_path / "wide.score", "--dialect", "postgres", "--now", NOW)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "postgres allows 1,664" in err, err
+    monkeypatch.setattr(Postgres, "max_columns", None)
+    wide = to_sql(analyze(big_model(fits + 1)).model, "postgres", now=0)
+    with pytest.raises(psycopg.errors.TooManyColumns):
+        pg.execute(wide)

@@ -39,6 +39,9 @@ class Dialect:
 
     #: sqlglot's name for the engine; also the name `dialect()` and `--dialect` take.
     name = ""
+    #: the most columns one SELECT may have on the engine (None: no limit we know of); a model
+    #: whose query needs more is refused (`QueryBuilder.output`), never printed to fail there
+    max_columns: int | None = None
     #: regex construct (as `_constructs` names it) → why this engine would read it differently from RE2
     regex_refused: dict = {}
     #: the type `parse_time` casts ISO text to, an instant. sqlglot prints TIMESTAMPTZ as
@@ -294,6 +297,7 @@ class Snowflake(Dialect):
 
 class BigQuery(Dialect):
     name = "bigquery"
+    max_columns = 10_000            # "columns in a table, query result, or view definition"
     # BigQuery's regex library is RE2: nothing refused
 
     def text_type(self) -> exp.DataType:
@@ -308,6 +312,7 @@ class BigQuery(Dialect):
 
 class Postgres(Dialect):
     name = "postgres"
+    max_columns = 1664              # "target lists can have at most 1664 entries"
     regex_refused = {
         "named group": "Postgres regex has no `(?P<name>...)`",
         "\\b": "`\\b` is a backspace in Postgres regex, a word boundary in RE2",

@@ -775,9 +775,24 @@ class QueryBuilder(NodeVisitor):
             select = self.lines(select.select(col("__pos"), copy=False))
         else:
             select = select.order_by(col("__pos"), copy=False)
+        self.check_width(select)
         for name, cte in self.layers.ctes:
             select = select.with_(ident(name), as_=cte, copy=False)
         return select
+
+    def check_width(self, final: exp.Select) -> None:
+        """Refuse a query with a SELECT wider than the dialect allows (every rule is a column of
+        the layers and of the output: PostgreSQL stops at 1,664)."""
+        limit = self.d.max_columns
+        if limit is None:
+            return
+        widths: dict = {}
+        for name, cte in self.layers.ctes:
+            widths[name] = select_width(cte, widths)
+        widest = max([select_width(final, widths), *widths.values()])
+        if widest > limit:
+            raise SqlUnsupported(f"this model's query needs {widest:,} columns in one SELECT (a column for "
+                                 f"each rule and more); {self.d.name} allows {limit:,}")
 
     def lines(self, results: exp.Select) -> exp.Select:
         """One column, `line`: each result's JSON Lines line (jsonl.result_line), in input order,
@@ -826,6 +841,34 @@ class QueryBuilder(NodeVisitor):
                  if (r.scope.kind == "campaign" and r.scope.campaign == campaign)
                  or (campaign is None and r.scope.kind in ("global", "account"))]
         return sorted(rules, key=lambda r: r.index)
+
+
+def select_width(select: exp.Expression, widths: dict) -> int:
+    """How many columns `select` gives: its expressions, a `*` (or `b.*`) counted as the columns of
+    what it reads (`widths`: CTE name → its width; a subquery counted; a table of the user's, 0)."""
+    if isinstance(select, exp.Subquery):
+        return select_width(select.this, widths)
+    if not isinstance(select, exp.Select):
+        return 0
+    sources = {}                                    # alias or name → its width
+    for clause in [select.args.get("from_") or select.args.get("from"), *(select.args.get("joins") or ())]:
+        source = clause.this if clause is not None else None
+        if isinstance(source, exp.Table):
+            sources[source.alias_or_name] = widths.get(source.name, 0)
+        elif isinstance(source, exp.Identifier):    # `FROM "layer"`, as Layers writes it
+            sources[source.name] = widths.get(source.name, 0)
+        elif isinstance(source, exp.Subquery):
+            sources[source.alias_or_name] = select_width(source.this, widths)
+    count = 0
+    for e in select.expressions:
+        star = isinstance(e, exp.Star) or isinstance(e, exp.Column) and isinstance(e.this, exp.Star)
+        if star and isinstance(e, exp.Column) and e.table:
+            count += sources.get(e.table, 0)
+        elif star:
+            count += sum(sources.values())
+        else:
+            count += 1
+    return count
 
 
 def rule_column(rule: ir.Rule) -> str:
