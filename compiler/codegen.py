@@ -1117,7 +1117,11 @@ class _Deferred:
                 exec(compile(self.text, self.filename, "exec"), self.namespace, defined)
                 for each, function in self.stand_ins.items():
                     real = defined[each]
+                    # in this order, so another thread calling it meanwhile always finds a working
+                    # pair: the stand-in's code takes *args (no positional defaults) and its own
+                    # keyword-only ones stay until the real code, which has none, is in place
+                    function.__defaults__ = real.__defaults__
                     function.__code__ = real.__code__
-                    function.__defaults__, function.__kwdefaults__ = real.__defaults__, real.__kwdefaults__
+                    function.__kwdefaults__ = real.__kwdefaults__
                 self.text = None
         return self.stand_ins[name](*args, **kwargs)
