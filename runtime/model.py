@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator
 
 import attrs
 
-from . import scoring
+from . import schema, scoring
 from . import values as v
 from .results import ScoreResult
 from .schema import AFTER_NOW, REJECTED, UNDECLARED, EventReader, Lead, LeadReader, NaiveTime, sort_events
@@ -104,18 +104,36 @@ class Model:
         return self.lead_reader.read(lead_id, row, line)
 
     def read_events(self, rows: Iterable, now: int, warnings: list,
-                    counts: EventCounts | None = None) -> list:
-        """Typed events of one lead, in canonical order; the rest counted and skipped."""
+                    counts: EventCounts | None = None, odd: list | None = None) -> list:
+        """Typed events of one lead, in canonical order; the rest counted and skipped.
+
+        A row in the usual form (`EventReader.usual`, tested inline here) is read by its
+        type's reader, and a row of an undeclared type with a readable time is counted here
+        too; every other row is decided by `EventReader.fate`. Rows not read as usual are
+        appended to `odd` when given: only those can have a type the model does not declare.
+        """
         counts = counts if counts is not None else EventCounts()
         lead_warnings, warnings = warnings, []
         events = []
-        usual, read = self.event_reader.usual, self.event_reader.fate
+        keep = events.append
+        readers, read, iso_time = self.event_reader.readers, self.event_reader.fate, schema.iso_time
         for row in rows:
-            event = usual(row, now, warnings)
-            if event is not None:
-                counts.used += 1
-                events.append(event)
-                continue
+            if row.__class__ is dict:
+                kind, at = row.get("type"), row.get("at")
+                if kind.__class__ is str and at.__class__ is str and (at := iso_time(at)) is not None:
+                    typed = readers.get(kind)
+                    if typed is not None:
+                        if at <= now:
+                            keep(typed(row, at, warnings))
+                            continue
+                    elif kind and kind.strip() == kind:
+                        # a type not declared, with a time: what `fate` calls UNDECLARED
+                        counts.undeclared += 1
+                        if odd is not None:
+                            odd.append(row)
+                        continue
+            if odd is not None:
+                odd.append(row)
             try:
                 fate, event, reason, found = read(row, now)
             except NaiveTime as error:
@@ -130,10 +148,11 @@ class Model:
             elif fate is AFTER_NOW:
                 counts.after_now += 1
             else:
-                counts.used += 1
-                events.append(event)
+                keep(event)
+        counts.used += len(events)
         # sorted, so the order events are given in never shows (LANGUAGE.md §9)
-        lead_warnings.extend(sorted(warnings))
+        if warnings:
+            lead_warnings.extend(sorted(warnings))
         return sort_events(events)
 
     # ---- scoring -------------------------------------------------------------------
@@ -150,9 +169,10 @@ class Model:
             extra = () if self.keys.issuperset(lead) else self.undeclared(lead, [])
             lead = lead.copy()          # the explanation reads this copy, whatever the caller changes
             return fast(lead, at, lead_id, extra, (self.explained, lead, at, lead_id, extra))
-        events = list(events or ())
-        prepared = self.prepare(lead, events, at, lead_id)
-        prepared.warnings.extend(self.undeclared(lead, events))
+        odd: list = []
+        prepared = self.prepare(lead, events, at, lead_id, odd)
+        # the rows read as usual have declared types: only the others can be undeclared
+        prepared.warnings.extend(self.undeclared(lead, odd, inline=False))
         return self.score_prepared([prepared], at)[0]
 
     def explained(self, lead: dict, at: int, lead_id, extra) -> ScoreResult:
@@ -161,20 +181,21 @@ class Model:
         prepared.warnings.extend(extra)
         return self.score_prepared([prepared], at)[0]
 
-    def undeclared(self, lead: dict, events: list) -> list:
-        """Warnings for a lead's keys and the event types that the model does not declare.
+    def undeclared(self, lead: dict, events: list, inline: bool = True) -> list:
+        """Warnings for a lead's keys and the event types that the model does not declare
+        (among `events`, and unless `inline` is false, the lead's inline events).
 
         Only `score` gives them: a dict written for one call is likely to hold
         a typo, while the rows of an export (files, `score_many`) have other
         columns that are simply not read (INTERFACE.md §3).
         """
-        inline = lead.get("events")
-        rows = (inline if isinstance(inline, list) else []) + events
+        given = lead.get("events") if inline else None
+        rows = given + events if isinstance(given, list) else events
         if not rows:
             return self.unknown_keys(lead)
-        types = {row.get("type") for row in rows if isinstance(row, dict)}
-        return self.unknown_keys(lead) + self.unknown_event_types(
-            {t.strip() for t in types if isinstance(t, str) and t.strip()})
+        # a type that is not text (a list, say: unhashable) is no name; its row was rejected
+        types = {kind.strip() for row in rows if isinstance(row, dict) and isinstance(kind := row.get("type"), str)}
+        return self.unknown_keys(lead) + self.unknown_event_types({t for t in types if t})
 
     def unknown_keys(self, lead: dict) -> list:
         if self.keys.issuperset(lead):      # the usual lead: every key declared (`keys` has id and events)
@@ -212,7 +233,7 @@ class Model:
     def type_hint(self, kind: str) -> str | None:
         return did_you_mean(kind, self.event_reader.types)
 
-    def prepare(self, lead: dict, events: Iterable, now: int, lead_id=None) -> Lead:
+    def prepare(self, lead: dict, events: Iterable, now: int, lead_id=None, odd: list | None = None) -> Lead:
         if not isinstance(lead, dict):
             raise InputError(f"a lead must be a dict, not {type(lead).__name__}")
         if lead_id is None:
@@ -220,10 +241,10 @@ class Model:
             lead_id = None if raw_id is None else str(raw_id).strip() or None
         prepared = self.read_lead(lead, lead_id)
         inline = lead.get("events")
-        rows = list(events or ())
+        rows = events or ()
         if isinstance(inline, list):
-            rows = inline + rows
-        prepared.events = self.read_events(rows, now, prepared.warnings)
+            rows = inline + list(rows)
+        prepared.events = self.read_events(rows, now, prepared.warnings, odd=odd)
         return prepared
 
     def score_many(self, leads: Iterable[dict], events: Iterable = (), now=None, *,

@@ -13,7 +13,6 @@ import itertools
 import json
 import math
 import operator
-import re
 from typing import NamedTuple
 
 import attrs
@@ -21,7 +20,7 @@ import attrs
 from . import values as v
 
 TEXT = "text"
-_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+_UNSEEN = object()
 
 
 @attrs.frozen
@@ -118,11 +117,21 @@ def converter(type_: str, sentinel_texts=frozenset(), sentinel_numbers=frozenset
         text_number = v.text_number
 
         def number(raw):
-            if raw.__class__ is str:
+            cls = raw.__class__
+            if cls is str:
                 stripped = raw.strip()
                 if not stripped:
                     return None
                 return text_number(stripped)
+            if cls is float:            # what `convert` gives: NaN unknown, ±inf BAD
+                if raw - raw == 0.0:
+                    return raw
+                return None if raw != raw else v.BAD
+            if cls is int:              # not bool, whose class is bool
+                try:
+                    return float(raw)
+                except OverflowError:   # beyond a double, as `to_number` says
+                    return v.BAD
             return general(raw)
         return number
     return general
@@ -178,6 +187,8 @@ class EventReader:
         self.types = {e.name: e for e in events}
         self.plans = {e.name: tuple((a.name, a.column, converter(a.type), a.type == TEXT, a)
                                     for a in e.attributes) for e in events}
+        #: type → `(row, at, warnings) → Event`, the reader `usual` and `Model.read_events` use
+        self.readers = {e.name: event_typer(e) for e in events}
 
     def read(self, row: dict, warnings: list | None = None) -> Event | None:
         """The typed event; None for an undeclared type. Raises EventProblem for a bad row.
@@ -218,22 +229,25 @@ class EventReader:
         return Fate(USED, event, None, warnings)
 
     def usual(self, row, now: int, warnings: list) -> Event | None:
-        """The event of a row in the usual form — a dict, a declared type as declared, a time
-        `YYYY-MM-DDTHH:MM:SS` (`Z` or no offset) not after `now` — which `fate` calls USED
-        (its attributes' warnings appended to `warnings`); None: any other row, for `fate`.
-        The same answer in a fraction of the calls, for the rows nearly every lead has."""
+        """The event of a row in the usual form — a dict, a declared type as declared, an ISO-8601
+        time as text without surrounding blanks, not after `now` — which `fate` calls USED (its
+        attributes' warnings appended to `warnings`); None: any other row, for `fate`.
+        The same answer in a fraction of the calls, for the rows nearly every lead has
+        (`Model.read_events` makes the same test inline)."""
         if row.__class__ is not dict:
             return None
         kind, at = row.get("type"), row.get("at")
-        if kind.__class__ is not str or at.__class__ is not str or (plan := self.plans.get(kind)) is None:
+        if kind.__class__ is not str or at.__class__ is not str or (read := self.readers.get(kind)) is None:
             return None
-        at = _plain_utc_time(at)
+        at = iso_time(at)
         if at is None or at > now:
             return None
-        return self.typed(kind, at, plan, row, warnings)
+        return read(row, at, warnings)
 
     @staticmethod
     def typed(kind: str, at: int, plan: tuple, row: dict, warnings: list | None) -> Event:
+        """The generic reading of a row's attributes, which `fate` uses: `event_typer` gives
+        the same event (tests/test_event_usual.py compares them on dirty rows)."""
         values, stripped = {}, {}
         get = row.get
         for name, column, convert_, is_text, attribute in plan:
@@ -249,6 +263,106 @@ class EventReader:
                 value = value.casefold()
             values[name] = value
         return Event(kind, at, values, stripped)
+
+
+#: Raw attribute values (texts, and integers a double holds exactly) each event type's
+#: reader remembers the typed value of, per attribute, and the longest text remembered:
+#: most columns repeat a few values (a URL, a campaign, a duration in seconds), and a column
+#: of distinct values stops being added to at the limit.
+REMEMBERED = 1 << 12
+REMEMBERED_SIZE = 256
+_EXACT = 1 << 53
+
+
+def event_typer(event_type: EventType):
+    """`(row, at, warnings) → Event` for one declared type: what `EventReader.typed` gives for
+    the row, its attributes' warnings appended to `warnings`.
+
+    Built once per model: each attribute's converter is chosen up front, and
+    the value of a raw text is remembered (a text attribute's as the pair
+    folded, stripped: the only tuple a value can be), so the texts every
+    event repeats are converted once. A type of one attribute, the commonest
+    kind, gets a reader without the loop.
+    """
+    kind = event_type.name
+    attributes = event_type.attributes
+    if not attributes:
+        def bare(row, at, warnings):
+            return Event(kind, at, {}, {})
+        return bare
+    plan = tuple((a.name, a.column, *_attribute_reader(kind, a)) for a in attributes)
+    bad, unseen = v.BAD, _UNSEEN
+    if len(plan) == 1:
+        ((name, column, known, value_of),) = plan
+
+        def one(row, at, warnings):
+            raw = row.get(column)
+            if raw.__class__ is str or raw.__class__ is int:
+                value = known.get(raw, unseen)          # the usual case: a value seen before
+                if value is unseen or value is bad:
+                    value = value_of(raw, at, warnings)
+            elif raw is None:
+                return Event(kind, at, {name: None}, {})
+            else:
+                value = value_of(raw, at, warnings)
+            if value.__class__ is tuple:
+                return Event(kind, at, {name: value[0]}, {name: value[1]})
+            return Event(kind, at, {name: value}, {})
+        one.remembered = {name: known}
+        return one
+
+    def read(row, at, warnings):
+        values, stripped = {}, {}
+        get = row.get
+        for name, column, known, value_of in plan:
+            raw = get(column)
+            if raw.__class__ is str or raw.__class__ is int:
+                value = known.get(raw, unseen)
+                if value is unseen or value is bad:
+                    value = value_of(raw, at, warnings)
+            elif raw is None:
+                values[name] = None
+                continue
+            else:
+                value = value_of(raw, at, warnings)
+            if value.__class__ is tuple:
+                values[name], stripped[name] = value
+            else:
+                values[name] = value
+        return Event(kind, at, values, stripped)
+    read.remembered = {name: known for name, _column, known, _value_of in plan}    # for tests
+    return read
+
+
+def _attribute_reader(kind: str, attribute: Attribute) -> tuple:
+    """(remembered, value_of) for one attribute: `value_of(raw, at, warnings)` (raw not None) is
+    its typed value, the pair (folded, stripped) for text, None for unknown (a warning
+    appended when the raw value does not convert); `remembered` maps the raw texts and small
+    integers seen to their values, BAD for one that does not convert (then `value_of` gives
+    the warning). Only `str` and `int` are remembered: as dict keys, `True`, `1` and `1.0`
+    are one key, and so are `0.0` and `-0.0`."""
+    convert, known = converter(attribute.type), {}
+    is_text, bad, unseen, limit, size = attribute.type == TEXT, v.BAD, _UNSEEN, REMEMBERED, REMEMBERED_SIZE
+
+    def value_of(raw, at, warnings):
+        cls = raw.__class__
+        value = known.get(raw, unseen) if cls is str or cls is int else unseen
+        if value is unseen:
+            value = convert(raw)
+            if is_text and value is not None and value is not bad:
+                value = (value.casefold(), value)
+            if len(known) < limit and (len(raw) <= size if cls is str else cls is int and -_EXACT < raw < _EXACT):
+                known[raw] = value
+        if value is bad:
+            _bad_attribute(warnings, kind, at, attribute, raw)
+            return None
+        return value
+    return known, value_of
+
+
+def _bad_attribute(warnings: list, kind: str, at: int, attribute: Attribute, raw) -> None:
+    warnings.append(f"event `{kind}` at {v.format_time(at)}: attribute `{attribute.name}`: "
+                    f"cannot read {describe_raw(raw)!r} as {attribute.type}")
 
 
 #: What becomes of an event row: used by its lead's rules, ignored and counted (a type the
@@ -287,7 +401,7 @@ def strict_rejection(warnings, strict: bool) -> str | None:
 def time_of(raw) -> int:
     """An event's `at` in µs. A naive datetime object is an error, as in INTERFACE.md §8."""
     if raw.__class__ is str:
-        at = _plain_utc_time(raw)
+        at = iso_time(raw)
         if at is None:
             at = v.parse_iso_time(raw)
         if at is not None:
@@ -302,46 +416,25 @@ def time_of(raw) -> int:
     return at
 
 
-_DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
-_days: dict = {}      # "YYYY-MM-DD" → seconds from the epoch to 00:00 UTC that day, None if not a date
-_DAYS_LIMIT = 1 << 16
-_HOURS_MINUTES = {f"{h:02d}:{m:02d}": (h * 60 + m) * 60 for h in range(24) for m in range(60)}
-_SECONDS = {f"{s:02d}": s for s in range(60)}
-_UNSEEN = object()
+_fromisoformat = _dt.datetime.fromisoformat
+_NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
 
 
-def _plain_utc_time(text: str) -> int | None:
-    """µs for the usual export form `YYYY-MM-DDTHH:MM:SS`, with `Z` or no offset (UTC); else None.
+def iso_time(text: str) -> int | None:
+    """µs of ISO-8601 text that `datetime.fromisoformat` reads, UTC when it has no offset; else None.
 
-    The same value `values.parse_iso_time` gives, looked up instead of parsed:
-    the days seen so far are remembered, and every valid `HH:MM` and `SS` is
-    known in advance, so ten million events are not each parsed by
-    `datetime`. Any other form, and any text that is not a valid time, is
-    left to `parse_iso_time`.
+    What `values.parse_iso_time` gives for text without surrounding blanks
+    (which it strips, and this leaves to it): the same parse, then the exact
+    `timedelta` since the epoch (one subtraction in C, the tz offset applied
+    there) instead of the datetime's parts added up in Python. Every event
+    row's time is read here first.
     """
-    size = len(text)
-    if not (size == 19 or size == 20 and text[19] == "Z") or text[10] != "T" or text[16] != ":":
+    try:
+        moment = _fromisoformat(text)
+    except ValueError:
         return None
-    clock = _HOURS_MINUTES.get(text[11:16])
-    second = _SECONDS.get(text[17:19])
-    if clock is None or second is None:
-        return None
-    day = _days.get(text[:10], _UNSEEN)
-    if day is _UNSEEN:
-        day = _day_seconds(text[:10])
-    return None if day is None else (day + clock + second) * v.US_PER_SECOND
-
-
-def _day_seconds(text: str) -> int | None:
-    day = None
-    if _DAY_TEXT(text):
-        try:
-            day = (_dt.date.fromisoformat(text).toordinal() - _EPOCH_ORDINAL) * 86400
-        except ValueError:
-            pass
-    if len(_days) < _DAYS_LIMIT:
-        _days[text] = day
-    return day
+    since = moment - (_NAIVE_EPOCH if moment.tzinfo is None else v.EPOCH)
+    return (since.days * 86400 + since.seconds) * v.US_PER_SECOND + since.microseconds
 
 
 class NaiveTime(ValueError):
@@ -361,27 +454,39 @@ def _sortable(value):
     return (2, repr(value))
 
 
-_time_and_type = operator.attrgetter("at", "type")
+_at, _type = operator.attrgetter("at"), operator.attrgetter("type")
 
 
 def sort_events(events) -> list:
     """Events in the canonical order of LANGUAGE.md §10: by time, then type, then content.
 
-    Content is compared only where time and type tie, which is rare; whether
-    any do is found without a loop in Python.
+    Sorted by time alone; type is compared only among events of the same time,
+    which are rare, and content only among those of the same type too. Where
+    any times tie is found without a loop in Python: the positions whose next
+    event has the same time.
     """
-    ordered = sorted(events, key=_time_and_type)
-    keys = list(map(_time_and_type, ordered))
-    if not any(map(operator.eq, keys, itertools.islice(keys, 1, None))):
-        return ordered
-    start = 0
-    for k in range(1, len(ordered) + 1):
-        if k < len(ordered) and keys[k] == keys[start]:
-            continue
-        if k - start > 1:
-            ordered[start:k] = sorted(ordered[start:k], key=_content)
-        start = k
+    ordered = sorted(events, key=_at)
+    times = list(map(_at, ordered))
+    ties = list(itertools.compress(itertools.count(), map(operator.eq, times, itertools.islice(times, 1, None))))
+    k, count = 0, len(ties)
+    while k < count:
+        start = end = ties[k]
+        k += 1
+        while k < count and ties[k] == end + 1:
+            end = ties[k]
+            k += 1
+        ordered[start:end + 2] = _same_time(ordered[start:end + 2])
     return ordered
+
+
+def _same_time(events: list) -> list:
+    """Events of one time in canonical order: by type, then content (each sort stable)."""
+    events.sort(key=_type)
+    found = []
+    for _kind, same in itertools.groupby(events, _type):
+        same = list(same)
+        found += same if len(same) == 1 else sorted(same, key=_content)
+    return found
 
 
 def _content(event: Event) -> tuple:
