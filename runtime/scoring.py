@@ -48,9 +48,14 @@ class Account:
 
 
 def by_type_index(events: list) -> dict:
+    """type → its events, in the order of `events` (a list made only for a type's first event)."""
     index: dict[str, list] = {}
     for event in events:
-        index.setdefault(event.type, []).append(event)
+        found = index.get(event.type)
+        if found is None:
+            index[event.type] = [event]
+        else:
+            found.append(event)
     return index
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 def distinct_newest(items: list, name: str) -> list:
     """`distinct NAME`: of each group of equal known values the newest item, in stream order."""
-    newest = {}
-    for item in items:
+    seen, found = set(), []
+    for item in reversed(items):        # newest first: the first of each value is the one kept
         value = item.values.get(name)
-        if value is not None:
-            newest[value] = item
-    keep = set(map(id, newest.values()))
-    return [item for item in items if id(item) in keep]
+        if value is not None and value not in seen:
+            seen.add(value)
+            found.append(item)
+    found.reverse()
+    return found
 
 
 def sum_known(items: list, name: str) -> float:
