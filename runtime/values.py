@@ -59,7 +59,9 @@ def to_text(raw: object):
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, (int, float)):
-        return number_text(float(raw))
+        # a number beyond a double, or not finite, is not read as text either (docs/cli.md, bad data)
+        value = to_number(raw)
+        return value if value is None or value is BAD else number_text(value)
     return BAD
 
 

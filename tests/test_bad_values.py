@@ -120,3 +120,31 @@ def test_a_huge_integer_in_a_json_array_does_not_stop_the_file(tmp_path):
     assert rejects == []
     assert (results["A"]["score"], results["B"]["score"]) == (1, 10)
     assert results["A"]["warnings"] == ["field `employees`: cannot read 'Infinity' as number"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_json_number_beyond_a_double_in_a_text_field_is_unknown_not_a_crash(tmp_path, engine):
+    """A text field or attribute given a JSON number beyond a double (1e400, an integer of 400
+    digits) stopped the whole batch (OverflowError turning it into text); it is unknown with a
+    warning, as for a number field, on both engines."""
+    model = tmp_path / "t.score"
+    model.write_text('model "t" version 1\nfield x: text\nevent v(p: text)\n'
+                     'rule a: +1 when x is unknown\nrule b: +2 each v[p is unknown]\n', encoding="utf-8")
+    leads = tmp_path / "leads.jsonl"
+    leads.write_text(f'{{"id": "A", "x": 1e400}}\n{{"id": "B", "x": {BIG}}}\n{{"id": "C", "x": 15}}\n',
+                     encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"lead_id": "C", "type": "v", "at": "2026-01-01T00:00:00Z", "p": -1e400}\n',
+                      encoding="utf-8")
+    result = CliRunner().invoke(main, ["score", str(model), "--leads", str(leads), "--events", str(events),
+                                       "--now", NOW, "--engine", engine])
+    assert result.exit_code == 0, result.output[-2000:]
+    scored = {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert [scored[i]["score"] for i in "ABC"] == [1, 1, 2]
+    assert all(len(scored[i]["warnings"]) == 1 and "as text" in scored[i]["warnings"][0] for i in "ABC")
+
+
+def test_a_number_turned_into_text():
+    assert v.to_text(15) == "15" and v.to_text(2.5) == "2.5"
+    assert v.to_text(float("inf")) is v.BAD and v.to_text(10 ** 400) is v.BAD
+    assert v.to_text(float("nan")) is None         # missing, as a NaN is for a number field
