@@ -381,19 +381,14 @@ class Generator(NodeVisitor):
         w = self.w
         value = self.temp()
         w.line(f"{value} = {self.value(rule.by)}")
-        unknown = next((a.points for a in rule.arms if a.kind in ("unknown", "else")), 0.0)
+        unknown, arms, fallback = table_arms(rule)
         w.line(f"if {value} is None:")
         with w.indent():
             w.line(f"points = {unknown!r}")
-        fallback = 0.0
-        for arm in rule.arms:
-            if arm.kind == "else":
-                fallback = arm.points
-                break
-            if arm.kind == "values":
-                w.line(f"elif {self.arm_test(arm, value)}:")
-                with w.indent():
-                    w.line(f"points = {arm.points!r}")
+        for arm in arms:
+            w.line(f"elif {self.arm_test(arm, value)}:")
+            with w.indent():
+                w.line(f"points = {arm.points!r}")
         w.line("else:")
         with w.indent():
             w.line(f"points = {fallback!r}")
@@ -816,15 +811,9 @@ class Generator(NodeVisitor):
         else:
             first = f"({(t := self.temp())} := {value})"
             value = t
-        unknown = next((a.points for a in rule.arms if a.kind in ("unknown", "else")), 0.0)
+        unknown, arms, fallback = table_arms(rule)
         parts = [f"{points(unknown)} if {first} is None else"]
-        fallback = 0.0
-        for arm in rule.arms:
-            if arm.kind == "else":
-                fallback = arm.points
-                break
-            if arm.kind == "values":
-                parts.append(f"{points(arm.points)} if {self.arm_test(arm, value)} else")
+        parts += [f"{points(arm.points)} if {self.arm_test(arm, value)} else" for arm in arms]
         return f"({' '.join(parts)} {points(fallback)})"
 
     # ---- expressions -------------------------------------------------------------------
@@ -1085,6 +1074,21 @@ def load_generated(generated: Generated, filename: str):
         source = "\n".join(lines)
     exec(compile(source, filename, "exec"), module.__dict__)
     return module
+
+
+def table_arms(rule: ir.Rule) -> tuple:
+    """A table rule's arms as both of its writers read them (`table_points`, `table_expression`):
+    (points when the `by` value is unknown: the first `unknown` or `else` arm's, else 0;
+    the `values` arms before any `else`, in order; points when none takes the value)."""
+    unknown = next((a.points for a in rule.arms if a.kind in ("unknown", "else")), 0.0)
+    arms, fallback = [], 0.0
+    for arm in rule.arms:
+        if arm.kind == "else":
+            fallback = arm.points
+            break
+        if arm.kind == "values":
+            arms.append(arm)
+    return unknown, arms, fallback
 
 
 def _stand_in(*args, _load=None, _name=None, **kwargs):

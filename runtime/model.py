@@ -24,6 +24,28 @@ from .suggest import closest, did_you_mean
 HINTS_KEPT = 1024
 
 
+def decide_event(fate_of: Callable, row, now: int, counts: "EventCounts", warnings: list):
+    """One event row decided by `fate_of` (`EventReader.fate`): counted in `counts` when ignored
+    or rejected, its warnings (or why it was skipped) appended to `warnings`; the event when it
+    is used (the caller counts it)."""
+    try:
+        fate, event, reason, found = fate_of(row, now)
+    except NaiveTime as error:
+        raise InputError(str(error)) from None
+    if fate is REJECTED:
+        counts.bad += 1
+        warnings.append(f"event skipped: {reason}")
+        return None
+    warnings.extend(found)
+    if fate is UNDECLARED:
+        counts.undeclared += 1
+    elif fate is AFTER_NOW:
+        counts.after_now += 1
+    else:
+        return event
+    return None
+
+
 class InputError(ValueError):
     """An argument to the API that cannot be used (a naive `now`, for one)."""
 
@@ -134,20 +156,8 @@ class Model:
                         continue
             if odd is not None:
                 odd.append(row)
-            try:
-                fate, event, reason, found = read(row, now)
-            except NaiveTime as error:
-                raise InputError(str(error)) from None
-            if fate is REJECTED:
-                counts.bad += 1
-                warnings.append(f"event skipped: {reason}")
-                continue
-            warnings.extend(found)
-            if fate is UNDECLARED:
-                counts.undeclared += 1
-            elif fate is AFTER_NOW:
-                counts.after_now += 1
-            else:
+            event = decide_event(read, row, now, counts, warnings)
+            if event is not None:
                 keep(event)
         counts.used += len(events)
         # sorted, so the order events are given in never shows (LANGUAGE.md §9)

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import leadscore
 from leadscore.runtime import schema
-from leadscore.runtime.model import EventCounts, InputError
-from leadscore.runtime.schema import AFTER_NOW, REJECTED, UNDECLARED, NaiveTime, iso_time
+from leadscore.runtime.model import EventCounts, InputError, decide_event
+from leadscore.runtime.schema import iso_time
 from leadscore.runtime.values import parse_iso_time
 
 SOURCE = """
@@ -71,20 +71,8 @@ def generic_read(rows, now=NOW):
     """The generic path: `fate` decides every row; events sorted by the whole canonical key."""
     counts, warnings, events = EventCounts(), [], []
     for row in rows:
-        try:
-            fate, event, reason, found = MODEL.event_reader.fate(row, now)
-        except NaiveTime as error:
-            raise InputError(str(error)) from None
-        if fate is REJECTED:
-            counts.bad += 1
-            warnings.append(f"event skipped: {reason}")
-            continue
-        warnings.extend(found)
-        if fate is UNDECLARED:
-            counts.undeclared += 1
-        elif fate is AFTER_NOW:
-            counts.after_now += 1
-        else:
+        event = decide_event(MODEL.event_reader.fate, row, now, counts, warnings)
+        if event is not None:
             counts.used += 1
             events.append(event)
     return sorted(events, key=lambda e: e.order), sorted(warnings), counts

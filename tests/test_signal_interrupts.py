@@ -21,7 +21,6 @@ import pytest
 
 duckdb = pytest.importorskip("duckdb")
 
-from leadscore.batch.io.atomic import is_temporary  # noqa: E402
 
 NOW = "2026-11-20T00:00:00Z"
 OLD = b"an earlier run's file\n"
@@ -44,6 +43,18 @@ def busy(tmp_path_factory) -> Path:
         "strftime(TIMESTAMP '2026-01-01' + to_seconds(i * 7), '%Y-%m-%dT%H:%M:%SZ') AS at, "
         f"'/p' || (i % 100) AS page FROM range({EVENTS}) AS t(i)) TO '{events}' (HEADER)")
     return folder
+
+
+#: what each child program below starts with: the command line's signal handling installed
+PRELUDE = ("import os, signal, threading, time\n"
+           "from leadscore.batch import interrupts\n"
+           "from leadscore.cli import signals\n"
+           "signals.install()\n")
+
+
+def child(body: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    """Run `body` after `PRELUDE` in a new interpreter."""
+    return subprocess.run([sys.executable, "-c", PRELUDE + body], capture_output=True, text=True, timeout=timeout)
 
 
 def open_files(pid: int) -> set:
@@ -117,11 +128,7 @@ def test_a_signal_stops_a_long_duckdb_statement_at_once(tmp_path, busy, signum):
 def test_a_forked_child_does_not_wake_the_parents_listener():
     """A child inherits the wakeup pipe; its signals must not call the parent's callbacks (the
     parent stops its `--jobs` workers with SIGTERM while it unwinds)."""
-    code = ("import os, signal, time\n"
-            "from leadscore.batch import interrupts\n"
-            "from leadscore.cli import signals\n"
-            "signals.install()\n"
-            "calls = []\n"
+    code = ("calls = []\n"
             "interrupts.on_interrupt(lambda: calls.append(1))\n"
             "pid = os.fork()\n"
             "if pid == 0:\n"
@@ -133,7 +140,7 @@ def test_a_forked_child_does_not_wake_the_parents_listener():
             "os.waitpid(pid, 0)\n"
             "time.sleep(0.3)\n"
             "print('child', len(calls))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    done = child(code, timeout=60)
     assert (done.returncode, done.stdout) == (0, "child 0\n"), done.stderr
 
 
@@ -141,11 +148,7 @@ def test_the_listener_calls_the_callbacks_while_the_main_thread_is_in_c_code():
     """The main thread waits in C code that no signal wakes (a lock, with SIGTERM blocked in that
     thread, so the signal goes to another): only the listener can call the callback that releases
     it, after which the handler runs as usual."""
-    code = ("import os, signal, threading\n"
-            "from leadscore.batch import interrupts\n"
-            "from leadscore.cli import signals\n"
-            "signals.install()\n"
-            "gate = threading.Lock()\n"
+    code = ("gate = threading.Lock()\n"
             "gate.acquire()\n"
             "interrupts.on_interrupt(gate.release)\n"
             "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})\n"
@@ -155,17 +158,14 @@ def test_the_listener_calls_the_callbacks_while_the_main_thread_is_in_c_code():
             "    signals.check()\n"
             "except signals.Stopped as stopped:\n"
             "    print(stopped)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
+    done = child(code)
     assert (done.returncode, done.stdout) == (0, "terminated\n"), done.stderr
 
 
 def test_a_second_signal_ends_a_run_stuck_in_c_code_at_once():
     """Nothing interrupts the C code the main thread is in (no callback): the first signal waits for
     it, a second one ends the process, with the first one's code."""
-    code = ("import os, signal, threading, time\n"
-            "from leadscore.cli import signals\n"
-            "signals.install()\n"
-            "gate = threading.Lock()\n"
+    code = ("gate = threading.Lock()\n"
             "gate.acquire()\n"
             "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})\n"
             "threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()\n"
@@ -173,6 +173,6 @@ def test_a_second_signal_ends_a_run_stuck_in_c_code_at_once():
             "gate.acquire()\n"
             "print('not reached')\n")
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
+    done = child(code)
     assert (done.returncode, done.stdout) == (143, "")
     assert time.monotonic() - started < 10

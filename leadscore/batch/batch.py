@@ -539,9 +539,10 @@ def score_leads(model: Model, now: int, rows: list, events: list, rejects, keys:
     counts, leads, fresh = Summary(), [], set()
     for line, (lead_id, fields) in enumerate(rows, start=1):
         lead = model.read_lead(fields or {}, lead_id, line)
-        lines = held.usable_lines(lead_id) if change is not None and lead_id in change.wanted else ()
+        lines = held.usable_lines(lead_id) if change is not None and lead_id in change.wanted else None
         taken = held.take(lead_id, counts, lead.warnings)
-        fresh.update(id(event) for number, event in zip(lines, taken) if number in change.new_events)
+        if lines:
+            fresh.update(id(event) for number, event in zip(lines, taken) if number in change.new_events)
         lead.events = sort_events(taken)
         leads.append(lead)
     if plan.account_key is None:
