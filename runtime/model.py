@@ -138,22 +138,31 @@ class Model:
         lead_warnings, warnings = warnings, []
         events = []
         keep = events.append
-        readers, read, iso_time = self.event_reader.readers, self.event_reader.fate, schema.iso_time
+        readers, read = self.event_reader.readers, self.event_reader.fate
+        fromisoformat, naive_epoch, epoch = _dt.datetime.fromisoformat, schema.NAIVE_EPOCH, v.EPOCH
         for row in rows:
             if row.__class__ is dict:
                 kind, at = row.get("type"), row.get("at")
-                if kind.__class__ is str and at.__class__ is str and (at := iso_time(at)) is not None:
-                    typed = readers.get(kind)
-                    if typed is not None:
-                        if at <= now:
-                            keep(typed(row, at, warnings))
+                if kind.__class__ is str and at.__class__ is str:
+                    # `schema.iso_time(at)`, inline (a call saved per event); the tests compare them
+                    try:
+                        moment = fromisoformat(at)
+                    except ValueError:
+                        moment = None
+                    if moment is not None:
+                        since = moment - (naive_epoch if moment.tzinfo is None else epoch)
+                        at = (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
+                        typed = readers.get(kind)
+                        if typed is not None:
+                            if at <= now:
+                                keep(typed(row, at, warnings))
+                                continue
+                        elif kind and kind.strip() == kind:
+                            # a type not declared, with a time: what `fate` calls UNDECLARED
+                            counts.undeclared += 1
+                            if odd is not None:
+                                odd.append(row)
                             continue
-                    elif kind and kind.strip() == kind:
-                        # a type not declared, with a time: what `fate` calls UNDECLARED
-                        counts.undeclared += 1
-                        if odd is not None:
-                            odd.append(row)
-                        continue
             if odd is not None:
                 odd.append(row)
             event = decide_event(read, row, now, counts, warnings)

@@ -274,64 +274,128 @@ REMEMBERED_SIZE = 256
 _EXACT = 1 << 53
 
 
+#: The attribute dicts of an event with none to hold (no attributes, no stripped text): one
+#: dict shared by every such event a per-type reader makes. An event's `values` and
+#: `stripped` are read and never written (by backends, explanations, the batches), so the
+#: readers share them between events of the same raw values (`event_typer`).
+_NONE: dict = {}
+_new = object.__new__
+
+
 def event_typer(event_type: EventType):
     """`(row, at, warnings) → Event` for one declared type: what `EventReader.typed` gives for
     the row, its attributes' warnings appended to `warnings`.
 
-    Built once per model: each attribute's converter is chosen up front, and
-    the value of a raw text is remembered (a text attribute's as the pair
-    folded, stripped: the only tuple a value can be), so the texts every
-    event repeats are converted once. A type of one attribute, the commonest
-    kind, gets a reader without the loop.
+    Built once per model, and cheap per event (issue 18, part (b) of
+    benchmarks/run.py): the event is made without a call to `Event.__init__`;
+    a type without attributes shares one empty dict; a type of one attribute,
+    the commonest kind, remembers each raw text or small integer's two dicts
+    (`values`, `stripped`), so its events of the same raw value share them;
+    a type of more attributes gets a reader written for it (`_typer_source`:
+    no loop over the attributes, each one's converter and remembered values
+    bound by name), each attribute's typed value remembered by its raw value.
+    The readers' memory is bounded (REMEMBERED per attribute).
     """
     kind = event_type.name
     attributes = event_type.attributes
     if not attributes:
         def bare(row, at, warnings):
-            return Event(kind, at, {}, {})
+            event = _new(Event)
+            event.type, event.at, event.values, event.stripped, event._content = kind, at, _NONE, _NONE, None
+            return event
+        bare.remembered = {}
         return bare
-    plan = tuple((a.name, a.column, *_attribute_reader(kind, a)) for a in attributes)
-    bad, unseen = v.BAD, _UNSEEN
-    if len(plan) == 1:
-        ((name, column, known, value_of),) = plan
-
-        def one(row, at, warnings):
-            raw = row.get(column)
-            if raw.__class__ is str or raw.__class__ is int:
-                value = known.get(raw, unseen)          # the usual case: a value seen before
-                if value is unseen or value is bad:
-                    value = value_of(raw, at, warnings)
-            elif raw is None:
-                return Event(kind, at, {name: None}, {})
-            else:
-                value = value_of(raw, at, warnings)
-            if value.__class__ is tuple:
-                return Event(kind, at, {name: value[0]}, {name: value[1]})
-            return Event(kind, at, {name: value}, {})
-        one.remembered = {name: known}
-        return one
-
-    def read(row, at, warnings):
-        values, stripped = {}, {}
-        get = row.get
-        for name, column, known, value_of in plan:
-            raw = get(column)
-            if raw.__class__ is str or raw.__class__ is int:
-                value = known.get(raw, unseen)
-                if value is unseen or value is bad:
-                    value = value_of(raw, at, warnings)
-            elif raw is None:
-                values[name] = None
-                continue
-            else:
-                value = value_of(raw, at, warnings)
-            if value.__class__ is tuple:
-                values[name], stripped[name] = value
-            else:
-                values[name] = value
-        return Event(kind, at, values, stripped)
-    read.remembered = {name: known for name, _column, known, _value_of in plan}    # for tests
+    if len(attributes) == 1:
+        return _one_typer(kind, attributes[0])
+    plan = tuple(_attribute_reader(kind, a) for a in attributes)
+    namespace = {"Event": Event, "new": _new, "NONE": _NONE, "bad": v.BAD, "unseen": _UNSEEN, "kind": kind}
+    for k, (known, value_of) in enumerate(plan):
+        namespace[f"known{k}"], namespace[f"value_of{k}"] = known, value_of
+    exec(compile(_typer_source(attributes), f"<leadscore event reader {kind!r}>", "exec"), namespace)
+    read = namespace["read"]
+    read.remembered = {a.name: known for a, (known, _value_of) in zip(attributes, plan)}    # for tests
     return read
+
+
+def _typer_source(attributes: tuple) -> str:
+    """The source of `read(row, at, warnings) → Event` for a type of these attributes (two or
+    more): each attribute's value `a{k}` as `_attribute_reader` gives it (the pair folded,
+    stripped for text), then the event's dicts in declaration order."""
+    lines = ["def read(row, at, warnings):", "    get = row.get"]
+    for k, a in enumerate(attributes):
+        lines += [f"    raw = get({a.column!r})",
+                  "    cls = raw.__class__",
+                  "    if cls is str or cls is int:",
+                  f"        a{k} = known{k}.get(raw, unseen)",
+                  f"        if a{k} is unseen or a{k} is bad:",
+                  f"            a{k} = value_of{k}(raw, at, warnings)",
+                  "    elif raw is None:",
+                  f"        a{k} = None",
+                  "    else:",
+                  f"        a{k} = value_of{k}(raw, at, warnings)"]
+    texts = [k for k, a in enumerate(attributes) if a.type == TEXT]
+    values = "{" + ", ".join(f"{a.name!r}: a{k}" for k, a in enumerate(attributes)) + "}"
+    lines += ["    event = new(Event)", "    event.type, event.at, event._content = kind, at, None"]
+    if not texts:
+        lines += [f"    event.values, event.stripped = {values}, NONE"]
+    elif len(texts) == 1:
+        (k,) = texts
+        name = attributes[k].name
+        lines += [f"    if a{k} is None:",
+                  f"        event.values, event.stripped = {values}, NONE",
+                  "    else:",
+                  f"        a{k}, s{k} = a{k}",
+                  f"        event.values, event.stripped = {values}, {{{name!r}: s{k}}}"]
+    else:
+        lines += ["    stripped = {}"]
+        for k in texts:
+            lines += [f"    if a{k} is not None:",
+                      f"        a{k}, stripped[{attributes[k].name!r}] = a{k}"]
+        lines += [f"    event.values, event.stripped = {values}, stripped"]
+    lines += ["    return event"]
+    return "\n".join(lines) + "\n"
+
+
+def _one_typer(kind: str, attribute: Attribute):
+    """The reader of a type of one attribute: the two dicts of each raw text or small integer
+    remembered (as `_attribute_reader` remembers a value), shared by its events."""
+    name, column = attribute.name, attribute.column
+    known, value_of = _attribute_reader(kind, attribute)
+    pairs: dict = {}          # raw → (values, stripped), or BAD: `value_of` then warns
+    unknown = ({name: None}, _NONE)
+    bad, limit, size = v.BAD, REMEMBERED, REMEMBERED_SIZE
+
+    def first(raw, at, warnings):
+        """The dicts of a raw value not remembered as a pair (unseen, or one that does not convert)."""
+        value = value_of(raw, at, warnings)
+        if value is None:
+            found = unknown
+        elif value.__class__ is tuple:
+            found = ({name: value[0]}, {name: value[1]})
+        else:
+            found = ({name: value}, _NONE)
+        cls = raw.__class__
+        if len(pairs) < limit and (len(raw) <= size if cls is str else cls is int and -_EXACT < raw < _EXACT):
+            pairs[raw] = bad if known.get(raw) is bad else found
+        return found
+
+    def one(row, at, warnings):
+        raw = row.get(column)
+        cls = raw.__class__
+        if cls is str or cls is int:
+            found = pairs.get(raw)
+            if found is None or found is bad:
+                found = first(raw, at, warnings)
+        elif raw is None:
+            found = unknown
+        else:
+            found = first(raw, at, warnings)
+        event = _new(Event)
+        event.type, event.at, event._content = kind, at, None
+        event.values, event.stripped = found
+        return event
+    one.remembered = {name: pairs}
+    return one
 
 
 def _attribute_reader(kind: str, attribute: Attribute) -> tuple:
@@ -417,7 +481,7 @@ def time_of(raw) -> int:
 
 
 _fromisoformat = _dt.datetime.fromisoformat
-_NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
+NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
 
 
 def iso_time(text: str) -> int | None:
@@ -433,7 +497,7 @@ def iso_time(text: str) -> int | None:
         moment = _fromisoformat(text)
     except ValueError:
         return None
-    since = moment - (_NAIVE_EPOCH if moment.tzinfo is None else v.EPOCH)
+    since = moment - (NAIVE_EPOCH if moment.tzinfo is None else v.EPOCH)
     return (since.days * 86400 + since.seconds) * v.US_PER_SECOND + since.microseconds
 
 

@@ -29,6 +29,8 @@ event call(length: number from "minutes")
 event note(topic: text from "subject")
 event signup(plan: text, trial: bool, started: date, renews: time)
 event click
+event enquiry(name: text, page: text from "url", size: number from "seconds")
+event reading(gauge: number from "minutes", ok: bool from "trial")
 rule visits: +1 each visit
 rule calls: +2 each call[length > 3]
 rule notes: +1 when any note[topic == "pricing"]
@@ -51,14 +53,15 @@ TIMES = st.one_of(
                      dt.date(2026, 11, 19)]),
     st.datetimes(min_value=dt.datetime(2026, 11, 18), max_value=dt.datetime(2026, 11, 21))
     .map(lambda d: d.isoformat() + "Z"))
-TYPES = st.sampled_from(["visit", "call", "note", "signup", "click"] * 3 +
+TYPES = st.sampled_from(["visit", "call", "note", "signup", "click", "enquiry", "reading"] * 3 +
                         [" visit", "visit ", "Visit", "chat", "chat ", "", " ", None, 3, ["visit"]])
 TEXTS = st.sampled_from([" /Pricing ", "/pricing", "PRICING", "", "   ", "n/a", "null", "-", "Straße", "ǅ", "x" * 300])
 NUMBERS = st.sampled_from(["12", " 3.5 ", "1e3", "1_000", "0x10", "x", "n/a", "", "-0", "1e400", "NaN", "inf"])
 RAW = st.one_of(TEXTS, NUMBERS, st.integers(-10, 10), st.sampled_from([
     0, 2**53, 2**80, 10**40, 10**400, -0.0, 0.0, 1.0, 2.5, float("nan"), float("inf"), -float("inf"),
     True, False, None, [1], {"a": 1}, dt.date(2026, 1, 2), "2026-01-02", "2026-11-19T10:00:00Z", "yes", "N"]))
-ATTRIBUTES = ["url", "seconds", "minutes", "length", "subject", "topic", "plan", "trial", "started", "renews"]
+ATTRIBUTES = ["url", "seconds", "minutes", "length", "subject", "topic", "plan", "trial", "started", "renews",
+              "name"]
 ROWS = st.one_of(
     st.fixed_dictionaries({"type": TYPES, "at": TIMES},
                           optional={name: RAW for name in ATTRIBUTES}),
@@ -136,6 +139,8 @@ def test_score_warns_as_the_generic_path(rows, inline, lead):
 
 @pytest.mark.parametrize("kind, column, name, raw, type_", [
     ("visit", "seconds", "seconds", "n/a", "number"),      # a type of two attributes
+    ("enquiry", "seconds", "size", "n/a", "number"),       # of three, two of them text
+    ("reading", "trial", "ok", "perhaps", "bool"),         # of two, neither text
     ("call", "minutes", "length", "n/a", "number"),        # of one
     ("call", "minutes", "length", 10**400, "number"),      # an integer beyond a double, not remembered
     ("signup", "trial", "trial", "perhaps", "bool"),
@@ -149,6 +154,19 @@ def test_a_remembered_value_that_does_not_convert_warns_every_time(kind, column,
         assert [e.values[name] for e in events] == [None] * 3
         assert warnings == [f"event `{kind}` at 2026-11-19T10:00:0{k}+00:00: attribute `{name}`: "
                             f"cannot read {shown_raw!r} as {type_}" for k in range(3)]
+
+
+def test_events_of_one_raw_value_share_their_dicts():
+    """A type of one attribute keeps the two dicts of each raw value it has read, and a type
+    without attributes one empty dict: its events share them (one object per event, not three)."""
+    rows = [{"type": "note", "at": f"2026-11-19T10:00:0{k}Z", "subject": " Pricing "} for k in range(3)]
+    rows += [{"type": "click", "at": f"2026-11-19T10:00:0{k}Z"} for k in range(2)]
+    events = MODEL.read_events(rows, NOW, []) + MODEL.read_events(rows[:1], NOW, [])
+    notes = [e for e in events if e.type == "note"]
+    clicks = [e for e in events if e.type == "click"]
+    assert len({id(e.values) for e in notes}) == 1 and len({id(e.stripped) for e in notes}) == 1
+    assert (notes[0].values, notes[0].stripped) == ({"topic": "pricing"}, {"topic": "Pricing"})
+    assert clicks[0].values is clicks[1].values and clicks[0].values == {} == clicks[0].stripped
 
 
 def test_memory_is_bounded_and_keys_that_compare_equal_stay_apart():
