@@ -11,6 +11,11 @@ splicing `_rules`, inlining a `?rule` with one child, and a node's span
 reaching over the brackets of an inlined child (Lark's "containers") are
 mirrored in `Reduction`.
 
+A token is one regex match (the state's ignored text skipped inside it), a
+reduction one call of a function written out for its rule (`compiled`), and
+a chain of passthrough reductions one step (`Driver.chain`):
+docs/architecture.md "The front end's speed".
+
 It never reports anything. Text it does not take — a syntax error, a tree
 nested beyond the limit, a transformer method that raises — makes `parse`
 raise `Declined`, and the caller parses the text again with Lark, whose
@@ -23,6 +28,7 @@ give the same AST, spans included.
 from __future__ import annotations
 
 import inspect
+import re
 
 from lark import Lark, Token
 
@@ -63,7 +69,7 @@ class Reduction:
     """What Lark's tree builder does when one grammar rule is reduced."""
 
     __slots__ = ("size", "origin", "include", "splice", "expand1", "passthrough", "method", "with_meta",
-                 "firsts", "lasts", "subtrees")
+                 "firsts", "lasts", "subtrees", "step")
 
     def __init__(self, rule, transformer_class):
         expansion = rule.expansion
@@ -93,6 +99,22 @@ class Reduction:
         except Unsupported:
             if not self.expand1:    # a `?rule` needs no method while it has one child
                 raise
+        self.step = None        # set by the Driver (`compiled`)
+
+    def generic(self, goto: dict, max_depth: int):
+        """The `step` of a `?rule` that is not a passthrough: `reduce`, then the goto."""
+        size = self.size
+
+        def step(stack, state_stack, transformer, meta):
+            if size:
+                entries = stack[-size:]
+                del stack[-size:]
+                del state_stack[-size:]
+            else:
+                entries = []
+            stack.append(self.reduce(entries, transformer, max_depth))
+            state_stack.append(goto[state_stack[-1]])
+        return step
 
     def reduce(self, entries, transformer, max_depth):
         """The stack entry that replaces `entries`, the rule's symbols."""
@@ -142,6 +164,61 @@ class Reduction:
         return child[0], start, end, child[3], TREE
 
 
+def compiled(reduction: Reduction, goto: dict, max_depth: int):
+    """One parse step reducing by a rule: `Reduction.reduce` written out for the rule (its
+    symbols, the children it keeps, where its positions come from), then the goto, and
+    compiled once per grammar: a reduction is then a few tuple reads, not loops over the
+    rule's layout (14,000 of them for a 1,000-rule model)."""
+    r, size = reduction, reduction.size
+    if r.expand1:
+        return r.generic(goto, max_depth)
+    names = [f"e{i}" for i in range(size)]
+    lines = ["def step(stack, state_stack, transformer, meta):"]
+    if size == 1:
+        lines += ["    e0 = stack.pop()", "    state_stack.pop()"]
+    elif size:
+        lines += [f"    {', '.join(names)}, = stack[-{size}:]", f"    del stack[-{size}:]",
+                  f"    del state_stack[-{size}:]"]
+    lines.append("    state_stack.append(goto[state_stack[-1]])")
+
+    def first_known(variable, indices, slot):
+        indent = "    "
+        if not indices:
+            lines.append(f"{indent}{variable} = None")
+        for k, i in enumerate(indices):
+            lines.append(f"{indent}{variable} = e{i}[{slot}]")
+            if k < len(indices) - 1:
+                lines.append(f"{indent}if {variable} is None:")
+                indent += "    "
+
+    first_known("start", r.firsts, 1)
+    first_known("end", r.lasts, 2)
+    if not r.include:
+        lines.append("    children = []")
+    for k, (i, expand) in enumerate(r.include):
+        if k == 0:
+            lines.append(f"    children = e{i}[0]" if expand else f"    children = [e{i}[0]]")
+        else:
+            lines.append(f"    children += e{i}[0]" if expand else f"    children.append(e{i}[0])")
+    lines.append("    depth = 0")
+    for i in r.subtrees:
+        lines += [f"    if e{i}[3] > depth:", f"        depth = e{i}[3]"]
+    if r.splice:
+        lines.append(f"    stack.append((children, start, end, depth, {SPLICE}))")
+    elif r.method is None:
+        lines.append(f"    raise Declined('no method for `{r.origin}`')")
+    else:
+        lines += ["    depth += 1", "    if depth > max_depth:", "        raise Declined('nested too deeply')"]
+        if r.with_meta:
+            lines += ["    meta.start_pos = start", "    meta.end_pos = end", "    meta.empty = start is None",
+                      f"    stack.append((method(transformer, meta, children), start, end, depth, {TREE}))"]
+        else:
+            lines.append(f"    stack.append((method(transformer, children), start, end, depth, {TREE}))")
+    namespace = {"Declined": Declined, "method": r.method, "goto": goto, "max_depth": max_depth}
+    exec(compile("\n".join(lines) + "\n", f"<lalr reduction {r.origin}>", "exec"), namespace)
+    return namespace["step"]
+
+
 def transformer_method(cls, name):
     """The plain function Lark's `Transformer` would call for a node `name`, and whether
     it takes the meta (`@v_args(meta=True)`)."""
@@ -159,27 +236,27 @@ def transformer_method(cls, name):
 
 
 class StateLexer:
-    """One state's terminals, as Lark's contextual lexer matches them there."""
+    """One state's terminals, as Lark's contextual lexer matches them there.
 
-    __slots__ = ("match", "ignore", "keywords")
+    `match(text, pos)` skips what the lexer ignores (blanks, comments) before the
+    token, in the same regex: `(?:ignored|...)*+(?:Lark's alternation)`. What is ignored
+    never starts a kept terminal, so the token found after it is the one Lark's
+    lexer finds after the ignored tokens it drops one by one. `rest(text, pos)` is
+    the end of the ignored run at `pos` (the end of the text: `$END`)."""
+
+    __slots__ = ("match", "ignore", "keywords", "rest")
 
     def __init__(self, lexer):
         scanner = lexer.scanner     # builds lexer.callback too
         patterns = tuple(scanner._mres)
-        self.match = patterns[0].match if len(patterns) == 1 else first_match(patterns)
         self.ignore = lexer.ignore_types
+        ignored = [t.pattern.to_regexp() for t in lexer.terminals if t.name in self.ignore]
+        if len(patterns) != 1 or len(ignored) != len(self.ignore) or lexer.re is not re:
+            raise Unsupported("a state's terminals in more than one regex")
+        skip = "(?:" + "|".join(f"(?:{p})" for p in ignored) + ")*+" if ignored else ""
+        self.match = re.compile(skip + "(?:" + patterns[0].pattern + ")", patterns[0].flags).match
+        self.rest = re.compile(skip, patterns[0].flags).match
         self.keywords = {name: fixed_strings(callback) for name, callback in lexer.callback.items()}
-
-
-def first_match(patterns):
-    """`match` over Lark's alternations of one state's terminals, tried in order."""
-    def match(text, pos):
-        for pattern in patterns:
-            found = pattern.match(text, pos)
-            if found:
-                return found
-        return None
-    return match
 
 
 def fixed_strings(callback) -> dict:
@@ -212,15 +289,24 @@ class Driver:
         if not all(type(t) is int for actions in self.table.values() for t in actions.values()
                    if not isinstance(t, Reduction)):
             raise Unsupported("states that are not numbers")
+        for reduction in reductions.values():
+            goto = {state: actions[reduction.origin] for state, actions in self.table.items()
+                    if reduction.origin in actions}
+            reduction.step = compiled(reduction, goto, max_depth)
+        # what the main loop acts on: a shift's state (an int), a reduction's `step`, or the
+        # `Reduction` of a passthrough
+        self.steps = {state: {symbol: target if target.__class__ is int or target.passthrough else target.step
+                              for symbol, target in actions.items()}
+                      for state, actions in self.table.items()}
         by_lexer = {}
         for lexer in contextual.lexers.values():
             if id(lexer) not in by_lexer:
                 by_lexer[id(lexer)] = StateLexer(lexer)
-        # state → what a step reads there: (its actions, match, ignored terminals, keywords)
+        # state → what a step reads there: (its actions, match, ignored terminals, keywords, rest)
         self.states = {}
         for state, actions in self.table.items():
             lexer = by_lexer[id(contextual.lexers[state])]
-            self.states[state] = (actions, lexer.match, lexer.ignore, lexer.keywords)
+            self.states[state] = (self.steps[state], lexer.match, lexer.ignore, lexer.keywords, lexer.rest)
         kept = {rule.expansion[i].name for rule, reduction in reductions.items()
                 for i, _ in reduction.include if rule.expansion[i].is_term}
         self.token_methods = {}
@@ -231,6 +317,21 @@ class Driver:
                     raise Unsupported(f"{transformer_class.__name__}.{name} is not a plain method")
                 self.token_methods[name] = attribute
         self.kept_tokens = frozenset(kept)
+        self.chains: dict = {}      # `chain`'s answers, found as parses meet them
+
+    def chain(self, key) -> int:
+        """The state a chain of passthrough reductions ends in, from (the state below the top,
+        the top state, the token), each step replacing the top state by the goto of the one
+        below; the token's `$END` stops it at the first step, for `parse` to check the end."""
+        below, top, kind = key
+        table = self.table
+        target = table[top].get(kind)
+        while target.__class__ is Reduction and target.passthrough:
+            top = table[below][target.origin]
+            if kind == "$END":
+                break
+            target = table[top].get(kind)
+        return top
 
     @classmethod
     def of(cls, lark: Lark, transformer_class, max_depth: int) -> "Driver | None":
@@ -244,57 +345,70 @@ class Driver:
             return None
 
     def parse(self, text: str, transformer):
-        """The transformer's value for the whole text; raises `Declined`."""
-        states, table, max_depth = self.states, self.table, self.max_depth
+        """The transformer's value for the whole text; raises `Declined`.
+
+        The transformer's methods get one `Meta`, refilled for each call: they read
+        its positions during the call and keep nothing of it."""
+        states, steps = self.states, self.steps
         kept, token_methods = self.kept_tokens, self.token_methods
-        new_token = Token._future_new
+        new_str, token_class, reduction_class = str.__new__, Token, Reduction
+        meta = Meta(None, None)
+        chains = self.chains
         state_stack, stack = [self.start_state], []
         pos, length = 0, len(text)
         while True:
-            actions, match_at, ignore, keywords = states[state_stack[-1]]
-            while pos < length:                     # the next token, as this state's lexer reads it
-                match = match_at(text, pos)
-                if match is None:
+            actions, match_at, ignore, keywords, rest = states[state_stack[-1]]
+            match = match_at(text, pos)             # the next token, as this state's lexer reads it
+            if match is None:
+                if rest(text, pos).end() != length:
                     raise Declined("no token")
-                kind, end = match.lastgroup, match.end()
-                if kind not in ignore:
-                    break
-                pos = end
+                return self.finish(stack, state_stack, transformer, meta)
+            kind = match.lastgroup
+            start, pos = match.span(kind)
+            if kind in ignore:                      # an ignored terminal the skip did not take
+                raise Declined("an ignored token")
+            if kind in keywords:
+                kind = keywords[kind].get(text[start:pos], kind)
+            if kind in kept:
+                value = text[start:pos]
+                token = new_str(token_class, value)
+                token.type, token.value, token.start_pos, token.end_pos = kind, value, start, pos
+                method = token_methods.get(kind)
+                entry = (token if method is None else method(transformer, token), start, pos, 0, TOKEN)
             else:
-                kind = "$END"
-            if kind != "$END":
-                value = match.group()
-                if kind in keywords:
-                    kind = keywords[kind].get(value, kind)
-                if kind in kept:
-                    token = new_token(kind, value, pos, None, None, None, None, end)
-                    method = token_methods.get(kind)
-                    entry = (token if method is None else method(transformer, token), pos, end, 0, TOKEN)
-                else:
-                    entry = (None, pos, end, 0, TOKEN)
-                pos = end
+                entry = (None, start, pos, 0, TOKEN)
             while True:                             # reduce, then shift the token
                 target = actions.get(kind)
-                if target is None:
-                    raise Declined("unexpected token")
                 if target.__class__ is int:
-                    if kind == "$END":
-                        raise Declined("$END shifted")
                     state_stack.append(target)
                     stack.append(entry)
                     break
-                if target.passthrough:
-                    state_stack[-1] = table[state_stack[-2]][target.origin]
+                if target is None:
+                    raise Declined("unexpected token")
+                if target.__class__ is reduction_class:
+                    # a chain of `?a: b` reductions (`name` up to `condition`: seven of them) taken
+                    # in one step: where it ends depends only on the two states and the token
+                    key = (state_stack[-2], state_stack[-1], kind)
+                    top = chains.get(key)
+                    if top is None:
+                        top = chains[key] = self.chain(key)
+                    state_stack[-1] = top
                 else:
-                    size = target.size
-                    if size:
-                        entries = stack[-size:]
-                        del stack[-size:]
-                        del state_stack[-size:]
-                    else:
-                        entries = []
-                    stack.append(target.reduce(entries, transformer, max_depth))
-                    state_stack.append(table[state_stack[-1]][target.origin])
-                if kind == "$END" and state_stack[-1] == self.end_state:
-                    return stack[-1][0]
-                actions = table[state_stack[-1]]
+                    target(stack, state_stack, transformer, meta)
+                actions = steps[state_stack[-1]]
+
+    def finish(self, stack, state_stack, transformer, meta):
+        """At the end of the text: the reductions `$END` calls for, up to the end state."""
+        table, end_state = self.table, self.end_state
+        while True:
+            target = table[state_stack[-1]].get("$END")
+            if target is None:
+                raise Declined("unexpected end")
+            if target.__class__ is int:
+                raise Declined("$END shifted")
+            if target.passthrough:
+                state_stack[-1] = table[state_stack[-2]][target.origin]
+            else:
+                target.step(stack, state_stack, transformer, meta)
+            if state_stack[-1] == end_state:
+                return stack[-1][0]

@@ -54,6 +54,7 @@ def test_the_score_grammar_has_a_driver():
 
 def test_to_ast_does_not_build_lark_s_tree_for_valid_text(monkeypatch):
     source = Source(text(CORPUS[0][0]))
+    assert parse.driver() is not None     # built from Lark's tables first (in a fresh process too)
     monkeypatch.setattr(parse, "parser", lambda: pytest.fail("Lark's parser was used"))
     assert parse.to_ast(source, Reporter(source)).items
 
