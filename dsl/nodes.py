@@ -1,9 +1,15 @@
-"""The AST of a `.score` file: frozen attrs nodes, one class per construct.
+"""The AST of a `.score` file: attrs nodes, one class per construct.
 
 Every node carries the `span` it was parsed from; spans are excluded from
 equality, so two parses of equivalently laid-out text compare equal. The
 checker reads these nodes and builds a separate IR (`ir.py`); nothing ever
 mutates them.
+
+The nodes are slotted, compared and hashed by value as frozen classes are, but
+not frozen: a frozen class's `__init__` sets each field through
+`object.__setattr__`, which made building a node two to three times slower
+(12,000 nodes for a 1,000-rule model; docs/architecture.md "The front end's
+speed"). `attrs.evolve` makes changed copies, as before.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ def _span():
     return attrs.field(default=NO_SPAN, eq=False, repr=False, kw_only=True)
 
 
-node = attrs.frozen
+#: The AST node class decorator (not frozen: see above).
+node = attrs.define(unsafe_hash=True)
 
 
 # ---- literals and names ------------------------------------------------------

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import bisect
+from bisect import bisect_right
 
 import attrs
 
 
-@attrs.frozen
+@attrs.define(unsafe_hash=True)
 class Span:
-    """A half-open region of one source: 1-based lines and columns, 0-based offsets."""
+    """A half-open region of one source: 1-based lines and columns, 0-based offsets.
+
+    Compared and hashed by value, and never changed once made, but not a frozen class:
+    the parser makes one per AST node, and a frozen class's `__init__` (a call of
+    `object.__setattr__` per field) made that three times slower (dsl/nodes.py)."""
 
     line: int
     column: int
@@ -66,8 +71,8 @@ class Source:
         if not 0 <= start <= end <= len(self.text):
             return Span(*self.position(start), *self.position(end), start, end)
         # `position` twice, inlined: the parser asks for a span per node and token
-        line = bisect.bisect_right(starts, start)
-        end_line = line if line == len(starts) or end < starts[line] else bisect.bisect_right(starts, end)
+        line = bisect_right(starts, start)
+        end_line = line if line == len(starts) or end < starts[line] else bisect_right(starts, end)
         return Span(line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1, start, end)
 
     def snippet(self, span: Span) -> str:
