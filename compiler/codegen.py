@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import attrs
 
@@ -299,15 +300,19 @@ class Generator(NodeVisitor):
 
     def rule(self, rule: ir.Rule) -> dict:
         """Write a rule's functions; return their names."""
-        build = {"condition": self.condition_rule, "each": self.each_rule, "table": self.table_rule}[rule.kind]
-        origin = self.origin(rule.span, f"rule {rule.name}")
+        origin = (self.model.filename, rule.span.line, rule.span.column, f"rule {rule.name}")
         if self.shared(rule) is not None:
             self.shared_rule(rule, origin)
         else:
+            build = {"condition": self.condition_rule, "each": self.each_rule, "table": self.table_rule}[rule.kind]
             self.w.line()
             self.function(f"_rule_{rule.index}(env)", lambda: build(rule), origin, deferred=self.fast)
-        with self.w.mapped(origin):
+        w = self.w
+        saved, w.origin = w.origin, origin
+        try:
             return {"points": f"_rule_{rule.index}", "inputs": self.inputs(rule), "reason": self.reason(rule)}
+        finally:
+            w.origin = saved
 
     def shared(self, rule: ir.Rule) -> str | None:
         """In a model with `_lead_result`: a condition rule's test, or a table rule's capped points,
@@ -316,10 +321,10 @@ class Generator(NodeVisitor):
         if not self.fast or rule.kind not in ("condition", "table"):
             return None
         if rule.index not in self.shared_texts:
-            nodes = list(ir.walk(rule.condition if rule.kind == "condition" else rule.by))
+            refs = _fields_read(rule.condition if rule.kind == "condition" else rule.by)
             text = None
-            if not any(isinstance(n, (ir.ScoreRef, ir.GroupScoreRef)) for n in nodes):
-                refs = self.shared_refs[rule.index] = [n for n in nodes if isinstance(n, ir.FieldRef)]
+            if refs is not None:
+                self.shared_refs[rule.index] = refs
                 self.shared_fields[rule.index] = sorted({(n.name, n.stripped) for n in refs})
                 saved, self.field_names = self.field_names, self.field_locals
                 try:
@@ -674,7 +679,7 @@ class Generator(NodeVisitor):
         self.w, self.field_names, self.score_local = body, {f.name: f"f_{k}" for k, f in enumerate(m.fields)}, "final"
         self.inline_body(result)
         self.w, self.field_names, self.score_local = w, None, None
-        words = _words("\n".join(body.lines))
+        words = _locals_read("\n".join(body.lines))
         if "now" in words:
             w.line("now = at" if result else "now = _now_us(now)")
         w.line("read = lead.get")
@@ -781,11 +786,14 @@ class Generator(NodeVisitor):
         tag = f"tags.append(({rule.index!r}, {rule.tag!r}))" if tagged and rule.tag is not None else None
         if rule.kind == "condition":
             points = rule.points if rule.max_total is None else cap(rule.points, rule.max_total)
-            w.line(f"if {_unwrapped(self.shared(rule) or self.true(rule.condition))}:")
-            with w.indent():
-                w.line(f"{into} += {points!r}")
-                if tag and points:
+            test = _unwrapped(self.shared(rule) or self.true(rule.condition))
+            if tag and points:
+                w.line(f"if {test}:")
+                with w.indent():
+                    w.line(f"{into} += {points!r}")
                     w.line(tag)
+            else:       # one line: the same code, two tokens fewer to compile (no indent, dedent)
+                w.line(f"if {test}: {into} += {points!r}")
             return
         if tag is None:
             w.line(f"{into} += {self.shared(rule) or self.table_expression(rule)}")
@@ -854,8 +862,11 @@ class Generator(NodeVisitor):
         return f"_domain({self.value(node.argument, item)})"
 
     def visit_DaysSince(self, node: ir.DaysSince, item):
+        argument = self.value(node.argument, item)
+        if argument.isidentifier():        # a local: read twice, no temporary
+            return f"(None if {argument} is None else (now - {argument}) / {US_PER_DAY!r})"
         t = self.temp()
-        return f"(None if ({t} := {self.value(node.argument, item)}) is None else (now - {t}) / {US_PER_DAY!r})"
+        return f"(None if ({t} := {argument}) is None else (now - {t}) / {US_PER_DAY!r})"
 
     def visit_TimeDiff(self, node: ir.TimeDiff, item):
         a, b = self.temp(), self.temp()
@@ -898,8 +909,17 @@ class Generator(NodeVisitor):
         return self.dispatch("truth", node, item, want)
 
     def truth_Logic(self, node: ir.Logic, item, want: bool) -> str:
-        joiner = " and " if (node.op == "and") == want else " or "
-        return f"({self.truth(node.left, item, want)}{joiner}{self.truth(node.right, item, want)})"
+        joins_and = (node.op == "and") == want
+        parts = []
+        for child in (node.left, node.right):
+            text = self.truth(child, item, want)
+            # A child's own outer parentheses (a `truth` text that starts with "(" is wrapped
+            # whole in it) go where it binds at least as tightly as the joiner: any child of
+            # `or`; of `and`, all but an `or`. Fewer tokens for `compile()` of a big model.
+            if text[:1] == "(" and not (joins_and and _joins_or(child, want)):
+                text = text[1:-1]
+            parts.append(text)
+        return f"({parts[0]}{' and ' if joins_and else ' or '}{parts[1]})"
 
     def truth_NotOp(self, node: ir.NotOp, item, want: bool) -> str:
         return self.truth(node.operand, item, not want)
@@ -932,6 +952,10 @@ class Generator(NodeVisitor):
         value is not a local already. A local's guard may be left out where it is not `needed`."""
         if never_unknown(node):
             return "", self.value(node, item)
+        if node.__class__ is ir.DaysSince:      # of a local: known when the local is
+            argument = self.value(node.argument, item)
+            if argument.isidentifier():
+                return f"{argument} is not None", f"(now - {argument}) / {US_PER_DAY!r}"
         value = self.value(node, item)
         if value.isidentifier():
             return (f"{value} is not None" if needed else ""), value
@@ -973,14 +997,41 @@ class Generator(NodeVisitor):
     truth_InSet = truth_InRange = truth_TextTest = truth_Matches = test
 
 
+def _fields_read(expr) -> list | None:
+    """The field references of an expression in `ir.walk`'s order (parents first, left to
+    right), or None when it reads the score or a group's (one pass, no generator)."""
+    refs, stack = [], [expr]
+    while stack:
+        node = stack.pop()
+        kind = node.__class__
+        if kind is ir.FieldRef:
+            refs.append(node)
+        elif kind is ir.ScoreRef or kind is ir.GroupScoreRef:
+            return None
+        else:
+            below = ir.children(node)
+            if below:
+                stack.extend(reversed(below))
+    return refs
+
+
+def _joins_or(node, want: bool) -> bool:
+    """Is `truth(node, want)` an `or` at its top level?"""
+    while node.__class__ is ir.NotOp:
+        node, want = node.operand, not want
+    return node.__class__ is ir.Logic and (node.op == "and") != want
+
+
 def line_ranges(line_map: dict) -> tuple:
     """`{line: origin}` → `((first, last, file, line, column, what), ...)`, one entry per run."""
     ranges: list = []
+    last = last_origin = None
     for line, origin in sorted(line_map.items()):
-        if ranges and ranges[-1][1] == line - 1 and tuple(ranges[-1][2:]) == tuple(origin):
-            ranges[-1][1] = line
+        if last is not None and last[1] == line - 1 and (origin is last_origin or tuple(origin) == tuple(last_origin)):
+            last[1] = line
         else:
-            ranges.append([line, line, *origin])
+            last, last_origin = [line, line, *origin], origin
+            ranges.append(last)
     return tuple(tuple(r) for r in ranges)
 
 
@@ -1039,8 +1090,19 @@ def _clamp_expr(name: str, low, high) -> str:
 
 
 def _words(text: str) -> set:
-    import re
-    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    return set(WORDS.findall(text))
+
+
+WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+LOCALS = re.compile(r"\b(?:now|[fs]_[0-9]+)\b")
+
+
+def _locals_read(text: str) -> set:
+    """Which of `now`, `f_k` and `s_k` a fast path's body reads (what `_words` would find of
+    them, in a third of the time: `_lead_result` of a big model is some 100 kB of text)."""
+    return set(LOCALS.findall(text))
 
 
 def _doc(text: str) -> str:
