@@ -77,6 +77,13 @@ class Writer:
         if self.origin is not None:
             self.line_map[len(self.lines)] = self.origin
 
+    def block(self, lines: list, origin) -> None:
+        """Lines already indented, all mapped to `origin`."""
+        first = len(self.lines) + 1
+        self.lines += lines
+        if origin is not None:
+            self.line_map.update(dict.fromkeys(range(first, len(self.lines) + 1), origin))
+
     def indent(self) -> "_Indented":
         """`with w.indent():` the lines written inside are one level deeper."""
         return _Indented(self)
@@ -338,28 +345,27 @@ class Generator(NodeVisitor):
         """`_rule_N` of a rule with a `shared` text (written as `function` would write it, in
         fewer steps): the fields it reads bound as the inlined bodies bind them, then the text."""
         w, text, fields = self.w, self.shared(rule), self.shared_fields[rule.index]
+        inner = "    " * (w.depth + 1)
+        lines = [f"{inner[4:]}def _rule_{rule.index}(env):"]
+        if "now" in text and "now" in _words(text):
+            lines.append(f"{inner}now = env.now")
+        if any(not stripped for _, stripped in fields):
+            lines.append(f"{inner}lead = env.lead.values")
+        if any(stripped for _, stripped in fields):
+            lines.append(f"{inner}stripped = env.lead.stripped")
+        for name, stripped in fields:
+            local = self.field_locals[name]
+            lines.append(f"{inner}s{local[1:]} = stripped.get({name!r})" if stripped
+                         else f"{inner}{local} = lead.get({name!r})")
+        if rule.kind == "condition":
+            points = rule.points if rule.max_total is None else cap(rule.points, rule.max_total)
+            lines.append(f"{inner}return {points!r} if {text} else 0.0")
+        else:
+            lines.append(f"{inner}return {text}")
         w.line()
         w.line()
         first = len(w.lines) + 1
-        saved, w.origin = w.origin, origin
-        w.line(f"def _rule_{rule.index}(env):")
-        w.depth += 1
-        if "now" in text and "now" in _words(text):
-            w.line("now = env.now")
-        if any(not stripped for _, stripped in fields):
-            w.line("lead = env.lead.values")
-        if any(stripped for _, stripped in fields):
-            w.line("stripped = env.lead.stripped")
-        for name, stripped in fields:
-            local = self.field_locals[name]
-            w.line(f"s{local[1:]} = stripped.get({name!r})" if stripped else f"{local} = lead.get({name!r})")
-        if rule.kind == "condition":
-            points = rule.points if rule.max_total is None else cap(rule.points, rule.max_total)
-            w.line(f"return {points!r} if {text} else 0.0")
-        else:
-            w.line(f"return {text}")
-        w.depth -= 1
-        w.origin = saved
+        w.block(lines, origin)
         w.deferred.append((f"_rule_{rule.index}", first, len(w.lines)))
 
     def condition_rule(self, rule: ir.Rule) -> None:
@@ -796,7 +802,7 @@ class Generator(NodeVisitor):
                 w.line(f"if {test}: {into} += {points!r}")
             return
         if tag is None:
-            w.line(f"{into} += {self.shared(rule) or self.table_expression(rule)}")
+            w.line(f"{into} += {_unwrapped(self.shared(rule) or self.table_expression(rule))}")
             return
         self.table_points(rule)
         self.cap("points", rule.max_total)

@@ -83,6 +83,10 @@ describe_token, describe_expected = VOCABULARY.describe, VOCABULARY.describe_exp
 
 # ---- the transformer -------------------------------------------------------------
 
+#: Every whole number of at most MAX_NUMBER characters is a finite float (below 1e308).
+SHORT_INTS_FIT = limits.MAX_NUMBER < 300
+
+
 def number_of(text: str) -> int | float:
     """A number as written in either grammar (`1_000`, `2.5`): an int unless it has a point."""
     clean = text.replace("_", "")
@@ -166,9 +170,11 @@ class ToAst(Transformer):
 
     def _value(self, token: Token, text: str | None = None) -> int | float:
         """A number token's value; one too large for a float is reported, and read as 0."""
-        if self._too_long(token):
+        if len(token) > limits.MAX_NUMBER and self._too_long(token):
             return 0
         value = number_of(str(token) if text is None else text)
+        if value.__class__ is int and SHORT_INTS_FIT:
+            return value
         try:
             if math.isfinite(float(value)):
                 return value
