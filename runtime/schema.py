@@ -527,7 +527,7 @@ def sort_events(events) -> list:
     Sorted by time alone; type is compared only among events of the same time,
     which are rare, and content only among those of the same type too. Where
     any times tie is found without a loop in Python: the positions whose next
-    event has the same time.
+    event has the same time; a tie of two events, the usual one, is one test.
     """
     ordered = sorted(events, key=_at)
     times = list(map(_at, ordered))
@@ -539,7 +539,13 @@ def sort_events(events) -> list:
         while k < count and ties[k] == end + 1:
             end = ties[k]
             k += 1
-        ordered[start:end + 2] = _same_time(ordered[start:end + 2])
+        if start == end:
+            # two events of one time, the usual tie: swapped only when the second comes first
+            first, second = ordered[start], ordered[start + 1]
+            if first.type > second.type or (first.type == second.type and first.order > second.order):
+                ordered[start], ordered[start + 1] = second, first
+        else:
+            ordered[start:end + 2] = _same_time(ordered[start:end + 2])
     return ordered
 
 
