@@ -17,6 +17,7 @@ from leadscore.live import ModelRefused, Store, StoreError  # noqa: E402
 from leadscore.live import schema as live_schema  # noqa: E402
 from leadscore.batch.io import read_rows  # noqa: E402
 from leadscore.runtime.resultjson import ResultLines  # noqa: E402
+from live_check import expected_lines, ingest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -261,6 +262,25 @@ def test_account_mates_are_rescored_and_a_moved_lead_updates_both_accounts(tmp_p
     fresh.write([(row["id"], row, False) for row in leads], events)
     for row in leads:
         assert store.stored_result(row["id"]) == fresh.stored_result(row["id"]), row["id"]
+
+
+def test_keys_equal_as_values_are_one_account_as_in_a_batch(tmp_path):
+    """A batch's accounts are a dict of keys, so employees 0 and "-0" (0.0 and -0.0) are one
+    account; the store once kept them apart (their texts differ) and scored L2 alone. Found by
+    the property test of live_check.py at 400 examples."""
+    text = ('model "k"\nfield employees: number\nevent visit\n'
+            'account by employees {\n    rule mates: +1 when count(leads) >= 2\n'
+            '    rule busy: +2 each visit, max 9\n}\n')
+    chunks = [[("fields", "L1", {"id": "L1", "employees": 0}), ("fields", "L2", {"id": "L2", "employees": "-0"}),
+               ("event", "L1", {"lead_id": "L1", "type": "visit", "at": "2026-11-19T00:00:00Z"})],
+              [("event", "L2", {"lead_id": "L2", "type": "visit", "at": "2026-11-18T00:00:00Z"})]]
+    store = open_store(tmp_path)
+    store.set_model(text, "k.score", str(tmp_path))
+    ingest(store, chunks)
+    expected = expected_lines(text, chunks)
+    assert [json.loads(line)["score"] for line in expected] == [5.0, 5.0]
+    assert [store.stored_result(lead_id) for lead_id in ("L1", "L2")] == expected
+    assert results_lines(store) == expected
 
 
 def test_a_newer_schema_is_refused_and_an_older_one_upgraded(tmp_path):

@@ -536,25 +536,38 @@ def score_leads(model: Model, now: int, rows: list, events: list, rejects, keys:
             held.add(lead_id, row, line)
         except EventProblem as error:
             rejects.reject("<events>", line, f"event: {error}", row)
-    counts, leads, fresh = Summary(), [], set()
+    counts, leads, fresh, unread = Summary(), [], set(), set()
+    # an account mate the write may leave as it was: its events typed only as the account reads them
+    lazy = change is not None and plan.account_key is not None and plan.account_rules_shared
     for line, (lead_id, fields) in enumerate(rows, start=1):
         lead = model.read_lead(fields or {}, lead_id, line)
-        lines = held.usable_lines(lead_id) if change is not None and lead_id in change.wanted else None
-        taken = held.take(lead_id, counts, lead.warnings)
-        if lines:
-            fresh.update(id(event) for number, event in zip(lines, taken) if number in change.new_events)
-        lead.events = sort_events(taken)
+        if lazy and lead_id not in change.wanted:
+            lead.events = sort_events(held.peek(lead_id))
+            unread.add(lead_id)
+        else:
+            lines = held.usable_lines(lead_id) if change is not None else None
+            taken = held.take(lead_id, counts, lead.warnings)
+            if lines:
+                fresh.update(id(event) for number, event in zip(lines, taken) if number in change.new_events)
+            lead.events = sort_events(taken)
         leads.append(lead)
     if plan.account_key is None:
         return {lead.id: score_lead(plan, lead, now) for lead in leads}
-    return _score_accounts(plan, now, leads, {} if keys is None else keys, change, fresh)
+
+    def settle(lead: Lead) -> None:
+        """A mate whose result is needed after all: its events as every other lead's are taken."""
+        if lead.id in unread:
+            unread.discard(lead.id)
+            lead.events = sort_events(held.take(lead.id, counts, lead.warnings))
+    return _score_accounts(plan, now, leads, {} if keys is None else keys, change, fresh, settle)
 
 
 def _score_accounts(plan, now: int, leads: list, found: dict, change: Change | None = None,
-                    fresh: set = frozenset()) -> dict:
+                    fresh: set = frozenset(), settle=None) -> dict:
     """Score leads of an account model: those with one key form an account, in input order.
     `found` gets each lead's key. With a `change` (`fresh`: the ids of its new Event objects),
-    the leads it does not want of an account it does not change are left out."""
+    the leads it does not want of an account it does not change are left out; `settle(lead)`
+    readies the events of one that is scored after all."""
     members: dict = {}
     keys = []
     for position, lead in enumerate(leads):
@@ -588,6 +601,8 @@ def _score_accounts(plan, now: int, leads: list, found: dict, change: Change | N
                     kept.add(key)
                     if lead.id not in wanted:
                         continue
+            if settle is not None:
+                settle(lead)
             results[lead.id] = score_lead(plan, lead, now, part=parts[key])
         else:
             results[lead.id] = score_lead(plan, lead, now, account)

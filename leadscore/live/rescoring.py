@@ -45,7 +45,7 @@ def score_rows(model: Model, now: int, leads: list, events: list, keys: dict | N
     found = {} if keys is not None else None
     results = score_leads(model, now, sorted(leads, key=_first), events, _Refuse(), found, change)
     if keys is not None:
-        keys.update((lead_id, None if key is None else repr(key)) for lead_id, key in found.items())
+        keys.update((lead_id, key_text(key)) for lead_id, key in found.items())
     return results
 
 
@@ -73,8 +73,17 @@ def account_key(model: Model, lead_id: str, fields: dict | None, now: int) -> st
         return None
     lead = model.read_lead({**(fields or {})}, lead_id)
     lead.events = []
-    key = scoring.account_key(model.plan, lead, now)
-    return None if key is None else repr(key)
+    return key_text(scoring.account_key(model.plan, lead, now))
+
+
+def key_text(key) -> str | None:
+    """An account key as the store keeps it: equal keys give one text, as they make one account
+    in a batch (its accounts are a dict of keys), so 0.0 and -0.0 are both "0.0"."""
+    if key is None:
+        return None
+    if key.__class__ is float and key == 0:
+        key = 0.0
+    return repr(key)
 
 
 def key_by_fields(model: Model) -> bool:

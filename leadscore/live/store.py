@@ -633,9 +633,11 @@ def _engine(url: str):
         raise StoreError(f"unknown store URL {_shown(url)}: use sqlite:///PATH or postgresql://USER@HOST/DB")
     try:
         if url.startswith("sqlite:"):
-            engine = create_engine(url, connect_args={"timeout": 60})
+            # nothing to reset when a connection goes back to the pool: every transaction of the
+            # store ends in its commit or rollback
+            engine = create_engine(url, connect_args={"timeout": 60}, pool_reset_on_return=None)
             event.listen(engine, "connect", _sqlite_connect)
-            event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+            event.listen(engine, "begin", _sqlite_begin)
             return engine
         return create_engine(url)
     except (SQLAlchemyError, ImportError, ValueError) as error:
@@ -650,6 +652,13 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     # and copied back from the WAL every 16 MB rather than every 4 MB cost a bulk ingest less
     dbapi_connection.execute("PRAGMA cache_size=-65536")
     dbapi_connection.execute("PRAGMA wal_autocheckpoint=4000")
+
+
+def _sqlite_begin(connection) -> None:
+    """Every transaction takes the write lock at once, so two writers never both read and then
+    wait on each other; run on the driver's connection (through SQLAlchemy it costs more than a
+    one-event ingest's statements)."""
+    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
 def _changed(old: dict, new: dict) -> list:
