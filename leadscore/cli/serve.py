@@ -91,7 +91,7 @@ def serve(model_path, url, host, port, token_file, webhooks, webhook_secret_file
     click.echo(f"leadscore serve: http://{host}:{port} (store {store_shown(url)}, model "
                f"{store.model().filename} {store.model().hash[:19]})", err=True)
     uvicorn.run(service.create_app(settings, store), host=host, port=port, log_level="warning",
-                access_log=False, timeout_graceful_shutdown=10)
+                access_log=False, proxy_headers=False, timeout_graceful_shutdown=10)
 
 
 def loopback(host: str) -> bool:
