@@ -318,3 +318,34 @@ def test_durations():
     for bad in ("5 minutes", "-1s", "0s", ""):
         with pytest.raises(ValueError):
             parse_duration(bad)
+
+
+def test_the_log_is_copied_back_beside_the_requests(service, small, tmp_path):
+    """The service's writes leave SQLite's log to the checkpointer (leadscore/service/checkpoints.py):
+    its connections copy the log back only at 64,000 pages, yet within a few seconds the events
+    are in the database file itself (a copy of the file without its log holds them)."""
+    import shutil
+    import sqlite3
+    import time
+
+    client = service(model=small)
+    store = client.app.state.store
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 64000
+    events = [{"id": f"e{k}", "lead_id": f"L{k}", "type": "demo_request", "at": "2026-11-19T10:00:00Z"}
+              for k in range(20)]
+    assert client.post("/v1/events", json=events, headers=WRITE).json()["accepted"] == 20
+
+    def in_the_file() -> int:
+        shutil.copyfile(tmp_path / "live.db", tmp_path / "alone.db")     # the file, without its log
+        copy = sqlite3.connect(tmp_path / "alone.db")
+        try:
+            return copy.execute("SELECT count(*) FROM events").fetchone()[0]
+        except sqlite3.OperationalError:          # not even the tables are in the file yet
+            return 0
+        finally:
+            copy.close()
+    deadline = time.monotonic() + 10
+    while in_the_file() < 20 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert in_the_file() == 20

@@ -16,6 +16,7 @@ the same data.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import time
@@ -41,6 +42,9 @@ from ..batch.batch import Change
 from .rescoring import LineWriter, account_key, chunked, key_by_fields, score_rows
 
 DEFAULT_URL = "sqlite:///leadscore.db"
+#: SQLite log pages at which the write that reaches them copies the log back (16 MB), and the
+#: same when the store's owner checkpoints in the background (`Store.checkpoint`): 256 MB
+AUTOCHECKPOINT, LATE_CHECKPOINT = 4000, 64000
 #: a sweep of at most SMALL leads scores them (and their accounts) at once; more, and every lead
 #: of a model change, are scored CHUNK leads at a time (`Store._chunks_of`)
 SMALL, CHUNK = 5000, 2000
@@ -111,9 +115,14 @@ class Store:
     # ---- opening ----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str = DEFAULT_URL, now=None) -> "Store":
-        """The store at `url` (created when new, upgraded when older); `now` fixes its clock."""
-        engine = _engine(url)
+    def open(cls, url: str = DEFAULT_URL, now=None, background_checkpoints: bool = False) -> "Store":
+        """The store at `url` (created when new, upgraded when older); `now` fixes its clock.
+
+        `background_checkpoints` (SQLite): the write that fills the log no longer copies it back
+        into the database (tens of ms); the owner calls `checkpoint` often instead (the service
+        does, every second, beside its requests). A log left far behind is still copied back
+        by the write that takes it past `LATE_CHECKPOINT` pages."""
+        engine = _engine(url, LATE_CHECKPOINT if background_checkpoints else AUTOCHECKPOINT)
         store = cls(engine, now)
         try:
             with engine.begin() as connection:
@@ -145,6 +154,14 @@ class Store:
             except InputError as error:
                 raise StoreError(str(error)) from None
         return self.fixed_now if self.fixed_now is not None else now_us(None)
+
+    def checkpoint(self) -> None:
+        """SQLite: copy what the write-ahead log holds back into the database, as far as it can
+        without waiting for a reader or a writer (`PRAGMA wal_checkpoint(PASSIVE)`); nothing on
+        PostgreSQL."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as connection:
+                connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     # ---- transactions ------------------------------------------------------------------
 
@@ -625,7 +642,7 @@ class Store:
 _ABSENT = {"\u0000absent": True}
 
 
-def _engine(url: str):
+def _engine(url: str, autocheckpoint: int = AUTOCHECKPOINT):
     """An engine for `url`: SQLite (stdlib sqlite3, writers serialized) or PostgreSQL (psycopg 3)."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -636,7 +653,7 @@ def _engine(url: str):
             # nothing to reset when a connection goes back to the pool: every transaction of the
             # store ends in its commit or rollback
             engine = create_engine(url, connect_args={"timeout": 60}, pool_reset_on_return=None)
-            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "connect", functools.partial(_sqlite_connect, autocheckpoint=autocheckpoint))
             event.listen(engine, "begin", _sqlite_begin)
             return engine
         return create_engine(url)
@@ -644,14 +661,14 @@ def _engine(url: str):
         raise StoreError(f"cannot open the store {_shown(url)}: {_reason(error)}") from None
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:
+def _sqlite_connect(dbapi_connection, _record, autocheckpoint: int) -> None:
     dbapi_connection.isolation_level = None          # transactions begun by the "begin" listener
     dbapi_connection.execute("PRAGMA journal_mode=WAL")
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
     # the unique index on event ids takes inserts in random order: pages kept in memory (64 MB)
     # and copied back from the WAL every 16 MB rather than every 4 MB cost a bulk ingest less
     dbapi_connection.execute("PRAGMA cache_size=-65536")
-    dbapi_connection.execute("PRAGMA wal_autocheckpoint=4000")
+    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
 
 
 def _sqlite_begin(connection) -> None:

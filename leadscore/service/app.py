@@ -33,6 +33,7 @@ from ..runtime import values as v
 from ..runtime.model import InputError, now_us
 from . import commits, errors, listing, segment
 from .auth import Guard, Tokens
+from .checkpoints import Checkpointer
 from .errors import Refusal
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 from .sweep import Sweeper
@@ -94,7 +95,7 @@ def open_store(settings: Settings) -> tuple:
     model: several processes started with one file never re-score the store,
     and a model changed over HTTP survives a restart. The note says when the
     store's model differs from MODEL."""
-    store = Store.open(settings.store_url, now=settings.now)
+    store = Store.open(settings.store_url, now=settings.now, background_checkpoints=True)
     try:
         note = _ensure_model(store, settings.model_path)
     except BaseException:
@@ -126,10 +127,11 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     deliverer = Deliverer(store, list(settings.webhooks), settings.secret or b"", metrics,
                           base=settings.retry_base) if settings.webhooks else None
     sweeper = Sweeper(store, settings.sweep, metrics) if settings.sweep and settings.now is None else None
+    checkpointer = Checkpointer(store) if store.engine.dialect.name == "sqlite" else None
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        tasks = [asyncio.create_task(job.run()) for job in (deliverer, sweeper) if job is not None]
+        tasks = [asyncio.create_task(job.run()) for job in (deliverer, sweeper, checkpointer) if job is not None]
         try:
             yield
         finally:

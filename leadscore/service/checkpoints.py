@@ -1,0 +1,31 @@
+"""The SQLite log copied back beside the requests, not in one of them.
+
+In WAL mode a commit appends to the write-ahead log, and the commit that
+takes the log past `wal_autocheckpoint` pages copies it back into the
+database: tens of milliseconds paid by one request, and by every request
+queued behind it. The service opens its store with `background_checkpoints`
+and runs `Store.checkpoint` (a passive checkpoint: it waits for no reader
+or writer) every `EVERY` seconds in a thread, so a request's time is its
+own write's. On PostgreSQL there is nothing to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+EVERY = 1.0
+log = logging.getLogger("leadscore.serve")
+
+
+class Checkpointer:
+    def __init__(self, store, every: float = EVERY):
+        self.store, self.every = store, every
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                await asyncio.to_thread(self.store.checkpoint)
+            except Exception as error:  # noqa: BLE001 - a busy or missing file; the next one tries again
+                log.warning("checkpoint: %s", error)
