@@ -7,7 +7,10 @@
    request leaves at its time whatever the others do), p50 / p99 of its answer;
 5. the service's memory (resident now, and its peak) after it all;
 6. the service's own CPU seconds in phases 3 and 4 (/proc): events per CPU second, and CPU per
-   paced request, which a machine shared with other work disturbs far less than wall time.
+   paced request, which a machine shared with other work disturbs far less than wall time;
+7. the paced requests' p50 / p99 inside the service (its `leadscore_scoring_seconds` histogram,
+   read from /metrics before and after phase 4: the bucket bounds), which tells the service's
+   own time from HTTP's and the load generator's.
 
     python benchmarks/serve_load.py --leads 10000                 # a smaller run
     python benchmarks/serve_load.py                               # the issue's size: 1M leads
@@ -137,6 +140,29 @@ def latency(base: str, singles: list, rate: float, workers: int = 32) -> list:
     return took
 
 
+def write_buckets(base: str) -> dict:
+    """Upper bound (s) → writes of POST /v1/events that took at most that long inside the service
+    (its `leadscore_scoring_seconds` histogram: the group commit's wait and the write, without
+    HTTP or the client), counted since the service started."""
+    text = httpx.get(base + "/metrics", timeout=60).text
+    found = {}
+    for line in text.splitlines():
+        if line.startswith('leadscore_scoring_seconds_bucket{') and 'route="events"' in line:
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            found[float(bound)] = float(line.rsplit(" ", 1)[1])
+    return found
+
+
+def bucket_percentile(before: dict, after: dict, share: float) -> float | None:
+    """The upper bound of the histogram bucket holding the `share` percentile of the writes made
+    between two readings of `write_buckets`."""
+    counts = {bound: after[bound] - before.get(bound, 0.0) for bound in sorted(after)}
+    total = counts.get(float("inf"), 0.0)
+    if not total:
+        return None
+    return next(bound for bound, count in counts.items() if count >= share * total)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a process has used (/proc): its work, whatever the machine's load."""
     with open(f"/proc/{pid}/stat") as stat:
@@ -182,8 +208,10 @@ def main() -> None:
             rate, took = throughput(base, batches, args.clients)
             batch_cpu, cpu = cpu_seconds(process.pid) - cpu, cpu_seconds(process.pid)
             singles = events(int(args.rate * args.seconds), args.leads, rng, "single")
+            buckets = write_buckets(base)
             answers = latency(base, singles, args.rate)
             single_cpu = cpu_seconds(process.pid) - cpu
+            inside = {share: bucket_percentile(buckets, write_buckets(base), share) for share in (0.5, 0.99)}
             rss, peak = memory_mb(process.pid)
         finally:
             process.terminate()
@@ -200,6 +228,9 @@ def main() -> None:
         "paced_rate": args.rate, "paced_requests": len(answers),
         "service_cpu_ms_per_paced_request": round(1000 * single_cpu / max(1, len(answers)), 2),
         "p50_ms": round(percentile(answers, 0.5) * 1000, 1), "p99_ms": round(percentile(answers, 0.99) * 1000, 1),
+        # the same requests timed inside the service, as its histogram's bucket bounds (at most)
+        "service_p50_ms_at_most": None if inside[0.5] is None else inside[0.5] * 1000,
+        "service_p99_ms_at_most": None if inside[0.99] is None else inside[0.99] * 1000,
         "rss_mb": rss, "peak_rss_mb": peak,
         "cores": os.cpu_count(), "python": sys.version.split()[0], "load_average": round(os.getloadavg()[0], 1),
     }
