@@ -129,42 +129,27 @@ class Model:
                     counts: EventCounts | None = None, odd: list | None = None) -> list:
         """Typed events of one lead, in canonical order; the rest counted and skipped.
 
-        A row in the usual form (`EventReader.usual`, tested inline here) is read by its
-        type's reader, and a row of an undeclared type with a readable time is counted here
-        too; every other row is decided by `EventReader.fate`. Rows not read as usual are
+        A row in the usual form is read by `EventReader.usual`, and a row of an undeclared
+        type with a readable time is counted here too; every other row is decided by `EventReader.fate`. Rows not read as usual are
         appended to `odd` when given: only those can have a type the model does not declare.
         """
         counts = counts if counts is not None else EventCounts()
         lead_warnings, warnings = warnings, []
         events = []
         keep = events.append
-        readers, read = self.event_reader.readers, self.event_reader.fate
-        fromisoformat, naive_epoch, epoch = _dt.datetime.fromisoformat, schema.NAIVE_EPOCH, v.EPOCH
+        usual, read, declared = self.event_reader.usual, self.event_reader.fate, self.event_reader.readers
         for row in rows:
-            if row.__class__ is dict:
-                kind, at = row.get("type"), row.get("at")
-                if kind.__class__ is str and at.__class__ is str:
-                    # `schema.iso_time(at)`, inline (a call saved per event); the tests compare them
-                    try:
-                        moment = fromisoformat(at)
-                    except ValueError:
-                        moment = None
-                    if moment is not None:
-                        since = moment - (naive_epoch if moment.tzinfo is None else epoch)
-                        at = (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
-                        typed = readers.get(kind)
-                        if typed is not None:
-                            if at <= now:
-                                keep(typed(row, at, warnings))
-                                continue
-                        elif kind and kind.strip() == kind:
-                            # a type not declared, with a time: what `fate` calls UNDECLARED
-                            counts.undeclared += 1
-                            if odd is not None:
-                                odd.append(row)
-                            continue
+            event = usual(row, now, warnings)
+            if event is not None:
+                keep(event)
+                continue
             if odd is not None:
                 odd.append(row)
+            kind = row.get("type") if row.__class__ is dict else None
+            if kind.__class__ is str and kind and kind.strip() == kind and kind not in declared \
+                    and (at := row.get("at")).__class__ is str and schema.iso_time(at) is not None:
+                counts.undeclared += 1      # a type not declared, with a time: what `fate` calls UNDECLARED
+                continue
             event = decide_event(read, row, now, counts, warnings)
             if event is not None:
                 keep(event)

@@ -233,7 +233,7 @@ class EventReader:
         time as text without surrounding blanks, not after `now` — which `fate` calls USED (its
         attributes' warnings appended to `warnings`); None: any other row, for `fate`.
         The same answer in a fraction of the calls, for the rows nearly every lead has
-        (`Model.read_events` makes the same test inline)."""
+        (`Model.read_events` reads every row through it first)."""
         if row.__class__ is not dict:
             return None
         kind, at = row.get("type"), row.get("at")
@@ -363,7 +363,7 @@ def _one_typer(kind: str, attribute: Attribute):
     known, value_of = _attribute_reader(kind, attribute)
     pairs: dict = {}          # raw → (values, stripped), or BAD: `value_of` then warns
     unknown = ({name: None}, _NONE)
-    bad, limit, size = v.BAD, REMEMBERED, REMEMBERED_SIZE
+    bad, limit = v.BAD, REMEMBERED
 
     def first(raw, at, warnings):
         """The dicts of a raw value not remembered as a pair (unseen, or one that does not convert)."""
@@ -374,8 +374,7 @@ def _one_typer(kind: str, attribute: Attribute):
             found = ({name: value[0]}, {name: value[1]})
         else:
             found = ({name: value}, _NONE)
-        cls = raw.__class__
-        if len(pairs) < limit and (len(raw) <= size if cls is str else cls is int and -_EXACT < raw < _EXACT):
+        if len(pairs) < limit and _rememberable(raw):
             pairs[raw] = bad if known.get(raw) is bad else found
         return found
 
@@ -406,7 +405,7 @@ def _attribute_reader(kind: str, attribute: Attribute) -> tuple:
     the warning). Only `str` and `int` are remembered: as dict keys, `True`, `1` and `1.0`
     are one key, and so are `0.0` and `-0.0`."""
     convert, known = converter(attribute.type), {}
-    is_text, bad, unseen, limit, size = attribute.type == TEXT, v.BAD, _UNSEEN, REMEMBERED, REMEMBERED_SIZE
+    is_text, bad, unseen, limit = attribute.type == TEXT, v.BAD, _UNSEEN, REMEMBERED
 
     def value_of(raw, at, warnings):
         cls = raw.__class__
@@ -415,13 +414,20 @@ def _attribute_reader(kind: str, attribute: Attribute) -> tuple:
             value = convert(raw)
             if is_text and value is not None and value is not bad:
                 value = (value.casefold(), value)
-            if len(known) < limit and (len(raw) <= size if cls is str else cls is int and -_EXACT < raw < _EXACT):
+            if len(known) < limit and _rememberable(raw):
                 known[raw] = value
         if value is bad:
             _bad_attribute(warnings, kind, at, attribute, raw)
             return None
         return value
     return known, value_of
+
+
+def _rememberable(raw) -> bool:
+    """Is a raw value one the readers remember the typed value of: a text of at most
+    REMEMBERED_SIZE characters, or an integer a double holds exactly?"""
+    cls = raw.__class__
+    return len(raw) <= REMEMBERED_SIZE if cls is str else cls is int and -_EXACT < raw < _EXACT
 
 
 def _bad_attribute(warnings: list, kind: str, at: int, attribute: Attribute, raw) -> None:
@@ -481,7 +487,7 @@ def time_of(raw) -> int:
 
 
 _fromisoformat = _dt.datetime.fromisoformat
-NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
+_NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
 
 
 def iso_time(text: str) -> int | None:
@@ -497,7 +503,7 @@ def iso_time(text: str) -> int | None:
         moment = _fromisoformat(text)
     except ValueError:
         return None
-    since = moment - (NAIVE_EPOCH if moment.tzinfo is None else v.EPOCH)
+    since = moment - (_NAIVE_EPOCH if moment.tzinfo is None else v.EPOCH)
     return (since.days * 86400 + since.seconds) * v.US_PER_SECOND + since.microseconds
 
 

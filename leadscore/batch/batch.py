@@ -545,7 +545,7 @@ def score_leads(model: Model, now: int, rows: list, events: list, rejects, keys:
             lead.events = sort_events(held.peek(lead_id))
             unread.add(lead_id)
         else:
-            lines = held.usable_lines(lead_id) if change is not None else None
+            lines = held.usable_lines(lead_id) if change is not None and lead_id in change.wanted else None
             taken = held.take(lead_id, counts, lead.warnings)
             if lines:
                 fresh.update(id(event) for number, event in zip(lines, taken) if number in change.new_events)

@@ -11,21 +11,14 @@ own write's. On PostgreSQL there is nothing to do.
 
 from __future__ import annotations
 
-import asyncio
-import logging
+from .sweep import every
 
 EVERY = 1.0
-log = logging.getLogger("leadscore.serve")
 
 
 class Checkpointer:
-    def __init__(self, store, every: float = EVERY):
-        self.store, self.every = store, every
+    def __init__(self, store, seconds: float = EVERY):
+        self.store, self.seconds = store, seconds
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every)
-            try:
-                await asyncio.to_thread(self.store.checkpoint)
-            except Exception as error:  # noqa: BLE001 - a busy or missing file; the next one tries again
-                log.warning("checkpoint: %s", error)
+        await every(self.seconds, self.store.checkpoint, "checkpoint")

@@ -30,17 +30,23 @@ def parse_duration(text: str) -> float | None:
     return float(match.group(1)) * UNITS[match.group(2) or "s"]
 
 
+async def every(seconds: float, work, what: str) -> None:
+    """Run `work()` in a thread every `seconds` while the service runs (the sweep, the log's
+    checkpoint); a failure is logged and the next turn tries again."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await asyncio.to_thread(work)
+        except Exception as error:  # noqa: BLE001 - the store was unreachable or busy; the next turn tries again
+            log.warning("%s: %s", what, error)
+
+
 class Sweeper:
     def __init__(self, store, every: float, metrics=None):
         self.store, self.every, self.metrics = store, every, metrics
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every)
-            try:
-                await asyncio.to_thread(self.once)
-            except Exception as error:  # noqa: BLE001 - the store was unreachable; the next sweep tries again
-                log.warning("sweep: %s", error)
+        await every(self.every, self.once, "sweep")
 
     def once(self) -> int:
         started = time.perf_counter()
