@@ -19,6 +19,7 @@ recorded at the start and at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -64,6 +65,19 @@ def sweep(url: str) -> tuple:
         store.close()
 
 
+@contextlib.contextmanager
+def kept_or_temporary(folder: str | None):
+    """`folder` (made if missing, and kept), or a temporary folder removed at the end."""
+    if folder is None:
+        with tempfile.TemporaryDirectory(prefix="leadscore-live-bench-") as temporary:
+            yield temporary
+        return
+    os.makedirs(folder, exist_ok=True)
+    if os.listdir(folder):
+        raise SystemExit(f"--keep-store: {folder} is not empty")
+    yield folder
+
+
 def percentile(values: list, share: float) -> float:
     """The value `share` of the way up the sorted values (nearest rank): the latency figures here and
     in serve_load.py."""
@@ -78,6 +92,8 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=10_000, help="single-event ingests measured")
     parser.add_argument("--data", default=os.path.join(HERE, "data"))
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--keep-store", metavar="FOLDER",
+                        help="build the store in FOLDER (new or empty) and keep it, e.g. for serve_load.py --sqlite")
     args = parser.parse_args()
 
     leads_path, events_path = generate(args.leads, args.events_per_lead, args.data)
@@ -86,7 +102,7 @@ def main() -> None:
              "--now", NOW, "-o", os.devnull, "--rejects", os.devnull]
     load_start = os.getloadavg()[0]
     score_before = run(score)
-    with tempfile.TemporaryDirectory(prefix="leadscore-live-bench-") as folder:
+    with kept_or_temporary(args.keep_store) as folder:
         path = os.path.join(folder, "live.db")
         url = f"sqlite:///{path}"
         ingest_time, ingest_cpu, ingest_rss, summary = run(

@@ -15,6 +15,7 @@
     python benchmarks/serve_load.py --leads 10000                 # a smaller run
     python benchmarks/serve_load.py                               # the issue's size: 1M leads
     python benchmarks/serve_load.py --store postgresql://me@/bench # the same on PostgreSQL (an empty database)
+    python benchmarks/serve_load.py --sqlite STORE/live.db        # serve a store live_ingest.py --keep-store built
 
 Targets (issue 20): at least 2,000 events/s with batches of 100; p99 under 50 ms at 200
 requests/s; under 500 MB resident after 1M leads.
@@ -43,11 +44,14 @@ from live_ingest import percentile  # noqa: E402
 
 TYPES = (("page_view", {"url": "/pricing", "seconds": "40"}), ("email_open", {"campaign": "nov"}),
          ("demo_request", {}), ("form_submit", {"form": "contact"}), ("webinar_attended", {"webinar": "q3"}))
+RUN = f"{os.getpid()}.{int(time.time())}"   # in every event id of this run
 LIMIT = 600.0          # no phase runs longer than this many seconds
 
 
 def events(count: int, leads: int, rng: random.Random, tag: str) -> list:
-    found = []
+    """`count` events into random leads; ids unique to this run, so a store served again
+    (`--sqlite`) takes them as new."""
+    found, tag = [], f"{RUN}-{tag}"
     for k in range(count):
         kind, attributes = rng.choice(TYPES)
         found.append({"id": f"{tag}-{k}", "lead_id": f"L{rng.randint(1, leads)}", "type": kind,
@@ -189,17 +193,23 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rate", type=float, default=200.0, help="single-event POSTs per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long the paced POSTs go on")
+    parser.add_argument("--sqlite", metavar="FILE",
+                        help="serve this SQLite store with its model set (e.g. live_ingest.py --keep-store's live.db) "
+                             "instead of loading a new one")
     parser.add_argument("--data", default=os.path.join(HERE, "data"))
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
-    leads_path, _events_path = generate(args.leads, 1, args.data)
     rng = random.Random(20)
     with tempfile.TemporaryDirectory(prefix="leadscore-serve-bench-") as folder:
-        url = args.store or f"sqlite:///{os.path.join(folder, 'live.db')}"
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "leadscore", "ingest", MODEL, "--store", url, "--leads", leads_path,
-                        "--now", NOW], check=True, cwd=folder, timeout=24 * 3600)
+        if args.sqlite:
+            url = f"sqlite:///{os.path.abspath(args.sqlite)}"
+        else:
+            leads_path, _events_path = generate(args.leads, 1, args.data)
+            url = args.store or f"sqlite:///{os.path.join(folder, 'live.db')}"
+            subprocess.run([sys.executable, "-m", "leadscore", "ingest", MODEL, "--store", url, "--leads", leads_path,
+                            "--now", NOW], check=True, cwd=folder, timeout=24 * 3600)
         load = time.perf_counter() - started
         process, base = start(url, folder)
         try:
@@ -221,7 +231,7 @@ def main() -> None:
             if problems.strip():
                 print("the service's log ends:\n" + problems, file=sys.stderr)
     figures = {
-        "store": "postgresql" if args.store else "sqlite", "leads": args.leads, "load_seconds": round(load, 1),
+        "store": "postgresql" if args.store else "sqlite", "store_given": bool(args.sqlite), "leads": args.leads, "load_seconds": round(load, 1),
         "batches": args.batches, "clients": args.clients, "events_per_second": round(rate),
         "throughput_seconds": round(took, 1),
         "events_per_service_cpu_second": round(100 * args.batches / batch_cpu) if batch_cpu else None,
