@@ -92,6 +92,9 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=10_000, help="single-event ingests measured")
     parser.add_argument("--data", default=os.path.join(HERE, "data"))
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--score-once", action="store_true",
+                        help="run `score` before the ingest only (at 1M leads it takes minutes)")
+    parser.add_argument("--skip-sweep", action="store_true", help="no sweep (the issue asks for it at 100,000 leads)")
     parser.add_argument("--keep-store", metavar="FOLDER",
                         help="build the store in FOLDER (new or empty) and keep it, e.g. for serve_load.py --sqlite")
     args = parser.parse_args()
@@ -107,10 +110,10 @@ def main() -> None:
         url = f"sqlite:///{path}"
         ingest_time, ingest_cpu, ingest_rss, summary = run(
             [exe, "ingest", MODEL, "--store", url, "--leads", leads_path, "--events", events_path, "--now", NOW])
-        score_after = run(score)
+        score_after = score_before if args.score_once else run(score)
         size = sum(os.path.getsize(os.path.join(folder, name)) for name in os.listdir(folder))
         took, cpu = single_ingests(url, args.leads, args.singles)
-        sweep_time, sweep_cpu, changed = sweep(url)
+        sweep_time, sweep_cpu, changed = (float("nan"),) * 2 + (None,) if args.skip_sweep else sweep(url)
     score_time = (score_before[0] + score_after[0]) / 2
     score_cpu = (score_before[1] + score_after[1]) / 2
     figures = {
@@ -136,8 +139,8 @@ def main() -> None:
     verdict = {True: "PASS", False: "MISS"}
     print(f"targets (wall / CPU): ingest <= 2x score: {verdict[figures['ratio'] <= 2]} / "
           f"{verdict[figures['ratio_cpu'] <= 2]}; single p99 < 5 ms: {verdict[figures['single_p99_ms'] < 5]} / "
-          f"{verdict[figures['single_cpu_p99_ms'] < 5]}; sweep < score: {verdict[sweep_time < score_time]} / "
-          f"{verdict[sweep_cpu < score_cpu]}")
+          f"{verdict[figures['single_cpu_p99_ms'] < 5]}; sweep < score: " + ("not run" if args.skip_sweep else
+          f"{verdict[sweep_time < score_time]} / {verdict[sweep_cpu < score_cpu]}"))
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(figures, handle, indent=2)
