@@ -66,3 +66,56 @@ def test_the_sweep_runs_on_its_schedule_and_never_with_a_fixed_clock(tmp_path):
     with TestClient(app) as client:
         time.sleep(0.5)
         assert app.state.sweeper is None and "leadscore_sweep_seconds_count 0.0" in client.get("/metrics").text
+
+
+def test_the_served_process_runs_no_full_collection_under_load(tmp_path):
+    """collector.py: with CPython's default thresholds the service ran a full collection every few
+    hundred one-event POSTs (80-145 ms each on a 20,000-lead store: the paced p99); `leadscore
+    serve` freezes what lives at start and raises the thresholds, so 1,200 POSTs from 4 clients
+    into b2b's leads run none (python_gc_* in /metrics)."""
+    import concurrent.futures
+    import socket
+
+    import httpx
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    subprocess.run([sys.executable, "-m", "leadscore", "ingest", MODEL, "--store", url, "--leads",
+                    ROOT / "examples/b2b/leads.csv", "--events", ROOT / "examples/b2b/events.csv",
+                    "--now", "2026-11-20T00:00:00Z"], cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "leadscore", "serve", "--store", url, "--port", str(port),
+                                "--now", "2026-11-20T00:00:00Z", "--sweep", "off"], cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the service did not start"
+                time.sleep(0.2)
+
+        def full_collections() -> float:
+            line = next(line for line in httpx.get(base + "/metrics").text.splitlines()
+                        if line.startswith('python_gc_collections_total{generation="2"}'))
+            return float(line.rsplit(" ", 1)[1])
+
+        def post(client: int) -> None:
+            with httpx.Client(base_url=base, timeout=60) as http:
+                for k in range(300):
+                    event = {"id": f"e{client}-{k}", "lead_id": f"L{(k * 7 + client) % 300 + 1}",
+                             "type": "page_view", "at": f"2026-11-{k % 19 + 1:02d}T10:00:00Z",
+                             "url": "/pricing", "seconds": "30"}
+                    answer = http.post("/v1/events", json=[event])
+                    assert answer.status_code == 200 and answer.json()["accepted"] == 1
+
+        before = full_collections()
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(post, range(4)))
+        assert full_collections() == before
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -46,7 +46,7 @@ def serve(model_path, url, host, port, token_file, webhooks, webhook_secret_file
     """
     try:
         import uvicorn
-        from ..service import app as service
+        from ..service import app as service, collector
         from ..service.auth import TokenFileError, Tokens
         from ..service.sweep import parse_duration
         from ..live import ModelRefused, StoreError
@@ -90,8 +90,10 @@ def serve(model_path, url, host, port, token_file, webhooks, webhook_secret_file
                    err=True)
     click.echo(f"leadscore serve: http://{host}:{port} (store {store_shown(url)}, model "
                f"{store.model().filename} {store.model().hash[:19]})", err=True)
-    uvicorn.run(service.create_app(settings, store), host=host, port=port, log_level="warning",
-                access_log=False, proxy_headers=False, timeout_graceful_shutdown=10)
+    app = service.create_app(settings, store)
+    collector.settle()               # what lives from now on is not walked again (collector.py)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
+                timeout_graceful_shutdown=10)
 
 
 def loopback(host: str) -> bool:

@@ -2,12 +2,14 @@
 
 Each app has its own registry, so several apps in one process (tests) keep
 apart. Counters count what `POST /v1/events` and `/v1/segment` did with the
-events; the outbox depth is read from the store when scraped.
+events; the outbox depth is read from the store when scraped. The client
+library's own `python_gc_*` series show the garbage collector at work
+(collector.py).
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, GCCollector, Gauge, Histogram, generate_latest
 from prometheus_client import CONTENT_TYPE_LATEST
 
 __all__ = ["Metrics", "CONTENT_TYPE_LATEST"]
@@ -30,6 +32,7 @@ class Metrics:
                                   registry=r)
         self.outbox = Gauge("leadscore_outbox_depth", "transitions not yet delivered", registry=r)
         self.outbox.set_function(outbox_depth)
+        GCCollector(registry=r)
 
     def count(self, report) -> None:
         self.accepted.inc(report.accepted)
