@@ -349,3 +349,23 @@ def test_the_log_is_copied_back_beside_the_requests(service, small, tmp_path):
     while in_the_file() < 20 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert in_the_file() == 20
+
+
+def test_the_models_are_compiled_when_the_store_opens_not_at_the_first_request(tmp_path):
+    """A served store's active model and shadow are compiled by `open_store`, before any request
+    (b2b takes about a second): the first request does not wait for it."""
+    from leadscore.live.models import compile_text
+    settings = Settings(f"sqlite:///{tmp_path / 'live.db'}", str(MODEL), Tokens(TOKENS), now=NOW)
+    store, _note = open_store(settings)
+    shadow = MODEL.read_text().replace('model "b2b-saas" version 2', 'model "b2b-saas" version 3')
+    store.set_shadow(shadow, "next.score", str(MODEL.parent))
+    store.close()
+    compile_text.cache_clear()
+    store, _note = open_store(Settings(settings.store_url, None, Tokens(TOKENS), now=NOW))
+    try:
+        assert compile_text.cache_info().currsize == 2          # the active model and the shadow
+        hits = compile_text.cache_info().hits
+        assert store.model().compiled.version != store.model("shadow_model").compiled.version
+        assert compile_text.cache_info().hits == hits + 2 and compile_text.cache_info().misses == 2
+    finally:
+        store.close()
