@@ -60,6 +60,11 @@ class Generated:
     # (name, first line, last line) of each top-level function that only explanations and
     # the full assembly call: `load_generated` compiles them on the first call of one.
     deferred: tuple = ()
+    # `generate(model, lazy=True)`: (first line, last line, arguments of `_shared_rule_lines`) of
+    # the deferred functions whose text is not written yet; their lines in `source` are blank.
+    # `load_generated` writes them when it compiles the deferred functions. Empty otherwise:
+    # `source` is then the whole module, as `leadscore compile` writes it.
+    pending: tuple = ()
 
 
 class Writer:
@@ -69,6 +74,7 @@ class Writer:
         self.lines: list[str] = []
         self.line_map: dict[int, tuple] = {}
         self.deferred: list[tuple] = []     # (function name, first line, last line)
+        self.pending: list[tuple] = []      # (first line, last line, how to write them): `Generated.pending`
         self.depth = 0
         self.origin = None
 
@@ -84,6 +90,14 @@ class Writer:
         if origin is not None:
             self.line_map.update(dict.fromkeys(range(first, len(self.lines) + 1), origin))
 
+    def later(self, count: int, origin, arguments: tuple) -> None:
+        """`count` blank lines, mapped to `origin`, for `_shared_rule_lines(*arguments)` to fill
+        when they are first needed (`Generated.pending`)."""
+        first = len(self.lines) + 1
+        self.lines += [""] * count
+        self.line_map.update(dict.fromkeys(range(first, first + count), origin))
+        self.pending.append((first, first + count - 1, arguments))
+
     def indent(self) -> "_Indented":
         """`with w.indent():` the lines written inside are one level deeper."""
         return _Indented(self)
@@ -97,6 +111,7 @@ class Writer:
         self.lines.extend(other.lines)
         self.line_map.update({offset + k: origin for k, origin in other.line_map.items()})
         self.deferred.extend((name, offset + first, offset + last) for name, first, last in other.deferred)
+        self.pending.extend((offset + first, offset + last, arguments) for first, last, arguments in other.pending)
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
@@ -133,8 +148,11 @@ class _Mapped:
         self.writer.origin = self.saved
 
 
-def generate(model: ir.Model) -> Generated:
-    return Generator(model).module()
+def generate(model: ir.Model, lazy: bool = False) -> Generated:
+    """The module's text. `lazy` (the load path, `leadscore.loads`): the text of the deferred
+    `_rule_N` functions of a model with `_lead_result` is left blank, to be written by
+    `load_generated` on the first call of a deferred function (`Generated.pending`)."""
+    return Generator(model, lazy).module()
 
 
 class Generator(NodeVisitor):
@@ -143,8 +161,9 @@ class Generator(NodeVisitor):
 
     stage_name = "the codegen backend"
 
-    def __init__(self, model: ir.Model):
+    def __init__(self, model: ir.Model, lazy: bool = False):
         self.model = model
+        self.lazy = lazy
         self.w = Writer()
         self.constants: dict = {}          # repr → module-level name
         self.readers: dict = {}            # node → the name of the function reading its value
@@ -224,7 +243,7 @@ class Generator(NodeVisitor):
         with w.indent():
             w.line('"""Score many leads, grouped into accounts; results in input order."""')
             w.line("return MODEL.score_many(leads, events, now, **options)")
-        return Generated(w.text(), dict(w.line_map), tuple(w.deferred))
+        return Generated(w.text(), dict(w.line_map), tuple(w.deferred), tuple(w.pending))
 
     # ---- declarations --------------------------------------------------------------
 
@@ -343,29 +362,30 @@ class Generator(NodeVisitor):
 
     def shared_rule(self, rule: ir.Rule, origin) -> None:
         """`_rule_N` of a rule with a `shared` text (written as `function` would write it, in
-        fewer steps): the fields it reads bound as the inlined bodies bind them, then the text."""
+        fewer steps): the fields it reads bound as the inlined bodies bind them, then the text.
+        Lazily (`generate(lazy=True)`), only its lines are counted now: `_shared_rule_lines`
+        writes them if an explanation ever needs the function."""
         w, text, fields = self.w, self.shared(rule), self.shared_fields[rule.index]
-        inner = "    " * (w.depth + 1)
-        lines = [f"{inner[4:]}def _rule_{rule.index}(env):"]
-        if "now" in text and "now" in _words(text):
-            lines.append(f"{inner}now = env.now")
-        if any(not stripped for _, stripped in fields):
-            lines.append(f"{inner}lead = env.lead.values")
-        if any(stripped for _, stripped in fields):
-            lines.append(f"{inner}stripped = env.lead.stripped")
-        for name, stripped in fields:
-            local = self.field_locals[name]
-            lines.append(f"{inner}s{local[1:]} = stripped.get({name!r})" if stripped
-                         else f"{inner}{local} = lead.get({name!r})")
         if rule.kind == "condition":
             points = rule.points if rule.max_total is None else cap(rule.points, rule.max_total)
-            lines.append(f"{inner}return {points!r} if {text} else 0.0")
-        else:
-            lines.append(f"{inner}return {text}")
+            text = f"{points!r} if {text} else 0.0"
+        uses_now = "now" in text and "now" in _words(text)
+        plain = stripped = False
+        for _, each in fields:
+            if each:
+                stripped = True
+            else:
+                plain = True
+        locals_ = self.field_locals
+        arguments = (rule.index, w.depth, text, tuple((name, each, locals_[name]) for name, each in fields),
+                     uses_now, plain, stripped)
         w.line()
         w.line()
         first = len(w.lines) + 1
-        w.block(lines, origin)
+        if self.lazy:
+            w.later(2 + uses_now + plain + stripped + len(fields), origin, arguments)
+        else:
+            w.block(_shared_rule_lines(*arguments), origin)
         w.deferred.append((f"_rule_{rule.index}", first, len(w.lines)))
 
     def condition_rule(self, rule: ir.Rule) -> None:
@@ -509,8 +529,11 @@ class Generator(NodeVisitor):
         return entries
 
     def field_reader(self, name: str, stripped: bool) -> str:
-        """`reader` of a field, under one key whatever the FieldRef node that reads it."""
-        return self.reader(("field", name, stripped), f"{'stripped' if stripped else 'lead'}.get({name!r})")
+        """`reader` of a field, under one key whatever the FieldRef node that reads it (its text
+        written only for the first: a big model's rules read a few fields thousands of times)."""
+        key = ("field", name, stripped)
+        found = self.readers.get(key)
+        return found if found is not None else self.reader(key, f"{'stripped' if stripped else 'lead'}.get({name!r})")
 
     def reader(self, node, value: str | None = None) -> str:
         """The function `(env, item=None) → value` of a node (or of `value`, under the key
@@ -1003,6 +1026,34 @@ class Generator(NodeVisitor):
     truth_InSet = truth_InRange = truth_TextTest = truth_Matches = test
 
 
+def _shared_rule_lines(index: int, depth: int, text: str, fields: tuple, uses_now: bool, plain: bool,
+                       stripped: bool) -> list:
+    """The lines of `Generator.shared_rule`'s `_rule_N`, from values fixed when the module was
+    generated (ints, bools, the rule's expression text, `(field, stripped, local)` triples),
+    not the generator: a lazily generated module (`Generated.pending`) keeps no generator alive,
+    and what its first explanation compiles depends on nothing but the model."""
+    inner = "    " * (depth + 1)
+    lines = [f"{inner[4:]}def _rule_{index}(env):"]
+    if uses_now:
+        lines.append(f"{inner}now = env.now")
+    if plain:
+        lines.append(f"{inner}lead = env.lead.values")
+    if stripped:
+        lines.append(f"{inner}stripped = env.lead.stripped")
+    for name, each, local in fields:
+        lines.append(f"{inner}s{local[1:]} = stripped.get({name!r})" if each else f"{inner}{local} = lead.get({name!r})")
+    lines.append(f"{inner}return {text}")
+    return lines
+
+
+def filled(text: str, pending: tuple) -> str:
+    """`text` with the blank lines of `pending` (`Generated.pending`) written."""
+    lines = text.split("\n")
+    for first, last, arguments in pending:
+        lines[first - 1:last] = _shared_rule_lines(*arguments)
+    return "\n".join(lines)
+
+
 def _fields_read(expr) -> list | None:
     """The field references of an expression in `ir.walk`'s order (parents first, left to
     right), or None when it reads the score or a group's (one pass, no generator)."""
@@ -1124,7 +1175,9 @@ def load_generated(generated: Generated, filename: str):
     line each came from. The functions in `generated.deferred` (those only
     explanations and the full assembly call) are not compiled now: each
     name holds a stand-in, and the first call of any of them compiles them
-    all and gives every stand-in its real code (`_Deferred`).
+    all and gives every stand-in its real code (`_Deferred`). The lines of a
+    lazily generated module's `pending` functions are written then too, and
+    `linecache` given the whole text; until then it holds them blank.
     """
     import linecache
     import types
@@ -1136,9 +1189,11 @@ def load_generated(generated: Generated, filename: str):
         lines = source.split("\n")
         later = [""] * len(lines)
         for name, first, last in generated.deferred:
-            later[first - 1:last] = lines[first - 1:last]
-            lines[first - 1:last] = [""] * (last - first + 1)      # blank: every line keeps its number
-        _Deferred(module.__dict__, "\n".join(later), filename, [name for name, _, _ in generated.deferred])
+            if lines[first - 1]:                # (a pending function's lines are blank already)
+                later[first - 1:last] = lines[first - 1:last]
+                lines[first - 1:last] = [""] * (last - first + 1)      # blank: every line keeps its number
+        _Deferred(module.__dict__, "\n".join(later), filename, [name for name, _, _ in generated.deferred],
+                  generated.pending, source)
         source = "\n".join(lines)
     exec(compile(source, filename, "exec"), module.__dict__)
     return module
@@ -1171,10 +1226,15 @@ class _Deferred:
     `__code__` and defaults to its function's, so the stand-ins, which the plan holds, are
     from then on the functions themselves, at no cost per call."""
 
-    def __init__(self, namespace: dict, text: str, filename: str, names: list):
+    def __init__(self, namespace: dict, text: str, filename: str, names: list, pending: tuple = (),
+                 source: str = ""):
         import threading
         import types
+        # `text`: the deferred functions (every other line blank); the lines of `pending`'s are
+        # blank too, written (`filled`) on the first call, when `source`, the module as its
+        # `linecache` entry holds it, is given them too
         self.namespace, self.text, self.filename = namespace, text, filename
+        self.pending, self.source = pending, source
         self.lock = threading.Lock()
         self.stand_ins = {}
         for name in names:
@@ -1185,8 +1245,12 @@ class _Deferred:
     def load(self, name: str, args: tuple, kwargs: dict):
         with self.lock:
             if self.text is not None:
+                text = self.text
+                if self.pending:
+                    text = filled(text, self.pending)
+                    self.show_pending()
                 defined: dict = {}
-                exec(compile(self.text, self.filename, "exec"), self.namespace, defined)
+                exec(compile(text, self.filename, "exec"), self.namespace, defined)
                 for each, function in self.stand_ins.items():
                     real = defined[each]
                     # in this order, so another thread calling it meanwhile always finds a working
@@ -1195,5 +1259,14 @@ class _Deferred:
                     function.__defaults__ = real.__defaults__
                     function.__code__ = real.__code__
                     function.__kwdefaults__ = real.__kwdefaults__
-                self.text = None
+                self.text, self.pending = None, ()
         return self.stand_ins[name](*args, **kwargs)
+
+    def show_pending(self) -> None:
+        """`linecache`'s copy of the module, with the lazily written lines (if it is still this
+        module's: the same name and size), so tracebacks show them."""
+        import linecache
+        if linecache.cache.get(self.filename, (None,))[0] == len(self.source):
+            source = filled(self.source, self.pending)
+            linecache.cache[self.filename] = (len(source), None, source.splitlines(True), self.filename)
+        self.source = ""

@@ -40,7 +40,7 @@ def compile_analysis(analysis: Analysis, backend: str = DEFAULT_BACKEND) -> Mode
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     checked = analysis.model
     if backend == "codegen":
-        generated = codegen.generate(checked)
+        generated = codegen.generate(checked, lazy=True)     # `_rule_N` text written if first needed
         module = codegen.load_generated(generated, f"<leadscore {checked.filename}>")
         return module.MODEL
     return Model(checked.name, checked.version, compile_model(checked), checked.fields,

@@ -92,3 +92,75 @@ def test_a_big_models_total_calls_its_lead_result():
     for lead in LEADS:
         assert module.total(lead, now=NOW) == module.score(lead, now=NOW).score == closures.score(lead, now=NOW).score
     assert model.score(LEADS[0], now=NOW).score == closures.score(LEADS[0], now=NOW).score
+
+
+def test_the_load_path_writes_a_rules_text_only_when_an_explanation_needs_it():
+    """`generate(lazy=True)`, as `leadscore.loads` calls it: the deferred `_rule_N` lines are
+    blank, with the same numbers, line map and deferred list as the whole text
+    (`leadscore compile`'s); the first explanation writes them, and `linecache` then shows them."""
+    import linecache
+    checked = analyze(big_model(40), "big.score").model
+    whole, lazy = generate(checked), generate(checked, lazy=True)
+    assert not whole.pending and len(lazy.pending) == 40
+    assert lazy.line_map == whole.line_map and lazy.deferred == whole.deferred
+    filled, expected = lazy.source.split("\n"), whole.source.split("\n")
+    assert filled != expected
+    for first, last, arguments in lazy.pending:
+        assert filled[first - 1:last] == [""] * (last - first + 1)
+        assert expected[first - 1].startswith("def _rule_")
+        filled[first - 1:last] = codegen._shared_rule_lines(*arguments)
+    assert filled == expected
+    module = load_generated(lazy, "<big-lazy>")
+    rule = next(name for name, _, _ in lazy.deferred if name.startswith("_rule_"))
+    assert getattr(module, rule).__code__ is codegen._stand_in.__code__
+    assert linecache.getlines("<big-lazy>") != whole.source.splitlines(True)
+    closures = leadscore.loads(big_model(40), backend="closures")
+    for lead in LEADS:
+        a, b = module.score(lead, now=NOW), closures.score(lead, now=NOW)
+        assert a.contributions == b.contributions and a.inputs == b.inputs and a.explain() == b.explain()
+    assert linecache.getlines("<big-lazy>") == whole.source.splitlines(True)
+    try:
+        getattr(module, rule)(None)
+    except AttributeError:
+        frame = traceback.extract_tb(sys.exc_info()[2])[-1]
+    assert frame.line == expected[frame.lineno - 1].strip() and "env." in frame.line
+
+
+def test_loads_generates_lazily_and_explains_as_the_whole_module():
+    text = big_model(30)
+    model = leadscore.loads(text)
+    module = load_generated(generate(analyze(text, "big.score").model), "<big-whole>")
+    for lead in LEADS:
+        a, b = model.score(lead, now=NOW), module.score(lead, now=NOW)
+        assert a.score == b.score and a.contributions == b.contributions and a.explain() == b.explain()
+
+
+def test_leadscore_compile_writes_the_whole_module_the_load_fills_in(tmp_path):
+    """`leadscore compile` writes every `_rule_N` (its `generate` is not lazy), and the module it
+    writes, imported in a fresh interpreter, explains as the lazily loaded model does."""
+    import json
+    import subprocess
+
+    from click.testing import CliRunner
+
+    from leadscore.cli import main
+    text = big_model(30)
+    model_path, scorer = tmp_path / "big.score", tmp_path / "big_scorer.py"
+    model_path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["compile", str(model_path), "-o", str(scorer)])
+    assert result.exit_code == 0, result.output
+    written = scorer.read_text(encoding="utf-8")
+    assert written == generate(analyze(text, str(model_path)).model).source
+    assert written.count("\ndef _rule_") == 30
+    probe = "\n".join([
+        "import json, sys",
+        "sys.path.insert(0, sys.argv[1])",
+        "import big_scorer",
+        "leads = json.loads(sys.argv[2])",
+        "print(json.dumps([big_scorer.score(lead, now=sys.argv[3]).explain() for lead in leads]))",
+    ])
+    run = subprocess.run([sys.executable, "-c", probe, str(tmp_path), json.dumps(LEADS), NOW],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    loaded = leadscore.load(model_path)
+    assert json.loads(run.stdout) == [loaded.score(lead, now=NOW).explain() for lead in LEADS]

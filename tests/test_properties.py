@@ -396,12 +396,15 @@ def _forbid_but_deferred(name, real, compiled: list):
     """`_forbid`, except for the one call codegen's `_Deferred.load` makes on the first call of a
     function only explanations use: it compiles (and runs, defining the functions) the text
     its module was generated with at load (checked here to be the text the loader has held
-    since then; a str cannot change) — so no text made while scoring is ever compiled."""
+    since then; a str cannot change), with the lines `leadscore.loads` left blank written by
+    `codegen.filled` from what the loader has held since load too (a tuple of ints, bools and
+    str) — so no text made from what is scored is ever compiled."""
     def refuse(*args, **kwargs):
         caller = sys._getframe(1)
         if caller.f_code is codegen._Deferred.load.__code__:
             loader = caller.f_locals["self"]
-            if name == "compile" and args[0] is loader.text:
+            held = loader.text if not loader.pending else codegen.filled(loader.text, loader.pending)
+            if name == "compile" and (args[0] is loader.text or args[0] == held):
                 compiled.append(args[0])
                 return real(*args, **kwargs)
             if name == "exec" and compiled:
