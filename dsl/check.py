@@ -32,7 +32,7 @@ QUIET_RE2 = re2.Options()
 QUIET_RE2.log_errors = False        # the reason goes into the diagnostic, not to stderr
 
 
-@attrs.frozen
+@attrs.define(unsafe_hash=True)      # not frozen, for a quicker `__init__`: one per rule; never changed
 class Context:
     """Where an expression stands: what its names mean and what it may use."""
 

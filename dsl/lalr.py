@@ -174,12 +174,14 @@ def compiled(reduction: Reduction, goto: dict, max_depth: int):
         return r.generic(goto, max_depth)
     names = [f"e{i}" for i in range(size)]
     lines = ["def step(stack, state_stack, transformer, meta):"]
+    # the states of the rule's symbols go, the goto's comes: the top one replaced, the rest dropped
     if size == 1:
-        lines += ["    e0 = stack.pop()", "    state_stack.pop()"]
+        lines += ["    e0 = stack.pop()", "    state_stack[-1] = goto[state_stack[-2]]"]
     elif size:
         lines += [f"    {', '.join(names)}, = stack[-{size}:]", f"    del stack[-{size}:]",
-                  f"    del state_stack[-{size}:]"]
-    lines.append("    state_stack.append(goto[state_stack[-1]])")
+                  f"    del state_stack[-{size - 1}:]", "    state_stack[-1] = goto[state_stack[-2]]"]
+    else:
+        lines.append("    state_stack.append(goto[state_stack[-1]])")
 
     def first_known(variable, indices, slot):
         indent = "    "
@@ -200,6 +202,9 @@ def compiled(reduction: Reduction, goto: dict, max_depth: int):
             lines.append(f"    children = e{i}[0]" if expand else f"    children = [e{i}[0]]")
         else:
             lines.append(f"    children += e{i}[0]" if expand else f"    children.append(e{i}[0])")
+    # the height of the tree: one more than its highest subtree's (a splice's: its highest
+    # subtree's); only a subtree can take a tree beyond the limit, so a rule of tokens alone
+    # is 1 high with no test
     lines.append("    depth = 0")
     for i in r.subtrees:
         lines += [f"    if e{i}[3] > depth:", f"        depth = e{i}[3]"]
@@ -208,7 +213,10 @@ def compiled(reduction: Reduction, goto: dict, max_depth: int):
     elif r.method is None:
         lines.append(f"    raise Declined('no method for `{r.origin}`')")
     else:
-        lines += ["    depth += 1", "    if depth > max_depth:", "        raise Declined('nested too deeply')"]
+        if r.subtrees or max_depth < 1:
+            lines += ["    depth += 1", "    if depth > max_depth:", "        raise Declined('nested too deeply')"]
+        else:
+            lines[-1] = "    depth = 1"
         if r.with_meta:
             lines += ["    meta.start_pos = start", "    meta.end_pos = end", "    meta.empty = start is None",
                       f"    stack.append((method(transformer, meta, children), start, end, depth, {TREE}))"]
@@ -302,20 +310,25 @@ class Driver:
         for lexer in contextual.lexers.values():
             if id(lexer) not in by_lexer:
                 by_lexer[id(lexer)] = StateLexer(lexer)
-        # state → what a step reads there: (its actions, match, ignored terminals, keywords, rest)
+        # state → what a step reads there: (its actions, match, keywords, rest)
         self.states = {}
         for state, actions in self.table.items():
             lexer = by_lexer[id(contextual.lexers[state])]
-            self.states[state] = (self.steps[state], lexer.match, lexer.ignore, lexer.keywords, lexer.rest)
+            self.states[state] = (self.steps[state], lexer.match, lexer.keywords, lexer.rest)
+        # an ignored terminal (blanks, comments) the skip did not take has no action in any
+        # state, so `parse` declines it as an unexpected token, with no test of its own
+        ignored = set().union(*(lexer.ignore for lexer in by_lexer.values()))
+        if any(symbol in ignored for actions in self.table.values() for symbol in actions):
+            raise Unsupported("an ignored terminal in a rule")
         kept = {rule.expansion[i].name for rule, reduction in reductions.items()
                 for i, _ in reduction.include if rule.expansion[i].is_term}
+        # a kept token's terminal → the transformer's method for it, or None: one lookup per token
         self.token_methods = {}
         for name in kept:
             attribute = inspect.getattr_static(transformer_class, name, None)
-            if attribute is not None:
-                if not inspect.isfunction(attribute):
-                    raise Unsupported(f"{transformer_class.__name__}.{name} is not a plain method")
-                self.token_methods[name] = attribute
+            if attribute is not None and not inspect.isfunction(attribute):
+                raise Unsupported(f"{transformer_class.__name__}.{name} is not a plain method")
+            self.token_methods[name] = attribute
         self.kept_tokens = frozenset(kept)
         self.chains: dict = {}      # `chain`'s answers, found as parses meet them
 
@@ -350,14 +363,14 @@ class Driver:
         The transformer's methods get one `Meta`, refilled for each call: they read
         its positions during the call and keep nothing of it."""
         states, steps = self.states, self.steps
-        kept, token_methods = self.kept_tokens, self.token_methods
+        token_methods = self.token_methods
         new_str, token_class, reduction_class = str.__new__, Token, Reduction
         meta = Meta(None, None)
         chains = self.chains
         state_stack, stack = [self.start_state], []
         pos, length = 0, len(text)
         while True:
-            actions, match_at, ignore, keywords, rest = states[state_stack[-1]]
+            actions, match_at, keywords, rest = states[state_stack[-1]]
             match = match_at(text, pos)             # the next token, as this state's lexer reads it
             if match is None:
                 if rest(text, pos).end() != length:
@@ -365,18 +378,16 @@ class Driver:
                 return self.finish(stack, state_stack, transformer, meta)
             kind = match.lastgroup
             start, pos = match.span(kind)
-            if kind in ignore:                      # an ignored terminal the skip did not take
-                raise Declined("an ignored token")
             if kind in keywords:
                 kind = keywords[kind].get(text[start:pos], kind)
-            if kind in kept:
+            method = token_methods.get(kind, token_methods)     # (the dict itself: not kept)
+            if method is token_methods:
+                entry = (None, start, pos, 0, TOKEN)
+            else:
                 value = text[start:pos]
                 token = new_str(token_class, value)
                 token.type, token.value, token.start_pos, token.end_pos = kind, value, start, pos
-                method = token_methods.get(kind)
                 entry = (token if method is None else method(transformer, token), start, pos, 0, TOKEN)
-            else:
-                entry = (None, start, pos, 0, TOKEN)
             while True:                             # reduce, then shift the token
                 target = actions.get(kind)
                 if target.__class__ is int:

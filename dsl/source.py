@@ -75,6 +75,20 @@ class Source:
         end_line = line if line == len(starts) or end < starts[line] else bisect_right(starts, end)
         return Span(line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1, start, end)
 
+    def spanner(self):
+        """`span` as one function over this source's line index, for the parser, which asks
+        for a span per node and token (12,000 for a 1,000-rule model): its reads of the
+        index, the length and the names it calls are a closure's, not attribute lookups."""
+        starts, length, count, whole = self._line_starts, len(self.text), len(self._line_starts), self.span
+
+        def span(start: int, end: int, Span=Span, bisect_right=bisect_right) -> Span:
+            if not 0 <= start <= end <= length:
+                return whole(start, end)
+            line = bisect_right(starts, start)
+            end_line = line if line == count or end < starts[line] else bisect_right(starts, end)
+            return Span(line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1, start, end)
+        return span
+
     def snippet(self, span: Span) -> str:
         return self.text[span.start:span.end]
 
