@@ -93,6 +93,10 @@ class ScoreResult:
         if name == "now" and "_now_us" in found:
             found["now"] = format_time(found["_now_us"])
             return found["now"]
+        if name == "contributions" and "_rows" in found:
+            found["contributions"] = tuple(Contribution(rule, scope, points, reason)
+                                           for _index, rule, scope, points, reason in found.pop("_rows"))
+            return found["contributions"]
         if name in _FROM_FULL and "_full" in found:
             function, *arguments = found.pop("_full")
             full = function(*arguments)
@@ -158,6 +162,39 @@ class LazyResult:
         self._now_us = now_us
         self._full = full
         self.__class__ = ScoreResult
+
+
+class _FullResult:
+    """`full_result`'s instance before it becomes a `ScoreResult` (as `LazyResult` does)."""
+
+    def __init__(self, id, score, tier, groups, group_tiers, qualified, disqualified, tags, campaigns,
+                 clamped, warnings, now, rows, read_thresholds, read_inputs):
+        self.id = id
+        self.score = score
+        self.tier = tier
+        self.groups = groups
+        self.group_tiers = group_tiers
+        self.qualified = qualified
+        self.disqualified = disqualified
+        self.tags = tags
+        self.campaigns = campaigns
+        self.clamped = clamped
+        self.warnings = warnings
+        self.now = now
+        self._rows = rows
+        self.read_thresholds = read_thresholds
+        self.read_inputs = read_inputs
+        self.__class__ = ScoreResult
+
+
+def full_result(id, score, tier, groups, group_tiers, qualified, disqualified, tags, campaigns, clamped,
+                warnings, now, rows, read_thresholds, read_inputs) -> ScoreResult:
+    """The `ScoreResult` of the full assembly (runtime/scoring.py `score`), made as `LazyResult`
+    makes one (plain assignments, then the class): its contributions are `rows`, (rule index,
+    rule, scope, points, reason) in order, each made a `Contribution` when `contributions` is
+    first read. Most results are only written as JSON Lines, which has no contributions."""
+    return _FullResult(id, score, tier, groups, group_tiers, qualified, disqualified, tags, campaigns, clamped,
+                       warnings, now, rows, read_thresholds, read_inputs)
 
 
 def result_of(values: dict) -> ScoreResult:

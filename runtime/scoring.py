@@ -13,10 +13,12 @@ a campaign's part is its groups, then its ungrouped rules.
 
 from __future__ import annotations
 
+import weakref
+
 import attrs
 
 from . import values as v
-from .results import CampaignResult, Contribution, Input, ScoreResult, Threshold
+from .results import CampaignResult, Input, Threshold, full_result
 
 
 class Env:
@@ -144,7 +146,8 @@ class AccountPart:
     scored (`Plan.account_rules_shared`): then every lead of the account
     gets the same account points, and a batch need not build the account
     again for each of them. `points` are the fired rules' points in
-    declaration order, so adding them one by one gives the total `run` gives.
+    declaration order, so adding them one by one gives the total `run` gives;
+    `contributions` the fired rules as `_Tally` keeps them (rows).
     """
 
     __slots__ = ("points", "contributions", "tags", "inputs")
@@ -161,8 +164,8 @@ def account_part(plan: Plan, lead, now: int, account: Account) -> AccountPart:
     lead of the account shares. The explanation's inputs are read now, so the part does not
     keep the account alive."""
     tally = _Tally(make_env(plan, lead, now, account))
-    tally.run(plan.account_rules, "account")
-    return AccountPart(tuple(c.points for _, c in tally.contributions), tuple(tally.contributions),
+    tally.run(_fast(plan).account_rules, "account")
+    return AccountPart(tuple(row[3] for row in tally.contributions), tuple(tally.contributions),
                        tuple(tally.tags), tally.read_inputs())
 
 
@@ -201,22 +204,60 @@ class _Tally:
     def run(self, rules: tuple, scope_label: str, tags: list | None = None, total: float = 0.0) -> float:
         """`total` plus each rule's points, added left to right (docs/semantics.md "Totals").
 
+        `rules` as `_fast` lays them out. A fired rule is kept as the row
+        (rule index, name, scope, points, reason), its `Contribution` made
+        only when the result's contributions are read (`results.full_result`).
         Tags are collected as (rule index, tag); `ordered_tags` puts them in
         declaration order.
         """
         env = self.env
-        for planned in rules:
-            points = planned.points(env)
+        for points_of, index, name, reason, reason_of, planned, tag in rules:
+            points = points_of(env)
             if points:
-                rule = planned.rule
-                reason = rule.reason if planned.reason is None else planned.reason(env)
-                self.contributions.append((rule.index, Contribution(rule.name, scope_label, points, reason)))
-                if planned.inputs:
+                self.contributions.append(
+                    (index, name, scope_label, points, reason if reason_of is None else reason_of(env)))
+                if planned is not None:
                     self.fired.append(planned)
-                if rule.tag is not None:
-                    (self.tags if tags is None else tags).append((rule.index, rule.tag))
+                if tag is not None:
+                    (self.tags if tags is None else tags).append((index, tag))
                 total += points
         return total
+
+
+class _FastPlan:
+    """A plan's rules laid out for `_Tally.run`: each `PlanRule` as the tuple (points,
+    index, name, reason, reason reader or None, the rule if it has inputs else None, tag),
+    so that scoring a lead reads no attribute of a rule that does not fire, and few of
+    one that does."""
+
+    __slots__ = ("plan", "groups", "rules", "account_rules", "campaigns", "__weakref__")
+
+    def __init__(self, plan: "Plan"):
+        self.groups = tuple((p.group, _laid_out(p.rules)) for p in plan.groups)
+        self.rules = _laid_out(plan.rules)
+        self.account_rules = _laid_out(plan.account_rules)
+        self.campaigns = tuple((p, f"campaign {p.ir.name}", tuple((g.group, _laid_out(g.rules)) for g in p.groups),
+                                _laid_out(p.rules)) for p in plan.campaigns)
+
+
+def _laid_out(rules: tuple) -> tuple:
+    return tuple((p.points, p.rule.index, p.rule.name, p.rule.reason, p.reason, p if p.inputs else None, p.rule.tag)
+                 for p in rules)
+
+
+#: id(plan) → (a weak reference to the plan, its `_FastPlan`)
+_FAST: dict = {}
+
+
+def _fast(plan: "Plan") -> _FastPlan:
+    """The plan's rules as `_Tally.run` takes them, laid out once per plan."""
+    found = _FAST.get(id(plan))
+    if found is not None and found[0]() is plan:
+        return found[1]
+    key = id(plan)
+    fast = _FastPlan(plan)
+    _FAST[key] = (weakref.ref(plan, lambda _ref: _FAST.pop(key, None)), fast)
+    return fast
 
 
 def show(value) -> str:
@@ -246,20 +287,20 @@ def score(plan: Plan, lead, now: int, account: Account | None = None,
           part: AccountPart | None = None) -> ScoreResult:
     """The lead's result; its account points come from `account`, or from `part` when given."""
     model = plan.model
+    fast = _fast(plan)
     env = make_env(plan, lead, now, account)
     tally = _Tally(env)
 
     groups, total = {}, 0.0
-    for planned in plan.groups:
-        g = planned.group
-        raw = tally.run(planned.rules, g.label)
+    for g, rules in fast.groups:
+        raw = tally.run(rules, g.label)
         groups[g.name] = group_score = clamp(raw, g.min, g.max)
         total += group_score
-    total = tally.run(plan.rules, "global", total=total)
+    total = tally.run(fast.rules, "global", total=total)
     if part is not None:
         total = tally.take(part, total)
     elif account is not None:
-        total = tally.run(plan.account_rules, "account", total=total)
+        total = tally.run(fast.account_rules, "account", total=total)
 
     low, high = model.clamp if model.clamp else (None, None)
     final = clamp(total, low, high)
@@ -273,8 +314,8 @@ def score(plan: Plan, lead, now: int, account: Account | None = None,
     tier = model.tiers.tier_of(final) if model.tiers else None
     group_tiers = {t.group: t.tier_of(groups[t.group]) for t in model.group_tiers}
     campaigns = {}
-    for planned in plan.campaigns:
-        campaigns[planned.ir.name] = score_campaign(planned, env, tally, total, low, high)
+    for laid_out in fast.campaigns:
+        campaigns[laid_out[0].ir.name] = score_campaign(laid_out, env, tally, total, low, high)
 
     def read_thresholds() -> tuple:
         return thresholds_of(plan, final, groups, reached, disqualified, campaigns)
@@ -292,25 +333,23 @@ def score(plan: Plan, lead, now: int, account: Account | None = None,
     found = tally.contributions
     if len(found) > 1:
         found.sort(key=_index)
-    return ScoreResult(
-        id=lead.id, score=final, tier=tier, groups=groups, group_tiers=group_tiers,
-        qualified=qualified, disqualified=disqualified, tags=ordered_tags(tally.tags),
-        campaigns=campaigns, clamped=clamped, warnings=tuple(lead.warnings),
-        now=v.format_time(now), contributions=tuple(c for _, c in found),
-        read_thresholds=read_thresholds, read_inputs=tally.read_inputs)
+    return full_result(lead.id, final, tier, groups, group_tiers, qualified, disqualified,
+                       ordered_tags(tally.tags), campaigns, clamped, tuple(lead.warnings), v.format_time(now),
+                       found, read_thresholds, tally.read_inputs)
 
 
-def score_campaign(planned: PlanCampaign, env: Env, tally: _Tally, global_total: float,
+def score_campaign(laid_out: tuple, env: Env, tally: _Tally, global_total: float,
                    low, high) -> CampaignResult:
+    """A campaign's result; `laid_out` is its `PlanCampaign` as `_FastPlan.campaigns` has it."""
+    planned, label, planned_groups, rules = laid_out
     campaign = planned.ir
     tags: list = []
     groups, part = {}, 0.0
-    for planned_group in planned.groups:
-        g = planned_group.group
-        raw = tally.run(planned_group.rules, g.label, tags)
+    for g, group_rules in planned_groups:
+        raw = tally.run(group_rules, g.label, tags)
         groups[g.name] = group_score = clamp(raw, g.min, g.max)
         part += group_score
-    part = tally.run(planned.rules, f"campaign {campaign.name}", tags, total=part)
+    part = tally.run(rules, label, tags, total=part)
     campaign_score = clamp(global_total + part, low, high)
 
     qualified = ()

@@ -134,36 +134,42 @@ class Batch:
         self.events_path = path
         keep_rows = path == "-"          # standard input cannot be read twice
         tick = self.progress("events", path=path)
+        ticking = tick is not _nothing
         column, add, strict = self.event_lead_column, store.add, self.strict
-        for item in self.read(path):
-            s.events_read += 1
-            tick(item.line)
-            if item.__class__ is BadRow:
-                s.events_rejected += 1
-                self.rejects.add(item)
-                continue
-            line, data = item
-            owner = data.get(column)
-            # the usual lead id, text with something in it, needs no more checks
-            if owner.__class__ is not str or not (lead_id := owner.strip()):
-                lead_id, problem = event_owner(owner, column)
-                if problem:
+        read = 0                         # counted here, added to the summary at the end
+        try:
+            for item in self.read(path):
+                read += 1
+                if ticking:
+                    tick(item.line)
+                if item.__class__ is BadRow:
                     s.events_rejected += 1
-                    self.reject(path, line, problem, data)
+                    self.rejects.add(item)
                     continue
-            try:
-                warnings = add(lead_id, data, line)
-            except EventProblem as error:
-                s.events_rejected += 1
-                self.reject(path, line, f"event: {error}", data)
-                continue
-            if (reason := strict_rejection(warnings, strict)) is not None:
-                store.drop_last(lead_id)
-                s.events_rejected += 1
-                self.reject(path, line, f"event: {reason}", data)
-                continue
-            if keep_rows:
-                self.held_rows[line] = data
+                line, data = item
+                owner = data.get(column)
+                # the usual lead id, text with something in it, needs no more checks
+                if owner.__class__ is not str or not (lead_id := owner.strip()):
+                    lead_id, problem = event_owner(owner, column)
+                    if problem:
+                        s.events_rejected += 1
+                        self.reject(path, line, problem, data)
+                        continue
+                try:
+                    warnings = add(lead_id, data, line)
+                except EventProblem as error:
+                    s.events_rejected += 1
+                    self.reject(path, line, f"event: {error}", data)
+                    continue
+                if warnings is not None and (reason := strict_rejection(warnings, strict)) is not None:
+                    store.drop_last(lead_id)
+                    s.events_rejected += 1
+                    self.reject(path, line, f"event: {reason}", data)
+                    continue
+                if keep_rows:
+                    self.held_rows[line] = data
+        finally:
+            s.events_read += read
         return store
 
     def reject_later(self, lines, reason: str) -> None:

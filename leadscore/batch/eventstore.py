@@ -9,12 +9,17 @@ instead (INTERFACE.md §4, docs/batch.md):
     kind     1 byte    declared type, or UNDECLARED / AFTER_NOW
     line     4 bytes   where the row starts, for a late reject
     previous 4 bytes   the lead's previous event: each lead's events form a chain
-    first    4 bytes   where its attribute values start in `values`
-    values   8 bytes   per declared attribute, pointing at interned values
+    values   8 bytes   its typed attributes (`typed` below), shared by equal rows
 
-so about 30 bytes an event plus its attributes: under 500 MB for ten
-million events. Equal attribute values (a URL, a campaign name) are stored
-once. Only a lead's last event is found by id (`heads`); the rest follow
+so about 25 bytes an event: under 400 MB for ten million events. The
+typed attributes of an event are the two dicts an `Event` holds (folded,
+stripped), made once for each distinct row of raw attribute texts of a
+type and shared by its events (an event's dicts are read, never written:
+runtime/schema.py `event_typer` shares them too); where a type's rows are
+nearly all distinct (more than CACHE_LIMIT), an event keeps only its
+typed values (`_Values`) and its dicts are made when it is read. So an
+event is converted once when it is added and costs one list item when it
+is used. Only a lead's last event is found by id (`heads`); the rest follow
 the chain, and a chain can also be read from its last event alone (what
 `claim` returns), without the id.
 
@@ -25,11 +30,13 @@ one tuple of typed values per lead, again with repeated values stored once.
 
 from __future__ import annotations
 
+import datetime as _dt
+import operator
 from array import array
 
 from ..runtime import values as v
 from ..runtime import schema
-from ..runtime.schema import TEXT, USED, Event, Lead, converter, describe_raw, event_fate, event_head
+from ..runtime.schema import TEXT, Event, Lead, converter, describe_raw, event_head, time_of
 
 UNDECLARED = -1
 AFTER_NOW = -2
@@ -53,17 +60,22 @@ class EventStore:
         self.kind = array("b")
         self.line = array("i")
         self.previous = array("i")
-        self.first = array("i")
-        self.values: list = []
+        self.values: list = []           # each event's typed attributes: a (folded, stripped) pair, or _Values
         self.heads: dict[str, int] = {}
         self.warnings: dict[int, list] = {}
+        # raw `type` texts seen → their code (UNDECLARED for a type the model does not declare)
+        self.kinds: dict = dict(self.codes)
         readers = {}
         self.plans = [tuple((a.column, *_reader(readers, a.type), a.name, a.type) for a in e.attributes)
                       for e in event_types]
-        self.typers = [_typer(e.attributes, self.values) for e in event_types]
+        self.layouts = [tuple((a.name, a.type == TEXT) for a in e.attributes) for e in event_types]
+        # a type's raw attribute texts, as one key: `getters[code](row)` (None: the type has none)
+        self.getters = [_getter(e.attributes) for e in event_types]
+        # a type's raw attribute texts (the getter's key) → the typed pair its events share
+        self.typed = [{} for _ in event_types]
         # bound once: `add` runs for every event row
-        self._append_at, self._append_kind, self._append_line, self._append_first, self._append_previous = (
-            column.append for column in (self.at, self.kind, self.line, self.first, self.previous))
+        self._append_at, self._append_kind, self._append_line, self._append_previous = (
+            column.append for column in (self.at, self.kind, self.line, self.previous))
         self._keep_value = self.values.append
 
     def __len__(self) -> int:
@@ -76,44 +88,90 @@ class EventStore:
 
         Returns the attribute warnings of the row (None when it converted cleanly),
         so a strict run can reject it instead; the caller then calls `drop_last`.
+
+        What `event_head` and `event_fate` decide, in the usual case without a call
+        to them: a type text seen before, a time as `iso_time` reads it.
         """
-        kind_text, at = event_head(row)
-        code = self.codes.get(kind_text)
-        warnings = None
-        first = len(self.values)
-        fate = event_fate(code is not None, at, self.now)
-        if fate is not USED:
-            kind = IGNORED[fate]
+        kind_text = row.get("type")
+        code = self.kinds.get(kind_text) if kind_text.__class__ is str else None
+        raw_at = row.get("at")
+        if code is None or raw_at.__class__ is not str:
+            code, at = self._head(row)
+        else:
+            try:
+                moment = _fromisoformat(raw_at)
+            except ValueError:
+                at = time_of(raw_at)
+            else:
+                since = moment - (_NAIVE_EPOCH if moment.tzinfo is None else _EPOCH)
+                at = (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
+        warnings = record = None
+        if code < 0:
+            kind = UNDECLARED
+        elif at > self.now:
+            kind = AFTER_NOW
         else:
             kind = code
-            get, keep = row.get, self._keep_value
-            for column, known, convert, name, type_ in self.plans[code]:
-                raw = get(column)
-                if raw.__class__ is str:
-                    value = known.get(raw, _UNSEEN)
-                    if value is _UNSEEN:
-                        value = convert(raw)
-                        if len(known) < CACHE_LIMIT:
-                            known[raw] = value
-                else:
-                    value = convert(raw) if raw is not None else None
-                if value is v.BAD:
-                    warnings = warnings or []
-                    warnings.append(f"event `{kind_text}` at {v.format_time(at)}: attribute `{name}`: "
-                                    f"cannot read {describe_raw(raw)!r} as {type_}")
-                    value = None
-                keep(value)
+            getter = self.getters[code]
+            if getter is None:
+                record = _BARE
+            else:
+                try:
+                    key = getter(row)
+                    record = self.typed[code].get(key)
+                except (KeyError, TypeError):    # a column missing (JSON), a value no key can be
+                    key = None
+                if record is None:
+                    record, warnings = self._convert(code, row, key, at)
         index = len(self.at)
         self._append_at(at)
         self._append_kind(kind)
         self._append_line(line)
-        self._append_first(first)
+        self._keep_value(record)
         heads = self.heads
         self._append_previous(heads.get(lead_id, -1))
         heads[lead_id] = index
         if warnings:
             self.warnings[index] = warnings
         return warnings
+
+    def _head(self, row: dict) -> tuple:
+        """(code, time) of a row whose type text is new, or whose time is not text: `event_head`
+        reads it (raising EventProblem), and its type text is remembered."""
+        raw = row.get("type")
+        kind_text, at = event_head(row)
+        code = self.codes.get(kind_text, UNDECLARED)
+        if raw.__class__ is str and len(raw) <= 256 and len(self.kinds) < CACHE_LIMIT:
+            self.kinds[raw] = code
+        return code, at
+
+    def _convert(self, code: int, row: dict, key, at: int) -> tuple:
+        """(typed attributes, warnings or None) of a row of type `code`; remembered by `key`
+        (the getter's raw texts) when every raw value is text and all converted."""
+        warnings, found = None, []
+        get = row.get
+        for column, known, convert, name, type_ in self.plans[code]:
+            raw = get(column)
+            if raw.__class__ is str:
+                value = known.get(raw, _UNSEEN)
+                if value is _UNSEEN:
+                    value = convert(raw)
+                    if len(known) < CACHE_LIMIT:
+                        known[raw] = value
+            else:
+                value = convert(raw) if raw is not None else None
+            if value is v.BAD:
+                warnings = warnings or []
+                warnings.append(f"event `{self.names[code]}` at {v.format_time(at)}: attribute `{name}`: "
+                                f"cannot read {describe_raw(raw)!r} as {type_}")
+                value = None
+            found.append(value)
+        typed = self.typed[code]
+        if warnings is None and key is not None and len(typed) < CACHE_LIMIT and (
+                key.__class__ is str if key.__class__ is not tuple else all(k.__class__ is str for k in key)):
+            record = typed[key] = _pair(self.layouts[code], found)
+            return record, None
+        return _Values(found), warnings
 
     def drop_last(self, lead_id: str) -> None:
         """Forget the event just added (a strict run rejected it)."""
@@ -123,8 +181,7 @@ class EventStore:
             del self.heads[lead_id]
         else:
             self.heads[lead_id] = previous
-        del self.values[self.first[index]:]
-        for column in (self.at, self.kind, self.line, self.first, self.previous):
+        for column in (self.at, self.kind, self.line, self.previous, self.values):
             column.pop()
         self.warnings.pop(index, None)
 
@@ -167,20 +224,40 @@ class EventStore:
         warnings of the used ones are appended to `warnings`; call it once
         per chain.
         """
-        kinds, ats, firsts, typers, names = self.kind, self.at, self.first, self.typers, self.names
+        kinds, ats, values, previous, names = self.kind, self.at, self.values, self.previous, self.names
         noted = self.warnings
         events = []
-        for index in self.chain(head):
+        append = events.append
+        ignored = after_now = 0
+        pending = None                   # events with attribute warnings, last first
+        # the chain walked from its last event, the list reversed at the end
+        while head >= 0:
+            index, head = head, previous[head]
             kind = kinds[index]
             if kind < 0:
                 if kind == UNDECLARED:
-                    counts.events_undeclared += 1
+                    ignored += 1
                 else:
-                    counts.events_after_now += 1
+                    after_now += 1
                 continue
             if noted and index in noted:
+                pending = pending or []
+                pending.append(index)
+            record = values[index]
+            if record.__class__ is _Values:
+                record = _pair(self.layouts[kind], record)
+            event = _new(Event)
+            event.type, event.at, event._content = names[kind], ats[index], None
+            event.values, event.stripped = record
+            append(event)
+        events.reverse()
+        if pending:
+            for index in reversed(pending):      # in file order
                 warnings.extend(noted.pop(index))
-            events.append(Event(names[kind], ats[index], *typers[kind](firsts[index])))
+        if ignored:
+            counts.events_undeclared += ignored
+        if after_now:
+            counts.events_after_now += after_now
         counts.events_used += len(events)
         return events
 
@@ -233,25 +310,41 @@ def _reader(readers: dict, type_: str) -> tuple:
     return readers[type_]
 
 
-def _typer(attributes: tuple, values: list):
-    """`first → (folded, stripped)`: the attribute dicts of one event type, from `values`."""
-    count = len(attributes)
-    names = tuple(a.name for a in attributes)
-    if not any(a.type == TEXT for a in attributes):
-        def plain(first):
-            return dict(zip(names, values[first:first + count])), {}
-        return plain
-    layout = tuple((a.name, a.type == TEXT) for a in attributes)
+def _getter(attributes: tuple):
+    """`row → key` of a type's raw attribute values (a tuple, the value itself for one
+    attribute); None for a type without attributes. Raises KeyError for a row without
+    one of the columns (a JSON row may leave one out)."""
+    if not attributes:
+        return None
+    return operator.itemgetter(*(a.column for a in attributes))
 
-    def with_text(first):
-        folded, stripped = {}, {}
-        for (attribute, is_text), value in zip(layout, values[first:first + count]):
-            if is_text and value is not None:
-                folded[attribute], stripped[attribute] = value
-            else:
-                folded[attribute] = value
-        return folded, stripped
-    return with_text
+
+class _Values(tuple):
+    """An event's typed attribute values, in declaration order (text as the pair folded,
+    stripped), kept instead of its dicts when they are not shared (`EventStore`)."""
+
+    __slots__ = ()
+
+
+def _pair(layout: tuple, found) -> tuple:
+    """(folded, stripped): an event's attribute dicts from its typed values (`_Values`)."""
+    folded, stripped = {}, {}
+    for (attribute, is_text), value in zip(layout, found):
+        if is_text and value is not None:
+            folded[attribute], stripped[attribute] = value
+        else:
+            folded[attribute] = value
+    return folded, stripped if stripped else _NONE
+
+
+#: the attribute dicts of a type without attributes, and the stripped dict of an event
+#: without text: shared by every such event (read, never written)
+_NONE: dict = {}
+_BARE = (_NONE, _NONE)
+_new = object.__new__
+_fromisoformat = _dt.datetime.fromisoformat
+_NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
+_EPOCH = v.EPOCH
 
 
 _VALUES, _STRIPPED = Event.values, Event.stripped    # the slots a HeldEvent fills when typed
@@ -278,7 +371,8 @@ class HeldEvent(Event):
 
     def _typed(self) -> None:
         store, index = self.store, self.index
-        folded, stripped = store.typers[store.kind[index]](store.first[index])
+        record = store.values[index]
+        folded, stripped = _pair(store.layouts[store.kind[index]], record) if record.__class__ is _Values else record
         _VALUES.__set__(self, folded)
         _STRIPPED.__set__(self, stripped)
         self.store = None
