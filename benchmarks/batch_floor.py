@@ -1,6 +1,10 @@
 """How low can the batch ratio go in Python? The reader alone, a bare
 hand-written pass that does the least any batch must do, and `leadscore
-score`, timed side by side in one run on the same files.
+score --engine python`, timed side by side in one run on the same files.
+(`leadscore score`'s default engine is DuckDB when it is installed; this
+script times the Python engine, which the live store and the API share,
+so the third row is `--engine python`: issue 18 point 4 asks it to stay
+within 2x the bare pass.)
 
     python benchmarks/batch_floor.py                  # 1,000,000 leads, 10,000,000 events
     python benchmarks/batch_floor.py --leads 100000   # a smaller run
@@ -84,19 +88,23 @@ def main() -> None:
     rows = [("reader alone", read), ("bare pass (floor)", floor)]
     if not args.skip_engine:
         exe = os.path.join(os.path.dirname(python), "leadscore")
-        rows.append(("leadscore score", run([exe, "score", MODEL, "--leads", leads_path, "--events", events_path,
-                                             "--now", NOW, "-o", os.devnull, "--rejects", os.devnull])))
+        rows.append(("score --engine python", run([exe, "score", MODEL, "--leads", leads_path,
+                                                  "--events", events_path, "--now", NOW, "--engine", "python",
+                                                  "-o", os.devnull, "--rejects", os.devnull])))
 
     print(f"{args.leads:,} leads, {args.leads * args.events_per_lead:,} events; "
           f"ratios are to the reader alone (target for the batch: <= 2.0)")
-    print(f"{'pass':<20} {'wall s':>8} {'CPU s':>8} {'ratio':>6} {'cpu ratio':>9} {'peak RSS':>9}")
+    print(f"{'pass':<22} {'wall s':>8} {'CPU s':>8} {'ratio':>6} {'cpu ratio':>9} {'peak RSS':>9}")
     figures = {"leads": args.leads, "events": args.leads * args.events_per_lead, "cores": os.cpu_count()}
     for name, (wall, cpu, rss, _err) in rows:
-        print(f"{name:<20} {wall:>8.1f} {cpu:>8.1f} {wall / read[0]:>6.2f} {cpu / read[1]:>9.2f} "
+        print(f"{name:<22} {wall:>8.1f} {cpu:>8.1f} {wall / read[0]:>6.2f} {cpu / read[1]:>9.2f} "
               f"{rss / 2**20:>7,.0f}MB")
         figures[name] = {"wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
                          "ratio": round(wall / read[0], 2), "cpu_ratio": round(cpu / read[1], 2),
                          "peak_rss_mb": round(rss / 2**20)}
+    if not args.skip_engine:
+        print(f"score --engine python / bare pass: {rows[2][1][1] / floor[1]:.2f} on CPU, "
+              f"{rows[2][1][0] / floor[0]:.2f} on wall time (issue 18 point 4: <= 2.0)")
     print(f"(load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
     if args.json:
         with open(args.json, "w") as handle:

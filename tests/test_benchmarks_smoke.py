@@ -32,7 +32,8 @@ def test_quick_run_prints_the_tables(tmp_path):
 
 
 def test_batch_floor_runs_its_three_passes(tmp_path):
-    """`benchmarks/batch_floor.py` on a few leads: the reader, the bare pass and the engine all run."""
+    """`benchmarks/batch_floor.py` on a few leads: the reader, the bare pass and the Python engine
+    (`--engine python`, not the default DuckDB) all run, and its ratio to the bare pass is given."""
     figures = tmp_path / "floor.json"
     done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "batch_floor.py"), "--leads", "300",
                            "--data", str(tmp_path), "--json", str(figures)],
@@ -40,6 +41,7 @@ def test_batch_floor_runs_its_three_passes(tmp_path):
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     report = json.loads(figures.read_text())
     assert report["events"] == 3000
-    for name in ("reader alone", "bare pass (floor)", "leadscore score"):
+    for name in ("reader alone", "bare pass (floor)", "score --engine python"):
         assert name in done.stdout
         assert report[name]["cpu_seconds"] > 0
+    assert "score --engine python / bare pass:" in done.stdout
