@@ -413,3 +413,46 @@ def test_an_event_reaches_an_accounts_other_leads_only_when_it_changes_the_accou
     fresh.write([(i, {"email": e, "title": t}, False) for i, e, t in people], written)
     for lead_id in "ABCDE":                               # equal but for D's older `now`
         assert store.stored_result(lead_id).replace("T00:", "T04:") == fresh.stored_result(lead_id), lead_id
+
+
+def test_bulk_work_collects_less_often_and_puts_the_thresholds_back(tmp_path, monkeypatch):
+    """collection.py: a load, a model's re-score of every lead, a large sweep and `results` score
+    with the young generation collected every 100,000 allocations; a one-event write keeps the
+    process's own thresholds, and every one is put back afterwards."""
+    import gc
+    from leadscore.live import collection
+    from leadscore.live import store as live_store
+    seen = []
+
+    def watched(*args, **kwargs):
+        seen.append(gc.get_threshold()[0])
+        return real(*args, **kwargs)
+    real = live_store.score_rows
+    monkeypatch.setattr(live_store, "score_rows", watched)
+    monkeypatch.setattr(live_store, "SMALL", 100)        # b2b's 300 leads make a large sweep
+    before = gc.get_threshold()
+    assert collection.BULK[0] > before[0]
+    store = open_store(tmp_path)
+    runner = CliRunner()
+    done = runner.invoke(main, ["ingest", str(EXAMPLES / "b2b.score"), "--store", f"sqlite:///{tmp_path / 'live.db'}",
+                                "--leads", str(EXAMPLES / "b2b/leads.csv"), "--events", str(EXAMPLES / "b2b/events.csv"),
+                                "--now", NOW])
+    assert done.exit_code == 0, done.output
+    assert seen and set(seen) == {collection.BULK[0]} and gc.get_threshold() == before
+    for bulk_work in (lambda: store.set_model(NEXT_B2B, "b2b.score", str(EXAMPLES)),
+                      lambda: store.sweep("2026-11-21T00:00:00Z"), lambda: list(store.results())):
+        seen.clear()
+        bulk_work()
+        assert seen and set(seen) == {collection.BULK[0]} and gc.get_threshold() == before
+    seen.clear()
+    store.ingest_events([{"id": "one", "lead_id": "L7", "type": "demo_request", "at": "2026-11-19T10:00:00Z"}])
+    assert seen == [before[0]] and gc.get_threshold() == before
+    with collection.fewer_collections():
+        with collection.fewer_collections():
+            assert gc.get_threshold()[0] == collection.BULK[0]
+        assert gc.get_threshold()[0] == collection.BULK[0]
+    assert gc.get_threshold() == before
+    store.close()
+
+
+NEXT_B2B = (EXAMPLES / "b2b.score").read_text().replace('model "b2b-saas" version 2', 'model "b2b-saas" version 3')

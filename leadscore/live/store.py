@@ -39,6 +39,7 @@ from .driver import Driver
 from .models import StoredModel, row_for
 from .sweeping import clock_of
 from ..batch.batch import Change
+from .collection import fewer_collections
 from .rescoring import LineWriter, account_key, chunked, key_by_fields, score_rows
 
 DEFAULT_URL = "sqlite:///leadscore.db"
@@ -257,9 +258,10 @@ class Store:
         if active is None or shadow is None:
             raise StoreError("impact needs an active model and a shadow (`model set`, `model shadow`)")
         at = self.now(now)
-        leads, events = self._read(lambda c: (self._lead_rows(c, None), self._event_rows(c, None)))
-        old = score_rows(active.compiled, at, leads, events)
-        new = score_rows(shadow.compiled, at, leads, events)
+        with fewer_collections():
+            leads, events = self._read(lambda c: (self._lead_rows(c, None), self._event_rows(c, None)))
+            old = score_rows(active.compiled, at, leads, events)
+            new = score_rows(shadow.compiled, at, leads, events)
         outline = _outline
         return compare(old.values(), new.values(), outline(active), outline(shadow), top=top,
                        now=v.format_time(at))
@@ -278,7 +280,8 @@ class Store:
         if deferred:
             self._write(t.drop_deferred)
         try:
-            yield
+            with fewer_collections():
+                yield
         finally:
             if deferred:
                 self._write(t.build_deferred)
@@ -430,12 +433,14 @@ class Store:
             if touched is not None and (moved or len(touched) <= SMALL):
                 chunks = [self._scoring_set(c, model, role, touched, at)]
                 only = attrs.evolve(added, touched=frozenset(touched)) if added and chunks[0] is not None else None
+                bulk = chunks[0] is None            # every lead at once
             else:
                 stored_keys = not moved and not clock_of(stored).key_moves
                 chunks = self._chunks_of(c, model, touched, at, role.key if stored_keys else None)
-                only = None
-            for scored in chunks:
-                changed += self._rescore_chunk(c, stored, role, scored, causes, cause, at, notify, only)
+                only, bulk = None, True
+            with fewer_collections() if bulk else contextlib.nullcontext():
+                for scored in chunks:
+                    changed += self._rescore_chunk(c, stored, role, scored, causes, cause, at, notify, only)
         return changed
 
     def _rescore_chunk(self, c, stored: StoredModel, role: _Role, scored: list | None, causes: dict,
@@ -602,8 +607,9 @@ class Store:
         if active is None:
             raise StoreError("the store has no model yet (`leadscore model set MODEL`)")
         at = self.now(now)
-        leads, events = self._read(lambda c: (self._lead_rows(c, None), self._event_rows(c, None)))
-        scored = score_rows(active.compiled, at, leads, events)
+        with fewer_collections():
+            leads, events = self._read(lambda c: (self._lead_rows(c, None), self._event_rows(c, None)))
+            scored = score_rows(active.compiled, at, leads, events)
         for lead_id in sorted(scored):
             yield scored[lead_id]
 
