@@ -708,7 +708,8 @@ class Generator(NodeVisitor):
         self.w, self.field_names, self.score_local = body, {f.name: f"f_{k}" for k, f in enumerate(m.fields)}, "final"
         self.inline_body(result)
         self.w, self.field_names, self.score_local = w, None, None
-        words = _locals_read("\n".join(body.lines))
+        words = _locals_read("\n".join(body.lines),
+                             ["now"] + [f"{kind}_{k}" for k in range(len(m.fields)) for kind in "fs"])
         if "now" in words:
             w.line("now = at" if result else "now = _now_us(now)")
         w.line("read = lead.get")
@@ -1156,10 +1157,28 @@ WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LOCALS = re.compile(r"\b(?:now|[fs]_[0-9]+)\b")
 
 
-def _locals_read(text: str) -> set:
-    """Which of `now`, `f_k` and `s_k` a fast path's body reads (what `_words` would find of
-    them, in a third of the time: `_lead_result` of a big model is some 100 kB of text)."""
-    return set(LOCALS.findall(text))
+def _locals_read(text: str, names: list) -> set:
+    """Which of `names` (`now`, `f_k`, `s_k`) a fast path's body reads: those `LOCALS` finds, each
+    a whole word where `\\b` would see one (a word character is alphanumeric or `_`), found by
+    `str.find` up to its first use. `_lead_result` of a big model is some 100 kB of text, where
+    a regex listing every use took most of the work."""
+    found = set()
+    end_of_text = len(text)
+    for name in names:
+        at = text.find(name)
+        while at >= 0:
+            end = at + len(name)
+            if (at == 0 or not _word_character(text[at - 1])) and \
+                    (end == end_of_text or not _word_character(text[end])):
+                found.add(name)
+                break
+            at = text.find(name, at + 1)
+    return found
+
+
+def _word_character(c: str) -> bool:
+    """A character `\\w` matches in a str pattern."""
+    return c.isalnum() or c == "_"
 
 
 def _doc(text: str) -> str:

@@ -101,7 +101,7 @@ class Reduction:
                 raise
         self.step = None        # set by the Driver (`compiled`)
 
-    def generic(self, goto: dict, max_depth: int):
+    def generic(self, goto: list, max_depth: int):
         """The `step` of a `?rule` that is not a passthrough: `reduce`, then the goto."""
         size = self.size
 
@@ -297,24 +297,26 @@ class Driver:
         if not all(type(t) is int for actions in self.table.values() for t in actions.values()
                    if not isinstance(t, Reduction)):
             raise Unsupported("states that are not numbers")
+        if sorted(self.table) != list(range(len(self.table))):
+            raise Unsupported("states that are not 0 to n - 1")
         for reduction in reductions.values():
-            goto = {state: actions[reduction.origin] for state, actions in self.table.items()
-                    if reduction.origin in actions}
+            # state → the state its goto leads to (a list: states are 0 to n - 1)
+            goto = [actions.get(reduction.origin) for _, actions in sorted(self.table.items())]
             reduction.step = compiled(reduction, goto, max_depth)
         # what the main loop acts on: a shift's state (an int), a reduction's `step`, or the
         # `Reduction` of a passthrough
-        self.steps = {state: {symbol: target if target.__class__ is int or target.passthrough else target.step
-                              for symbol, target in actions.items()}
-                      for state, actions in self.table.items()}
+        self.steps = [{symbol: target if target.__class__ is int or target.passthrough else target.step
+                       for symbol, target in actions.items()}
+                      for _, actions in sorted(self.table.items())]
         by_lexer = {}
         for lexer in contextual.lexers.values():
             if id(lexer) not in by_lexer:
                 by_lexer[id(lexer)] = StateLexer(lexer)
         # state → what a step reads there: (its actions, match, keywords, rest)
-        self.states = {}
-        for state, actions in self.table.items():
+        self.states = []        # a list, as `steps`: a state's entry is one index, not a hash lookup
+        for state in range(len(self.table)):
             lexer = by_lexer[id(contextual.lexers[state])]
-            self.states[state] = (self.steps[state], lexer.match, lexer.keywords, lexer.rest)
+            self.states.append((self.steps[state], lexer.match, lexer.keywords, lexer.rest))
         # an ignored terminal (blanks, comments) the skip did not take has no action in any
         # state, so `parse` declines it as an unexpected token, with no test of its own
         ignored = set().union(*(lexer.ignore for lexer in by_lexer.values()))

@@ -9,6 +9,9 @@ from __future__ import annotations
 import sys
 import traceback
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import leadscore
 from leadscore.compiler import codegen
 from leadscore.compiler.codegen import TOTAL_INLINE_MAX_RULES, generate, load_generated
@@ -164,3 +167,13 @@ def test_leadscore_compile_writes_the_whole_module_the_load_fills_in(tmp_path):
     assert run.returncode == 0, run.stderr
     loaded = leadscore.load(model_path)
     assert json.loads(run.stdout) == [loaded.score(lead, now=NOW).explain() for lead in LEADS]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["now", "f_1", "s_1", "f_12", "s_2", "f_", "x", "_", "9", "é", "٣", " ", "'",
+                                 "(", "\n", "nowhere", "snow", "f_1x"]), max_size=12))
+def test_the_locals_a_fast_path_reads_are_those_the_regex_finds(parts):
+    """`_locals_read` finds by `str.find` what `LOCALS` (`\\b(?:now|[fs]_[0-9]+)\\b`) finds."""
+    text = "".join(parts)
+    names = ["now", "f_1", "s_1", "f_12", "s_2", "f_3"]
+    assert codegen._locals_read(text, names) == set(codegen.LOCALS.findall(text)) & set(names)
