@@ -157,21 +157,34 @@ class LeadReader:
 
     def __init__(self, fields: tuple):
         self.fields = fields
+        # each field's raw texts seen → their typed value (for text, the pair folded, stripped),
+        # BAD for one that does not convert: most columns repeat a few values (a country, a
+        # job level, a date), and a column of distinct ones stops being added to at REMEMBERED
         self.plan = tuple((f.name, f.column, converter(f.type, f.sentinel_texts, f.sentinel_numbers),
-                           f.type == TEXT, f) for f in fields)
+                           f.type == TEXT, f, {}) for f in fields)
 
     def read(self, lead_id: str, row: dict, line: int | None = None) -> Lead:
         values, stripped, warnings = {}, {}, []
-        get = row.get
-        for name, column, convert_, is_text, field in self.plan:
+        get, bad, unseen = row.get, v.BAD, _UNSEEN
+        for name, column, convert_, is_text, field, known in self.plan:
             raw = get(column)
-            value = convert_(raw) if raw is not None else None
-            if value is v.BAD:
+            if raw.__class__ is str:
+                value = known.get(raw, unseen)
+                if value is unseen:
+                    value = convert_(raw)
+                    if is_text and value is not None and value is not bad:
+                        value = (value.casefold(), value)
+                    if len(known) < REMEMBERED and len(raw) <= REMEMBERED_SIZE:
+                        known[raw] = value
+            else:
+                value = convert_(raw) if raw is not None else None
+                if is_text and value is not None and value is not bad:
+                    value = (value.casefold(), value)
+            if value is bad:
                 warnings.append(f"field `{name}`: cannot read {describe_raw(raw)!r} as {field.type}")
                 value = None
-            if is_text and value is not None:
-                stripped[name] = value
-                value = value.casefold()
+            elif is_text and value is not None:
+                value, stripped[name] = value
             values[name] = value
         return Lead(lead_id, values, stripped, row, warnings, line=line)
 
