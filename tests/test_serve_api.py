@@ -332,6 +332,7 @@ def test_the_log_is_copied_back_beside_the_requests(service, small, tmp_path):
     store = client.app.state.store
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 64000
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -16384     # SERVICE_SQLITE
     events = [{"id": f"e{k}", "lead_id": f"L{k}", "type": "demo_request", "at": "2026-11-19T10:00:00Z"}
               for k in range(20)]
     assert client.post("/v1/events", json=events, headers=WRITE).json()["accepted"] == 20

@@ -43,9 +43,12 @@ from .collection import fewer_collections
 from .rescoring import LineWriter, account_key, chunked, key_by_fields, score_rows
 
 DEFAULT_URL = "sqlite:///leadscore.db"
-#: SQLite log pages at which the write that reaches them copies the log back (16 MB), and the
-#: same when the store's owner checkpoints in the background (`Store.checkpoint`): 256 MB
-AUTOCHECKPOINT, LATE_CHECKPOINT = 4000, 64000
+#: SQLite settings: (log pages at which the write that reaches them copies the log back, page
+#: cache of each connection in KiB). A command's one connection: 16 MB, 64 MB (a bulk ingest's
+#: random inserts into the event id index want pages in memory). A service (`serving`): its
+#: owner checkpoints in the background (`Store.checkpoint`), so writes copy the log back only
+#: at 256 MB; its pool keeps up to five connections, each with a cache of its own, so 16 MB each
+COMMAND_SQLITE, SERVICE_SQLITE = (4000, 65536), (64000, 16384)
 #: a sweep of at most SMALL leads scores them (and their accounts) at once; more, and every lead
 #: of a model change, are scored CHUNK leads at a time (`Store._chunks_of`)
 SMALL, CHUNK = 5000, 2000
@@ -116,14 +119,15 @@ class Store:
     # ---- opening ----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str = DEFAULT_URL, now=None, background_checkpoints: bool = False) -> "Store":
+    def open(cls, url: str = DEFAULT_URL, now=None, serving: bool = False) -> "Store":
         """The store at `url` (created when new, upgraded when older); `now` fixes its clock.
 
-        `background_checkpoints` (SQLite): the write that fills the log no longer copies it back
-        into the database (tens of ms); the owner calls `checkpoint` often instead (the service
-        does, every second, beside its requests). A log left far behind is still copied back
-        by the write that takes it past `LATE_CHECKPOINT` pages."""
-        engine = _engine(url, LATE_CHECKPOINT if background_checkpoints else AUTOCHECKPOINT)
+        `serving` (SQLite): opened for a long-running service (`SERVICE_SQLITE`). The write that
+        fills the log no longer copies it back into the database (tens of ms); the owner calls
+        `checkpoint` often instead (the service does, every second, beside its requests), and a
+        log left far behind is still copied back by the write that takes it past 256 MB. Each
+        pooled connection keeps a smaller page cache, so the process stays small."""
+        engine = _engine(url, *(SERVICE_SQLITE if serving else COMMAND_SQLITE))
         store = cls(engine, now)
         try:
             with engine.begin() as connection:
@@ -648,7 +652,7 @@ class Store:
 _ABSENT = {"\u0000absent": True}
 
 
-def _engine(url: str, autocheckpoint: int = AUTOCHECKPOINT):
+def _engine(url: str, autocheckpoint: int, cache_kib: int):
     """An engine for `url`: SQLite (stdlib sqlite3, writers serialized) or PostgreSQL (psycopg 3)."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -659,7 +663,8 @@ def _engine(url: str, autocheckpoint: int = AUTOCHECKPOINT):
             # nothing to reset when a connection goes back to the pool: every transaction of the
             # store ends in its commit or rollback
             engine = create_engine(url, connect_args={"timeout": 60}, pool_reset_on_return=None)
-            event.listen(engine, "connect", functools.partial(_sqlite_connect, autocheckpoint=autocheckpoint))
+            event.listen(engine, "connect", functools.partial(_sqlite_connect, autocheckpoint=autocheckpoint,
+                                                              cache_kib=cache_kib))
             event.listen(engine, "begin", _sqlite_begin)
             return engine
         return create_engine(url)
@@ -667,13 +672,13 @@ def _engine(url: str, autocheckpoint: int = AUTOCHECKPOINT):
         raise StoreError(f"cannot open the store {_shown(url)}: {_reason(error)}") from None
 
 
-def _sqlite_connect(dbapi_connection, _record, autocheckpoint: int) -> None:
+def _sqlite_connect(dbapi_connection, _record, autocheckpoint: int, cache_kib: int) -> None:
     dbapi_connection.isolation_level = None          # transactions begun by the "begin" listener
     dbapi_connection.execute("PRAGMA journal_mode=WAL")
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-    # the unique index on event ids takes inserts in random order: pages kept in memory (64 MB)
-    # and copied back from the WAL every 16 MB rather than every 4 MB cost a bulk ingest less
-    dbapi_connection.execute("PRAGMA cache_size=-65536")
+    # the unique index on event ids takes inserts in random order: pages kept in memory and the
+    # log copied back every 16 MB rather than every 4 MB cost a bulk ingest less (COMMAND_SQLITE)
+    dbapi_connection.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
     dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
 
 

@@ -96,7 +96,7 @@ def open_store(settings: Settings) -> tuple:
     model: several processes started with one file never re-score the store,
     and a model changed over HTTP survives a restart. The note says when the
     store's model differs from MODEL."""
-    store = Store.open(settings.store_url, now=settings.now, background_checkpoints=True)
+    store = Store.open(settings.store_url, now=settings.now, serving=True)
     try:
         note = _ensure_model(store, settings.model_path)
         _compile_models(store)

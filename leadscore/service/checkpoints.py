@@ -3,7 +3,7 @@
 In WAL mode a commit appends to the write-ahead log, and the commit that
 takes the log past `wal_autocheckpoint` pages copies it back into the
 database: tens of milliseconds paid by one request, and by every request
-queued behind it. The service opens its store with `background_checkpoints`
+queued behind it. The service opens its store with `serving`
 and runs `Store.checkpoint` (a passive checkpoint: it waits for no reader
 or writer) every `EVERY` seconds in a thread, so a request's time is its
 own write's. On PostgreSQL there is nothing to do.
