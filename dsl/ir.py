@@ -21,7 +21,7 @@ from .source import NO_SPAN, Span
 #: key dictionaries on nodes), and never changed once made (`attrs.evolve` makes changed
 #: copies), but not frozen: a frozen class's `__init__` sets each field through
 #: `object.__setattr__`, two to three times slower, and a 1,000-rule model's checker makes
-#: some 7,000 nodes, 1,000 of them `Rule`s of 18 fields (docs/architecture.md "The front
+#: some 6,000 nodes, 1,000 of them `Rule`s of 18 fields (docs/architecture.md "The front
 #: end's speed"; as dsl/nodes.py's AST nodes).
 ir = attrs.define(unsafe_hash=True)
 
