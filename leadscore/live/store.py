@@ -143,6 +143,14 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def compile_models(self) -> None:
+        """Compile the active model and the shadow now (each is compiled once per process), so the
+        first write or read that needs them does not wait (a second for b2b)."""
+        for role in (ACTIVE, SHADOW):
+            stored = self.model(role)
+            if stored is not None:
+                stored.compiled
+
     def __enter__(self) -> "Store":
         return self
 

@@ -28,7 +28,6 @@ from pydantic import BaseModel, ConfigDict
 from .. import __version__
 from ..live import ModelRefused, Store, StoreError, outbox
 from ..live.models import text_hash
-from ..live.store import ACTIVE, SHADOW
 from ..live.rescoring import LineWriter, ScoringProblem, score_rows
 from ..runtime import values as v
 from ..runtime.model import InputError, now_us
@@ -99,21 +98,11 @@ def open_store(settings: Settings) -> tuple:
     store = Store.open(settings.store_url, now=settings.now, serving=True)
     try:
         note = _ensure_model(store, settings.model_path)
-        _compile_models(store)
+        store.compile_models()          # not at the first request; and frozen with the rest (collector.py)
     except BaseException:
         store.close()
         raise
     return store, note
-
-
-def _compile_models(store) -> None:
-    """Compile the active model and the shadow now (they are compiled once per process), so the
-    first request does not wait a model's compile (a second for b2b) and, in `leadscore serve`,
-    the compiled models are among what the collector freezes at start (collector.py)."""
-    for role in (ACTIVE, SHADOW):
-        stored = store.model(role)
-        if stored is not None:
-            stored.compiled
 
 
 def _ensure_model(store, path: str | None) -> str | None:
