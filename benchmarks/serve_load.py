@@ -24,6 +24,7 @@ requests/s; under 500 MB resident after 1M leads.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -111,37 +112,45 @@ def throughput(base: str, batches: list, clients: int) -> tuple:
     return accepted[0] / took, took
 
 
-def latency(base: str, singles: list, rate: float, workers: int = 32) -> list:
-    """Seconds from each single-event POST to its answer, the POSTs leaving `rate` per second."""
-    took, failed, lock, position = [], [], threading.Lock(), [0]
-    first = time.monotonic() + 0.5
+def latency(base: str, singles: list, rate: float, connections: int = 32) -> list:
+    """Seconds from each single-event POST to its answer, the POSTs leaving `rate` per second
+    (open loop: each leaves at its time, on a free one of `connections` kept-alive connections).
 
-    def worker():
-        with httpx.Client(base_url=base, timeout=60) as http:
-            while True:
-                with lock:
-                    k = position[0]
-                    position[0] += 1
-                if k >= len(singles) or time.monotonic() > first + LIMIT:
-                    return
-                wait = first + k / rate - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-                sent = time.perf_counter()
-                try:
-                    ok = http.post("/v1/events", json=[singles[k]]).status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                with lock:
-                    took.append(time.perf_counter() - sent) if ok else failed.append(k)
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failed:
-        print(f"{len(failed)} paced requests failed", file=sys.stderr)
-    return took
+    Written on asyncio streams with each request's bytes made beforehand, not with httpx in
+    threads: on this machine httpx took 5 ms of the client's own for a GET /healthz that a raw
+    socket answered in 0.15 ms (p50, one connection), and with 32 threads sharing the GIL its
+    p99 reached 60-80 ms for /healthz alone, which hid the service's own."""
+    host, port = base.split("//", 1)[1].split(":")
+    bodies = [json.dumps([event]).encode() for event in singles]
+    requests = [b"POST /v1/events HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json"
+                b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body for body in bodies]
+
+    async def run() -> list:
+        free: asyncio.Queue = asyncio.Queue()
+        for _ in range(connections):
+            free.put_nowait(await asyncio.open_connection(host, int(port)))
+        took, failed = [], []
+        loop = asyncio.get_running_loop()
+        first = loop.time() + 0.5
+
+        async def send(k: int) -> None:
+            due = first + k / rate            # timed from when it was due: a wait for a free connection counts
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            reader, writer = await free.get()
+            writer.write(requests[k])
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(next(line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:")))
+            await reader.readexactly(length)
+            (took if head.startswith(b"HTTP/1.1 200") else failed).append(loop.time() - due)
+            free.put_nowait((reader, writer))
+        await asyncio.wait_for(asyncio.gather(*(send(k) for k in range(len(requests)))), LIMIT)
+        while not free.empty():
+            free.get_nowait()[1].close()
+        if failed:
+            print(f"{len(failed)} paced requests failed", file=sys.stderr)
+        return took
+    return asyncio.run(run())
 
 
 def write_buckets(base: str) -> dict:
