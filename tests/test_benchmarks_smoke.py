@@ -45,3 +45,24 @@ def test_batch_floor_runs_its_three_passes(tmp_path):
         assert name in done.stdout
         assert report[name]["cpu_seconds"] > 0
     assert "score --engine python / bare pass:" in done.stdout
+
+
+def test_the_live_benchmarks_run_and_serve_the_store_they_keep(tmp_path):
+    """`live_ingest.py` on a few leads keeps its store (`--keep-store`), and `serve_load.py --sqlite`
+    serves it: every phase runs, every POST is answered (the batches' events accepted, the paced
+    requests timed), and the figures are written."""
+    live, served = tmp_path / "live.json", tmp_path / "serve.json"
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "live_ingest.py"), "--leads", "200",
+                           "--singles", "20", "--score-once", "--skip-sweep", "--data", str(tmp_path),
+                           "--keep-store", str(tmp_path / "store"), "--json", str(live)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert json.loads(live.read_text())["single_ingests"] == 20 and "sweep < score: not run" in done.stdout
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "serve_load.py"), "--leads", "200",
+                           "--sqlite", str(tmp_path / "store" / "live.db"), "--batches", "3", "--rate", "20",
+                           "--seconds", "1", "--json", str(served)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    report = json.loads(served.read_text())
+    assert "failed" not in done.stderr, done.stderr[-4000:]
+    assert report["events_per_second"] > 0 and report["paced_requests"] == 20 and report["p99_ms"] > 0
