@@ -18,7 +18,7 @@ import weakref
 import attrs
 
 from . import values as v
-from .results import CampaignResult, Input, Threshold, full_result
+from .results import CampaignResult, Input, ScoreResult, Threshold, full_result
 
 
 class Env:

@@ -30,18 +30,14 @@ one tuple of typed values per lead, again with repeated values stored once.
 
 from __future__ import annotations
 
-import datetime as _dt
 import operator
 from array import array
 
 from ..runtime import values as v
-from ..runtime import schema
-from ..runtime.schema import TEXT, Event, Lead, converter, describe_raw, event_head, time_of
+from ..runtime.schema import TEXT, Event, Lead, converter, describe_raw, event_head, iso_time, time_of
 
 UNDECLARED = -1
 AFTER_NOW = -2
-#: an ignored event's fate (runtime/schema.py decides it) → the kind it is kept as
-IGNORED = {schema.UNDECLARED: UNDECLARED, schema.AFTER_NOW: AFTER_NOW}
 
 #: Raw attribute texts remembered per type with what they convert to. Most
 #: columns repeat a few values (a URL, a campaign, a duration in seconds); a
@@ -98,13 +94,9 @@ class EventStore:
         if code is None or raw_at.__class__ is not str:
             code, at = self._head(row)
         else:
-            try:
-                moment = _fromisoformat(raw_at)
-            except ValueError:
+            at = iso_time(raw_at)
+            if at is None:
                 at = time_of(raw_at)
-            else:
-                since = moment - (_NAIVE_EPOCH if moment.tzinfo is None else _EPOCH)
-                at = (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
         warnings = record = None
         if code < 0:
             kind = UNDECLARED
@@ -342,9 +334,6 @@ def _pair(layout: tuple, found) -> tuple:
 _NONE: dict = {}
 _BARE = (_NONE, _NONE)
 _new = object.__new__
-_fromisoformat = _dt.datetime.fromisoformat
-_NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
-_EPOCH = v.EPOCH
 
 
 _VALUES, _STRIPPED = Event.values, Event.stripped    # the slots a HeldEvent fills when typed
